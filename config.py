@@ -1,0 +1,118 @@
+"""Settings classes. Every value can be overridden by an environment variable of the same name.
+
+Nothing is read from the environment at import time: `create_app` calls `Config.load()`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+
+class Config:
+    SECRET_KEY: str | None = None
+    # DATABASE_URL is the operator-facing name; it fills SQLALCHEMY_DATABASE_URI.
+    DATABASE_URL: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    TIMEZONE = "Asia/Shanghai"
+
+    # REST API / OpenAPI (flask-smorest)
+    API_TITLE = "Supervisory sampling inspection API"
+    API_VERSION = "1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    # Served from this app, not a CDN: production servers have no internet access.
+    OPENAPI_SWAGGER_UI_URL = "/api/docs/static/"
+    API_PAGE_MAX = 500
+
+    # Accounts
+    API_TOKEN_DEFAULT_DAYS = 90
+
+    # Bulk import
+    IMPORT_MAX_BYTES = 64 * 1024 * 1024
+    # Uploads larger than this are queued as a job for `flask worker` (202 + job URL).
+    IMPORT_ASYNC_BYTES = 2 * 1024 * 1024
+    IMPORT_MAX_ROWS = 1_000_000
+    # Request bodies beyond this are refused by Werkzeug before any parsing.
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024 + 64 * 1024
+
+    # Worker
+    WORKER_JOB_POLL_SECONDS = 2.0
+    WORKER_JOB_STALE_SECONDS = 3600
+
+    TESTING = False
+    DEBUG = False
+
+    @classmethod
+    def load(cls, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Return this class's settings, overlaid by the environment, then by `overrides`."""
+        values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        for key, default in list(values.items()):
+            raw = os.environ.get(key)
+            if raw is not None:
+                values[key] = _coerce(raw, default)
+        values.update(overrides or {})
+        values["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
+            values.get("DATABASE_URL") or cls.default_database_url()
+        )
+        cls.validate(values)
+        return values
+
+    @classmethod
+    def default_database_url(cls) -> str | None:
+        return None  # the factory fills in SQLite in the instance folder
+
+    @classmethod
+    def validate(cls, values: dict[str, Any]) -> None:
+        pass
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = "dev-only-not-secret"
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-only-not-secret"
+    # Small thresholds so the tests exercise the queued-import path with small files.
+    IMPORT_ASYNC_BYTES = 64 * 1024
+
+
+class ProductionConfig(Config):
+    @classmethod
+    def validate(cls, values: dict[str, Any]) -> None:
+        missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not values.get(k)]
+        if missing:
+            raise RuntimeError(f"production config refuses to start without {', '.join(missing)}")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, (dict, list)):
+        return json.loads(raw)
+    return raw
+
+
+def _normalise_db_url(url: str | None) -> str | None:
+    # psycopg 3 is the driver; accept the plain postgres URLs operators paste in.
+    if url and url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

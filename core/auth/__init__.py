@@ -1,0 +1,1 @@
+"""Accounts: users with roles and a home region, API tokens, request authentication."""

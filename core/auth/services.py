@@ -1,0 +1,96 @@
+"""Account use cases: create users, issue, check and revoke API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth.models import ROLES, ApiToken, User, UserRole
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.models import utcnow
+from core.reference.models import Region
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_user(session: Session, username: str, password: str, roles: list[str],
+                region_code: str) -> User:
+    """Create a user; refuse a taken username, an unknown role or region, a short password."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise ValidationFailed.on("username", "username must be 1 to 64 characters")
+    if not roles:
+        raise ValidationFailed.on("roles", "at least one role is required")
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise ValidationFailed.on("roles", f"unknown role(s) {', '.join(unknown)}; "
+                                           f"choose from {', '.join(ROLES)}")
+    if session.get(Region, region_code) is None:
+        raise ValidationFailed.on("region", f"unknown region code '{region_code}'")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user '{username}' already exists", {"username": ["already exists"]})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed.on("password", f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    user = User(username=username, password_hash=hash_password(password), region_code=region_code,
+                role_rows=[UserRole(role=r) for r in sorted(set(roles))])
+    session.add(user)
+    session.commit()
+    return user
+
+
+def issue_token(session: Session, username: str, expires_days: int = 90) -> str:
+    """Create a random API token for the user and return it; only its digest is kept."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+    if not 1 <= expires_days <= 3650:
+        raise ValidationFailed.on("expires_days", "expiry must be 1 to 3650 days")
+    token = secrets.token_urlsafe(32)  # 256 bits
+    session.add(ApiToken(user_id=user.id, digest=token_digest(token),
+                         expires_at=utcnow() + timedelta(days=expires_days)))
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the active user owning an unexpired, unrevoked token, or None."""
+    row = session.scalar(select(ApiToken).where(ApiToken.digest == token_digest(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at <= utcnow() or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_tokens(session: Session, username: str) -> int:
+    """Revoke every live token of a user; return how many."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                  ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at = utcnow()
+    session.commit()
+    return len(rows)

@@ -1,0 +1,152 @@
+"""Domain errors and the one JSON error shape of the whole app.
+
+Every error response is `{"code": <http status>, "status": <name>, "message": str,
+"errors": {field: [messages]}}`; nested field errors are flattened to dotted paths
+(`items.0.verdict`) so a client can show each message next to its field.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A use case refused its input; `status` is the HTTP status the API answers with."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class ValidationFailed(DomainError):
+    status = 422
+
+    @classmethod
+    def on(cls, field: str, message: str) -> "ValidationFailed":
+        return cls(message, {field: [message]})
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+
+
+_NAMES = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed",
+    413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
+    428: "Precondition Required", 500: "Internal Server Error", 503: "Service Unavailable",
+}
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn webargs/marshmallow nested messages into `{dotted.field: [str]}`."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            for k, v in flatten_errors(value, path).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(messages, (list, tuple)):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix or "_schema"] = list(messages)
+        else:
+            for i, m in enumerate(messages):
+                for k, v in flatten_errors(m, f"{prefix}.{i}" if prefix else str(i)).items():
+                    out.setdefault(k, []).extend(v)
+    else:
+        out[prefix or "_schema"] = [str(messages)]
+    return out
+
+
+def _strip_location(messages: dict) -> dict:
+    # webargs keys errors by location ("json", "query", "files"); clients want field names.
+    merged: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            merged.update(fields)
+        else:
+            merged[location] = fields
+    return merged
+
+
+def error_response(status: int, message: str, errors: dict | None = None, headers=None):
+    body = {"code": status, "status": _NAMES.get(status, "Error"), "message": message}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def handle_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    if isinstance(errors, dict):
+        errors = flatten_errors(_strip_location(errors))
+    message = data.get("message")
+    if not message:
+        if error.code == 422 and errors:
+            first = next(iter(errors))
+            message = f"invalid input: {first}: {errors[first][0]}"
+        else:
+            message = error.description or _NAMES.get(error.code or 500, "Error")
+    return error_response(error.code or 500, message, errors, data.get("headers"))
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map every failure to the one JSON shape; never send a stack trace to a client."""
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        return error_response(error.status, error.message, error.errors)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(error):
+        return error_response(412, "the record was changed by someone else; reload it and retry")
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(error):
+        log.warning("integrity error: %s", error.orig)
+        return error_response(409, "the change conflicts with a stored record")
+
+    @app.errorhandler(OperationalError)
+    def _db_down(error):
+        log.error("database unavailable: %s", error.orig)
+        return error_response(503, "the database is unavailable; try again shortly")
+
+    @app.errorhandler(HTTPException)
+    def _http(error):
+        return handle_http_exception(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        log.exception("unhandled error")
+        return error_response(500, "internal error; it has been logged")

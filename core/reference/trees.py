@@ -1,0 +1,123 @@
+"""In-memory reference trees: subtrees, ancestors and effective floors in O(depth).
+
+The trees are small (about a hundred regions and a few hundred categories), so a use case
+loads them once (`load_trees(session)`) and works in memory instead of joining per row.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.reference.models import ALL_PRODUCTS, Category, CategoryFloor, Region
+
+PROVINCE = "330000"
+
+
+@dataclass(frozen=True)
+class Node:
+    code: str
+    parent_code: str | None
+    level: int
+    name_zh: str
+    name_en: str
+
+
+@dataclass
+class Tree:
+    nodes: dict[str, Node]
+    children: dict[str | None, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for node in sorted(self.nodes.values(), key=lambda n: n.code):
+            self.children.setdefault(node.parent_code, []).append(node.code)
+        self._ancestors: dict[str, tuple[str, ...]] = {}
+        self._subtrees: dict[str, frozenset[str]] = {}
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.nodes
+
+    def ancestors(self, code: str) -> tuple[str, ...]:
+        """The node itself and every ancestor up to its root, nearest first."""
+        cached = self._ancestors.get(code)
+        if cached is None:
+            chain, cur = [], code
+            while cur is not None:
+                chain.append(cur)
+                cur = self.nodes[cur].parent_code
+            cached = self._ancestors[code] = tuple(chain)
+        return cached
+
+    def subtree(self, code: str) -> frozenset[str]:
+        """The node and all its descendants."""
+        cached = self._subtrees.get(code)
+        if cached is None:
+            out, stack = set(), [code]
+            while stack:
+                cur = stack.pop()
+                out.add(cur)
+                stack.extend(self.children.get(cur, ()))
+            cached = self._subtrees[code] = frozenset(out)
+        return cached
+
+    def roots(self) -> list[str]:
+        return list(self.children.get(None, ()))
+
+    def kids(self, code: str | None) -> list[str]:
+        return list(self.children.get(code, ()))
+
+
+@dataclass
+class Floors:
+    """Dated floors per category code (`*` for all products), resolved up the tree."""
+
+    by_code: dict[str, list[tuple[date, float]]]
+    categories: Tree
+
+    def own(self, code: str, on: date) -> float | None:
+        entries = self.by_code.get(code)
+        if not entries:
+            return None
+        i = bisect.bisect_right(entries, (on, float("inf")))
+        return entries[i - 1][1] if i else None
+
+    def effective(self, code: str, on: date) -> float | None:
+        """The floor in force on `on`: the node's own, else its nearest ancestor's, else `*`."""
+        if code != ALL_PRODUCTS:
+            for ancestor in self.categories.ancestors(code):
+                value = self.own(ancestor, on)
+                if value is not None:
+                    return value
+        return self.own(ALL_PRODUCTS, on)
+
+
+@dataclass
+class Trees:
+    regions: Tree
+    categories: Tree
+    floors: Floors
+
+
+def load_trees(session: Session) -> Trees:
+    """Load both trees and the floors; cached on the session for the rest of its life."""
+    cached = session.info.get("reference_trees")
+    if cached is not None:
+        return cached
+    regions = Tree({r.code: Node(r.code, r.parent_code, r.level, r.name_zh, r.name_en)
+                    for r in session.scalars(select(Region))})
+    categories = Tree({c.code: Node(c.code, c.parent_code, c.level, c.name_zh, c.name_en)
+                       for c in session.scalars(select(Category))})
+    by_code: dict[str, list[tuple[date, float]]] = {}
+    for f in session.scalars(select(CategoryFloor).order_by(CategoryFloor.effective_from)):
+        by_code.setdefault(f.category_code, []).append((f.effective_from, f.floor))
+    trees = Trees(regions, categories, Floors(by_code, categories))
+    session.info["reference_trees"] = trees
+    return trees
+
+
+def forget_trees(session: Session) -> None:
+    """Drop the cached trees after reference data changed in this session."""
+    session.info.pop("reference_trees", None)

@@ -1,0 +1,92 @@
+"""The composition root: builds the app and registers every package (the top floor)."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, send_from_directory
+
+from config import CONFIGS, Config
+
+
+def create_app(config: type[Config] | str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the application; `config` is a settings class or its name (env APP_CONFIG)."""
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or str(Path(__file__).parent / "instance"))
+    if config is None or isinstance(config, str):
+        config = CONFIGS[config or os.environ.get("APP_CONFIG", "development")]
+    app.config.from_mapping(config.load(overrides))
+    app.json.ensure_ascii = False  # Chinese names stay readable in API responses
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'inspection.sqlite'}"
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    register_jobs(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from core.database import configure_engine
+    from core.extensions import api, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    with app.app_context():
+        configure_engine(app, db.engine)
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
+    # Models register on the shared metadata when imported.
+    import core.auth.models  # noqa: F401
+    import core.jobs  # noqa: F401
+    import core.reference.models  # noqa: F401
+    import inspection.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    from core.auth.api_auth import register_api_auth
+    from core.extensions import api
+    from core.health import bp as health_bp
+    from core.jobs_views import blp as jobs_blp
+    from core.reference.views import blp as reference_blp
+    from inspection.views import blueprints as inspection_blueprints
+
+    app.register_blueprint(health_bp)
+    register_api_auth(app)
+    for blp in (reference_blp, jobs_blp, *inspection_blueprints):
+        api.register_blueprint(blp)
+
+    @app.get("/api/docs/static/<path:filename>")
+    def swagger_static(filename: str):
+        """Swagger UI assets, served locally (no CDN on a regulator's network)."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from core.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from core.auth.cli import users_cli
+    from core.reference.cli import seed_cli
+    from core.worker import worker_command
+    from inspection.cli import demo_cli, inspection_cli
+
+    for group in (users_cli, seed_cli, inspection_cli, demo_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(worker_command)
+
+
+def register_jobs(app: Flask) -> None:
+    from inspection.jobs import register as register_inspection_jobs
+
+    register_inspection_jobs()

@@ -1,0 +1,1 @@
+"""Inspection records: enterprises, sampling batches, imports, the series aggregate, statistics."""

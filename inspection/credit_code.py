@@ -1,0 +1,30 @@
+"""Unified social credit code (统一社会信用代码), GB 32100-2015: format and check digit."""
+from __future__ import annotations
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 symbols: no I, O, S, V, Z
+WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 1, 3, 9, 27, 19, 26, ...
+
+
+def check_digit(first17: str) -> str:
+    total = sum(ALPHABET.index(ch) * w for ch, w in zip(first17, WEIGHTS))
+    return ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_error(code: str) -> str | None:
+    """Return why `code` is not a valid credit code, or None when it is valid."""
+    if len(code) != 18:
+        return f"credit code must be 18 characters, got {len(code)}"
+    bad = sorted({ch for ch in code if ch not in ALPHABET})
+    if bad:
+        return f"credit code contains characters not allowed by GB 32100: {''.join(bad)}"
+    if not code[2:8].isdigit():
+        return "credit code characters 3-8 must be the administrative division code"
+    expected = check_digit(code[:17])
+    if code[17] != expected:
+        return f"credit code check digit is wrong: expected {expected}, got {code[17]}"
+    return None
+
+
+def region_of(code: str) -> str:
+    """The administrative division (GB/T 2260) the code was registered in."""
+    return code[2:8]

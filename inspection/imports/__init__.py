@@ -1,0 +1,1 @@
+"""Bulk import of sampling batches from CSV and XLSX files."""

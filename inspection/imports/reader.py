@@ -1,0 +1,92 @@
+"""Read an uploaded CSV or XLSX file into a header and rows of strings.
+
+Whatever is wrong with the file as a whole (encoding, format, size, header) raises
+FileRefused with a message meant for the person who sent it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, datetime
+from typing import Iterator
+
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads UTF-8 without a BOM
+
+
+class FileRefused(Exception):
+    """The file cannot be imported at all; nothing was stored."""
+
+
+def decode_csv(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRefused("the file is UTF-16; save it as UTF-8 (or GB18030) CSV")
+    if b"\x00" in content[:4096]:
+        raise FileRefused("the file contains NUL bytes: it is not a CSV text file")
+    for encoding in CSV_ENCODINGS:
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileRefused("the file is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook  # imported lazily: only XLSX uploads need it
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FileRefused(f"the XLSX file cannot be read ({exc.__class__.__name__})") from None
+    try:
+        sheet = book.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in row]
+    finally:
+        book.close()
+
+
+def is_xlsx(content: bytes, filename: str) -> bool:
+    return content.startswith(b"PK\x03\x04") or filename.lower().endswith(".xlsx")
+
+
+def read_table(content: bytes, filename: str) -> tuple[list[str], Iterator[list[str]]]:
+    """Return the normalised header and an iterator over the data rows."""
+    if not content.strip():
+        raise FileRefused("the file is empty")
+    if is_xlsx(content, filename):
+        if not content.startswith(b"PK\x03\x04"):
+            raise FileRefused("the file is named .xlsx but is not an XLSX workbook")
+        rows = _xlsx_rows(content)
+    else:
+        text = decode_csv(content)
+        rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise FileRefused("the file has no header row") from None
+    except csv.Error as exc:
+        raise FileRefused(f"the CSV cannot be parsed: {exc}") from None
+    header = [h.strip().lower() for h in header]
+    while header and not header[-1]:
+        header.pop()  # trailing empty columns left by spreadsheet programs
+    return header, _guarded(rows)
+
+
+def _guarded(rows: Iterator[list[str]]) -> Iterator[list[str]]:
+    try:
+        yield from rows
+    except csv.Error as exc:
+        raise FileRefused(f"the CSV cannot be parsed: {exc}") from None

@@ -1,0 +1,74 @@
+"""Turn one file row (strings by column name) into batch input, collecting every problem."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+REQUIRED = ("sample_no", "sampled_on", "category", "region", "result")
+OPTIONAL = ("reported_on", "enterprise_credit_code", "enterprise_name", "product", "brand",
+            "specification", "lot", "production_date", "stage", "sampling_agency", "laboratory",
+            "report_no", "failed_items", "fail_reason")
+COLUMNS = REQUIRED + OPTIONAL
+
+# Inspectors' spreadsheets often carry the Chinese terms; both are accepted.
+RESULTS = {"pass": "pass", "fail": "fail", "合格": "pass", "不合格": "fail"}
+STAGE_WORDS = {"production": "production", "distribution": "distribution", "catering": "catering",
+               "online": "online", "生产": "production", "流通": "distribution",
+               "餐饮": "catering", "网络": "online"}
+# Which file column a rule's field is reported against.
+FIELD_TO_COLUMN = {"conclusion": "result", "items": "failed_items", "producer_name": "enterprise_name"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ITEM_SPLIT = re.compile(r"[;；]")
+
+
+def _date(text: str, column: str, problems: list) -> date | None:
+    if not text:
+        return None
+    if _ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    problems.append((column, f"'{text[:40]}' is not a date in YYYY-MM-DD form"))
+    return None
+
+
+def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Return the batch input for a row and the (column, reason) problems found parsing it."""
+    problems: list[tuple[str, str]] = []
+    get = lambda c: (cells.get(c) or "").strip()  # noqa: E731
+    for column in REQUIRED:
+        if not get(column):
+            problems.append((column, f"{column} is required"))
+    result = get("result")
+    conclusion = RESULTS.get(result.lower())
+    if result and conclusion is None:
+        problems.append(("result", f"result must be 'pass' or 'fail', got '{result[:40]}'"))
+    stage_text = get("stage")
+    stage = STAGE_WORDS.get(stage_text.lower()) if stage_text else None
+    if stage_text and stage is None:
+        problems.append(("stage", f"unknown stage '{stage_text[:40]}'; use production, "
+                                  "distribution, catering or online"))
+    items = [{"item": name.strip(), "verdict": "fail"}
+             for name in _ITEM_SPLIT.split(get("failed_items")) if name.strip()]
+    code = get("enterprise_credit_code").upper() or None
+    name = get("enterprise_name") or None
+    data: dict[str, Any] = {
+        "sample_no": get("sample_no"),
+        "sampled_on": _date(get("sampled_on"), "sampled_on", problems),
+        "reported_on": _date(get("reported_on"), "reported_on", problems),
+        "production_date": _date(get("production_date"), "production_date", problems),
+        "category": get("category"),
+        "region": get("region"),
+        "conclusion": conclusion,
+        "stage": stage,
+        "enterprise_credit_code": code,
+        "enterprise_name": name,
+        "producer_name": None if code else name,
+        "items": items,
+    }
+    for column in ("product", "brand", "specification", "lot", "sampling_agency", "laboratory",
+                   "report_no", "fail_reason"):
+        data[column] = get(column) or None
+    return data, problems

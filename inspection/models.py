@@ -1,0 +1,149 @@
+"""Enterprises, sampling batches with their test items and revisions, the series aggregate."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer,
+                        String, Text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models import Base, UTCDateTime, utcnow
+
+STAGES = ("production", "distribution", "catering", "online")
+CONCLUSIONS = ("pass", "fail")
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # GB/T 2260 code; may lie outside the seeded province, so it is not a foreign key.
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    address: Mapped[str | None] = mapped_column(String(255))
+    # Set by the follow-up package (quality-credit blacklist); read by the warning scan.
+    blacklisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def local(self) -> bool:
+        return self.region_code.startswith("33")
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    __table_args__ = (
+        CheckConstraint("conclusion IN ('pass', 'fail')", name="conclusion"),
+        CheckConstraint("stage IS NULL OR stage IN ('production', 'distribution', 'catering', 'online')",
+                        name="stage"),
+        Index("ix_batches_sampled_on_id", "sampled_on", "id"),
+        Index("ix_batches_category_sampled", "category_code", "sampled_on"),
+        Index("ix_batches_region_sampled", "region_code", "sampled_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_no: Mapped[str] = mapped_column(String(64), unique=True)
+    sampled_on: Mapped[date] = mapped_column(Date)
+    reported_on: Mapped[date | None] = mapped_column(Date)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    # Seller or producer named without a credit code (farm produce bought at markets).
+    producer_name: Mapped[str | None] = mapped_column(String(200))
+    product: Mapped[str | None] = mapped_column(String(200))
+    brand: Mapped[str | None] = mapped_column(String(100))
+    specification: Mapped[str | None] = mapped_column(String(100))
+    lot: Mapped[str | None] = mapped_column(String(100))
+    production_date: Mapped[date | None] = mapped_column(Date)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    sampling_agency: Mapped[str | None] = mapped_column(String(200))
+    laboratory: Mapped[str | None] = mapped_column(String(200))
+    report_no: Mapped[str | None] = mapped_column(String(100))
+    conclusion: Mapped[str] = mapped_column(String(4))
+    fail_reason: Mapped[str | None] = mapped_column(String(500))
+    # Producer registered in the province at the time of recording (policy floors are
+    # about locally produced goods); kept on the batch so the aggregate is reproducible.
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+
+    items: Mapped[list["TestItem"]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan", order_by="TestItem.id", lazy="selectin")
+    enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
+
+    # Optimistic locking: an UPDATE that finds another version raises StaleDataError (412).
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TestItem(Base):
+    __tablename__ = "test_items"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    item: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str | None] = mapped_column(String(100))  # "0.12", "未检出" (not detected)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    limit: Mapped[str | None] = mapped_column(String(100))  # "≤0.5"
+    standard: Mapped[str | None] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(4))
+
+    batch: Mapped[Batch] = relationship(back_populates="items")
+
+
+class BatchRevision(Base):
+    """The previous content of a batch, kept whenever it is amended or voided."""
+
+    __tablename__ = "batch_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the version this snapshot held
+    action: Mapped[str] = mapped_column(String(8))  # amend | void
+    reason: Mapped[str] = mapped_column(String(500))
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SeriesMonth(Base):
+    """Batches sampled and failed per (category node, region node, month, local producer).
+
+    Kept current in the transaction of every batch write, so statistics and scans read this
+    small table instead of the batches. `category_code` is `*` for all products.
+    """
+
+    __tablename__ = "series_months"
+
+    category_code: Mapped[str] = mapped_column(String(96), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    local: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    batches: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportRun(Base):
+    """One bulk import: who sent which file, and what became of each row."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    atomic: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,1 @@
+"""Inspection use cases: functions that take a session and return data."""

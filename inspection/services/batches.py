@@ -1,0 +1,154 @@
+"""Batch use cases: record, read, amend (optimistically locked) and void. Nothing is deleted."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.clock import local_today
+from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from core.models import utcnow
+from core.reference.trees import load_trees
+from inspection.aggregates import Deltas
+from inspection.models import Batch, BatchRevision, TestItem
+from inspection.services.enterprises import find_or_build
+from inspection.services.rules import check_batch
+
+# Fields a form or API body may set; `category`/`region` map to the *_code columns.
+BATCH_FIELDS = ("sampled_on", "reported_on", "product", "brand", "specification", "lot",
+                "production_date", "stage", "sampling_agency", "laboratory", "report_no",
+                "conclusion", "fail_reason", "producer_name")
+ITEM_FIELDS = ("item", "value", "unit", "limit", "standard", "verdict")
+
+
+def batch_to_data(batch: Batch) -> dict[str, Any]:
+    """The batch's content in input form (what `create_batch` takes)."""
+    data = {f: getattr(batch, f) for f in BATCH_FIELDS}
+    data.update(sample_no=batch.sample_no, category=batch.category_code, region=batch.region_code,
+                enterprise_credit_code=batch.enterprise.credit_code if batch.enterprise else None,
+                items=[{f: getattr(i, f) for f in ITEM_FIELDS} for i in batch.items])
+    return data
+
+
+def snapshot(batch: Batch) -> dict[str, Any]:
+    """JSON-safe copy of a batch, kept in its revision history."""
+    data = batch_to_data(batch)
+    for key, value in data.items():
+        if isinstance(value, date):
+            data[key] = value.isoformat()
+    data.update(version=batch.version, local=batch.local, voided=batch.voided_at is not None)
+    return data
+
+
+def _raise_problems(problems: list[tuple[str, str]]) -> None:
+    if problems:
+        errors: dict[str, list[str]] = {}
+        for field, reason in problems:
+            errors.setdefault(field, []).append(reason)
+        field, reason = problems[0]
+        raise ValidationFailed(f"invalid batch: {field}: {reason}", errors)
+
+
+def _apply(batch: Batch, data: dict[str, Any], session: Session, user_id: int) -> None:
+    for f in BATCH_FIELDS:
+        setattr(batch, f, data.get(f))
+    batch.category_code, batch.region_code = data["category"], data["region"]
+    code = data.get("enterprise_credit_code")
+    if code:
+        batch.enterprise = find_or_build(session, code, data.get("enterprise_name"), user_id)
+        batch.producer_name = None
+    else:
+        batch.enterprise = None
+        batch.producer_name = data.get("producer_name") or data.get("enterprise_name")
+    batch.local = batch.enterprise is not None and batch.enterprise.local
+    batch.items = [TestItem(**{f: i.get(f) for f in ITEM_FIELDS}) for i in data.get("items") or []]
+
+
+def create_batch(session: Session, data: dict[str, Any], user_id: int) -> Batch:
+    """Record a new batch and count it in the series aggregate, in one transaction."""
+    trees = load_trees(session)
+    _raise_problems(check_batch(data, trees, local_today()))
+    if session.scalar(select(Batch.id).where(Batch.sample_no == data["sample_no"])) is not None:
+        raise Conflict(f"sample number {data['sample_no']} is already recorded",
+                       {"sample_no": ["already recorded"]})
+    batch = Batch(sample_no=data["sample_no"], created_by_id=user_id)
+    _apply(batch, data, session, user_id)
+    session.add(batch)
+    session.flush()
+    deltas = Deltas(trees)
+    deltas.add_batch(batch)
+    deltas.apply(session)
+    session.commit()
+    return batch
+
+
+def get_batch(session: Session, batch_id: int) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"no batch {batch_id}")
+    return batch
+
+
+def _guard(batch: Batch, expected_version: int | None) -> None:
+    if batch.voided_at is not None:
+        raise Conflict(f"batch {batch.id} is void and can no longer change")
+    if expected_version is not None and expected_version != batch.version:
+        raise PreconditionFailed(
+            f"batch {batch.id} is at version {batch.version}, not {expected_version}; reload it and retry")
+
+
+def _revise(session: Session, batch: Batch, action: str, reason: str, user_id: int) -> None:
+    if not reason or not reason.strip():
+        raise ValidationFailed.on("reason", "a reason is required")
+    session.add(BatchRevision(batch_id=batch.id, version=batch.version, action=action,
+                              reason=reason.strip(), snapshot=snapshot(batch), changed_by_id=user_id))
+
+
+def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason: str,
+                expected_version: int, user_id: int) -> Batch:
+    """Correct a batch; the previous version is kept and the aggregate follows the change."""
+    batch = get_batch(session, batch_id)
+    _guard(batch, expected_version)
+    unknown = set(changes) - set(BATCH_FIELDS) - {"category", "region", "enterprise_credit_code",
+                                                  "enterprise_name", "items"}
+    if unknown:
+        raise ValidationFailed(f"these fields cannot be amended: {', '.join(sorted(unknown))}",
+                               {f: ["cannot be amended"] for f in sorted(unknown)})
+    trees = load_trees(session)
+    merged = {**batch_to_data(batch), **changes}
+    _raise_problems(check_batch(merged, trees, local_today()))
+    _revise(session, batch, "amend", reason, user_id)
+    deltas = Deltas(trees)
+    deltas.add_batch(batch, -1)
+    _apply(batch, merged, session, user_id)
+    batch.updated_at, batch.updated_by_id = utcnow(), user_id
+    session.flush()  # the versioned UPDATE: a concurrent amendment fails here (412)
+    deltas.add_batch(batch, +1)
+    deltas.apply(session)
+    session.commit()
+    return batch
+
+
+def void_batch(session: Session, batch_id: int, reason: str, expected_version: int | None,
+               user_id: int) -> Batch:
+    """Withdraw a batch from every statistic, keeping it and its history."""
+    batch = get_batch(session, batch_id)
+    _guard(batch, expected_version)
+    trees = load_trees(session)
+    _revise(session, batch, "void", reason, user_id)
+    deltas = Deltas(trees)
+    deltas.add_batch(batch, -1)
+    batch.voided_at, batch.void_reason = utcnow(), reason.strip()
+    batch.updated_at, batch.updated_by_id = batch.voided_at, user_id
+    session.flush()
+    deltas.apply(session)
+    session.commit()
+    return batch
+
+
+def list_revisions(session: Session, batch_id: int) -> list[BatchRevision]:
+    get_batch(session, batch_id)
+    return list(session.scalars(select(BatchRevision).where(BatchRevision.batch_id == batch_id)
+                                .order_by(BatchRevision.id)))

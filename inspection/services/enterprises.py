@@ -1,0 +1,62 @@
+"""Enterprise use cases: look up by credit code, create, list."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import Conflict, NotFound, ValidationFailed
+from inspection.credit_code import credit_code_error, region_of
+from inspection.models import Enterprise
+
+
+def new_enterprise(credit_code: str, name: str, user_id: int | None, address: str | None = None,
+                   region_code: str | None = None) -> Enterprise:
+    """Build (not add) an enterprise; its region defaults to the one in its credit code."""
+    return Enterprise(credit_code=credit_code, name=name.strip(), address=address,
+                      region_code=region_code or region_of(credit_code), created_by_id=user_id)
+
+
+def create_enterprise(session: Session, data: dict, user_id: int) -> Enterprise:
+    """Register an enterprise; the credit code must be valid and not yet registered."""
+    code = data["credit_code"]
+    reason = credit_code_error(code)
+    if reason:
+        raise ValidationFailed.on("credit_code", reason)
+    if session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)) is not None:
+        raise Conflict(f"an enterprise with credit code {code} is already registered",
+                       {"credit_code": ["already registered"]})
+    region = data.get("region") or region_of(code)
+    if not (len(region) == 6 and region.isdigit()):
+        raise ValidationFailed.on("region", "region must be a six-digit GB/T 2260 code")
+    enterprise = new_enterprise(code, data["name"], user_id, data.get("address"), region)
+    session.add(enterprise)
+    session.commit()
+    return enterprise
+
+
+def get_enterprise(session: Session, enterprise_id: int) -> Enterprise:
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(f"no enterprise {enterprise_id}")
+    return enterprise
+
+
+def find_or_build(session: Session, credit_code: str, name: str | None, user_id: int) -> Enterprise:
+    """The enterprise with this code, or a new one (added to the session) when a name is given."""
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+    if enterprise is not None:
+        return enterprise
+    if not name:
+        raise ValidationFailed.on("enterprise_name", f"enterprise {credit_code} is not registered; "
+                                                     "give its name to register it")
+    enterprise = new_enterprise(credit_code, name, user_id)
+    session.add(enterprise)
+    return enterprise
+
+
+def list_enterprises(session: Session, q: str | None, limit: int, offset: int) -> list[Enterprise]:
+    stmt = select(Enterprise).order_by(Enterprise.id)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(Enterprise.name.like(like) | (Enterprise.credit_code == q.upper()))
+    return list(session.scalars(stmt.limit(limit).offset(offset)))

@@ -1,0 +1,146 @@
+"""Pass-rate statistics by category x region x period, read from the series aggregate."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import local_today, month_end, month_of, parse_month
+from core.errors import ValidationFailed
+from core.reference.models import ALL_PRODUCTS
+from core.reference.trees import PROVINCE, load_trees
+from inspection.models import SeriesMonth
+
+Z95 = 1.959963984540054
+PERIODS = ("month", "quarter", "year")
+BREAKDOWNS = ("none", "category", "region", "both")
+MAX_MONTHS = 240
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float | None, float | None]:
+    """Wilson score interval for a proportion; (None, None) when there is no data."""
+    if n <= 0:
+        return None, None
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass
+class RateQuery:
+    category: str | None = None
+    region: str | None = None
+    period: str = "month"
+    from_month: str | None = None
+    to_month: str | None = None
+    breakdown: str = "none"
+    origin: str = "all"
+
+
+def _months(first: str, last: str) -> list[str]:
+    (y, m), (y2, m2) = parse_month(first), parse_month(last)
+    out = []
+    while (y, m) <= (y2, m2):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _months_before(month: str, count: int) -> str:
+    y, m = parse_month(month)
+    index = y * 12 + m - 1 - count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def period_of(month: str, period: str) -> str:
+    if period == "month":
+        return month
+    year, m = month[:4], int(month[5:7])
+    return year if period == "year" else f"{year}-Q{(m - 1) // 3 + 1}"
+
+
+def period_end(label: str, period: str) -> date:
+    year = int(label[:4])
+    if period == "year":
+        return date(year, 12, 31)
+    if period == "quarter":
+        return month_end(year, int(label[-1]) * 3)
+    return month_end(year, int(label[5:7]))
+
+
+def pass_rates(session: Session, q: RateQuery) -> list[dict]:
+    """Rows of batches, failures, pass rate, Wilson 95% interval and floor per node and period."""
+    trees = load_trees(session)
+    if q.period not in PERIODS:
+        raise ValidationFailed.on("period", f"period must be one of {', '.join(PERIODS)}")
+    if q.breakdown not in BREAKDOWNS:
+        raise ValidationFailed.on("breakdown", f"breakdown must be one of {', '.join(BREAKDOWNS)}")
+    if q.origin not in ("all", "local"):
+        raise ValidationFailed.on("origin", "origin must be 'all' or 'local'")
+    category = q.category or ALL_PRODUCTS
+    if category != ALL_PRODUCTS and category not in trees.categories:
+        raise ValidationFailed.on("category", f"unknown category code '{category}'")
+    region = q.region or PROVINCE
+    if region not in trees.regions:
+        raise ValidationFailed.on("region", f"unknown region code '{region}'")
+    to_month = q.to_month or month_of(local_today())
+    for name, value in (("to", to_month), ("from", q.from_month)):
+        if value is not None:
+            try:
+                parse_month(value)
+            except ValueError as exc:
+                raise ValidationFailed.on(name, str(exc)) from None
+    from_month = q.from_month or _months_before(to_month, 11)  # default: twelve months
+    if from_month > to_month:
+        raise ValidationFailed.on("from", "'from' is after 'to'")
+    months = _months(from_month, to_month)
+    if len(months) > MAX_MONTHS:
+        raise ValidationFailed.on("from", f"at most {MAX_MONTHS} months can be asked at once")
+
+    if q.breakdown in ("category", "both"):
+        categories = trees.categories.roots() if category == ALL_PRODUCTS else trees.categories.kids(category)
+    else:
+        categories = [category]
+    regions = trees.regions.kids(region) if q.breakdown in ("region", "both") else [region]
+    if not categories or not regions:
+        return []
+
+    stmt = (select(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month,
+                   func.sum(SeriesMonth.batches), func.sum(SeriesMonth.failed))
+            .where(SeriesMonth.category_code.in_(categories), SeriesMonth.region_code.in_(regions),
+                   SeriesMonth.month >= from_month, SeriesMonth.month <= to_month)
+            .group_by(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month))
+    if q.origin == "local":
+        stmt = stmt.where(SeriesMonth.local.is_(True))
+    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for c, r, month, batches, failed in session.execute(stmt):
+        t = totals[(c, r, period_of(month, q.period))]
+        t[0] += int(batches or 0)
+        t[1] += int(failed or 0)
+
+    periods = list(dict.fromkeys(period_of(m, q.period) for m in months))
+    rows = []
+    for c in categories:
+        for r in regions:
+            for p in periods:
+                batches, failed = totals.get((c, r, p), (0, 0))
+                rate = (batches - failed) / batches if batches else None
+                low, high = wilson(batches - failed, batches)
+                floor = trees.floors.effective(c, period_end(p, q.period))
+                rows.append({
+                    "category": c, "region": r, "period": p, "batches": batches, "failed": failed,
+                    "pass_rate": rate, "ci_low": low, "ci_high": high, "floor": floor,
+                    "gap": None if rate is None or floor is None else rate - floor,
+                    "meets_floor": None if rate is None or floor is None else rate >= floor,
+                })
+    return rows
+
+
+RATE_COLUMNS = ("category", "region", "period", "batches", "failed", "pass_rate", "ci_low",
+                "ci_high", "floor", "gap", "meets_floor")

@@ -1,0 +1,112 @@
+"""Batches API: create, read, list, amend (If-Match), void, revisions, bulk import."""
+from __future__ import annotations
+
+from flask import current_app, g, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from core.errors import PayloadTooLarge, ValidationFailed
+from core.etags import etag_for, expected_version
+from core.extensions import db
+from core.jobs import enqueue
+from inspection.imports.importer import ImportOptions, import_batches
+from inspection.imports.reader import FileRefused
+from inspection.jobs import IMPORT_JOB
+from inspection.schemas import (BatchAmendSchema, BatchCreateSchema, BatchListArgs, BatchPageSchema,
+                                BatchSchema, ImportArgs, ImportReportSchema, JobLinkSchema, ReasonSchema,
+                                RevisionSchema)
+from inspection.services import batches as service
+from inspection.services.queries import BatchFilter, list_batches
+
+blp = Blueprint("batches", __name__, url_prefix="/api/batches", description="Sampling batches")
+ID = "<int(max=2147483647):batch_id>"
+
+
+def _with_etag(batch):
+    return batch, 200, {"ETag": etag_for(batch.version)}
+
+
+@blp.route("")
+class Batches(MethodView):
+    @blp.arguments(BatchListArgs, location="query")
+    @blp.response(200, BatchPageSchema)
+    def get(self, args):
+        """List batches with filters, newest first, one cursor page at a time."""
+        sort, limit, cursor = args.pop("sort"), args.pop("limit"), args.pop("cursor", None)
+        rows, next_cursor = list_batches(db.session, BatchFilter(**args), sort, limit, cursor)
+        return {"items": rows, "next_cursor": next_cursor}
+
+    @blp.arguments(BatchCreateSchema)
+    @blp.response(201, BatchSchema)
+    def post(self, data):
+        """Record a sampled batch with its test items."""
+        batch = service.create_batch(db.session, data, g.user.id)
+        return batch, 201, {"ETag": etag_for(batch.version),
+                            "Location": url_for("batches.Batch", batch_id=batch.id)}
+
+
+@blp.route(f"/{ID}")
+class Batch(MethodView):
+    @blp.response(200, BatchSchema)
+    def get(self, batch_id: int):
+        """Show one batch; its ETag is the version to send back when amending."""
+        return _with_etag(service.get_batch(db.session, batch_id))
+
+    @blp.arguments(BatchAmendSchema)
+    @blp.response(200, BatchSchema)
+    def patch(self, data, batch_id: int):
+        """Amend a batch with a reason; requires If-Match with its current ETag."""
+        version = expected_version(required=True)
+        reason = data.pop("reason")
+        batch = service.amend_batch(db.session, batch_id, data, reason, version, g.user.id)
+        return _with_etag(batch)
+
+
+@blp.route(f"/{ID}/void")
+class BatchVoid(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, BatchSchema)
+    def post(self, data, batch_id: int):
+        """Void a batch with a reason (it stays on record but leaves every statistic)."""
+        batch = service.void_batch(db.session, batch_id, data["reason"], expected_version(required=False),
+                                   g.user.id)
+        return _with_etag(batch)
+
+
+@blp.route(f"/{ID}/revisions")
+class BatchRevisions(MethodView):
+    @blp.response(200, RevisionSchema(many=True))
+    def get(self, batch_id: int):
+        """List the earlier versions of a batch, oldest first."""
+        return service.list_revisions(db.session, batch_id)
+
+
+@blp.route("/import")
+class BatchImport(MethodView):
+    @blp.arguments(ImportArgs, location="query")
+    @blp.response(200, ImportReportSchema)
+    @blp.alt_response(202, schema=JobLinkSchema, description="Large file queued for the worker")
+    def post(self, args):
+        """Import batches from a CSV or XLSX file (multipart field `file`)."""
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed.on("file", "send the file as multipart/form-data field 'file'")
+        content = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
+        if len(content) > current_app.config["IMPORT_MAX_BYTES"]:
+            raise PayloadTooLarge(f"the file is over the {current_app.config['IMPORT_MAX_BYTES']:,}-byte limit",
+                                  {"file": ["file too large"]})
+        filename = upload.filename or "upload.csv"
+        if len(content) > current_app.config["IMPORT_ASYNC_BYTES"]:
+            job = enqueue(db.session, IMPORT_JOB, {"filename": filename, "atomic": args["atomic"]},
+                          content, g.user.id)
+            url = url_for("jobs.JobResource", job_id=job.id)
+            return {"job_id": job.id, "url": url, "status": job.status}, 202, {"Location": url}
+        options = ImportOptions(filename=filename, user_id=g.user.id, atomic=args["atomic"],
+                                max_bytes=current_app.config["IMPORT_MAX_BYTES"],
+                                max_rows=current_app.config["IMPORT_MAX_ROWS"])
+        try:
+            result = import_batches(db.session, content, options)
+        except FileRefused as refused:
+            db.session.rollback()
+            raise ValidationFailed.on("file", str(refused)) from None
+        return result.report()

@@ -1,0 +1,28 @@
+"""Pass-rate statistics API, as JSON or as a CSV/XLSX download."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from core.export import download
+from core.extensions import db
+from inspection.schemas import PassRateArgs, PassRateSchema
+from inspection.services.stats import RATE_COLUMNS, RateQuery, pass_rates
+
+blp = Blueprint("stats", __name__, url_prefix="/api/stats", description="Pass-rate statistics")
+
+
+@blp.route("/pass-rates")
+class PassRates(MethodView):
+    @blp.arguments(PassRateArgs, location="query")
+    @blp.response(200, PassRateSchema(many=True))
+    def get(self, args):
+        """Pass rates by category x region x period against their floors (Wilson 95% interval)."""
+        fmt = args.pop("format")
+        query = RateQuery(category=args.get("category"), region=args.get("region"), period=args["period"],
+                          from_month=args.get("from_"), to_month=args.get("to"),
+                          breakdown=args["breakdown"], origin=args["origin"])
+        rows = pass_rates(db.session, query)
+        if fmt != "json":
+            return download(RATE_COLUMNS, ([r[c] for c in RATE_COLUMNS] for r in rows), fmt, "pass-rates")
+        return rows
