@@ -82,9 +82,9 @@ def run_job(session: Session, job: Job) -> None:
     job_id = job.id
 
     def report(done: int, total: int) -> None:
-        # Progress is written on a separate connection-level commit-free UPDATE so the
-        # handler's own transaction stays open and atomic.
-        with session.bind.connect() as conn:  # type: ignore[union-attr]
+        # Progress goes through its own connection and commit, so the handler's transaction
+        # stays open (and atomic) while others can already read how far it got.
+        with session.get_bind().connect() as conn:
             conn.execute(update(Job).where(Job.id == job_id).values(progress=done, total=total))
             conn.commit()
 

@@ -16,7 +16,7 @@ from core.clock import local_today
 from core.models import utcnow
 from core.reference.trees import load_trees
 from inspection.aggregates import Deltas
-from inspection.imports.reader import FileRefused, read_table
+from inspection.imports.reader import FileRefused, is_xlsx, read_table
 from inspection.imports.rows import COLUMNS, FIELD_TO_COLUMN, REQUIRED, parse_row
 from inspection.models import Batch, Enterprise, ImportRun, TestItem
 from inspection.services.batches import BATCH_FIELDS, batch_to_data
@@ -90,6 +90,8 @@ def import_batches(session: Session, content: bytes, options: ImportOptions,
     result = ImportResult()
     candidates: dict[str, _Pending] = {}  # sample_no -> first valid row
     width = len(header)
+    estimate = 0 if is_xlsx(content, options.filename) else content.count(b"\n")
+    index = -1
 
     for index, cells in enumerate(rows):
         row_no = index + 2  # row 1 is the header
@@ -116,7 +118,9 @@ def import_batches(session: Session, content: bytes, options: ImportOptions,
                 result.reject(row_no, "sample_no", f"sample number {data['sample_no']} appears in row "
                                                    f"{seen.row} with different content")
         if progress and index % 5000 == 0:
-            progress(index, 0)
+            progress(index, estimate)
+    if progress:
+        progress(index + 1, index + 1)
 
     fresh = _drop_known(session, candidates, result)
     known, new_enterprises = _resolve_enterprises(session, fresh, result, options.user_id)

@@ -52,6 +52,13 @@ def _raise_problems(problems: list[tuple[str, str]]) -> None:
 
 
 def _apply(batch: Batch, data: dict[str, Any], session: Session, user_id: int) -> None:
+    # No autoflush: the enterprise lookup must not flush a half-applied batch (two UPDATEs
+    # would bump its version twice).
+    with session.no_autoflush:
+        _apply_fields(batch, data, session, user_id)
+
+
+def _apply_fields(batch: Batch, data: dict[str, Any], session: Session, user_id: int) -> None:
     for f in BATCH_FIELDS:
         setattr(batch, f, data.get(f))
     batch.category_code, batch.region_code = data["category"], data["region"]

@@ -1,7 +1,7 @@
 """Batches API: create, read, list, amend (If-Match), void, revisions, bulk import."""
 from __future__ import annotations
 
-from flask import current_app, g, request, url_for
+from flask import current_app, g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -100,7 +100,10 @@ class BatchImport(MethodView):
             job = enqueue(db.session, IMPORT_JOB, {"filename": filename, "atomic": args["atomic"]},
                           content, g.user.id)
             url = url_for("jobs.JobResource", job_id=job.id)
-            return {"job_id": job.id, "url": url, "status": job.status}, 202, {"Location": url}
+            # A Response is passed through as is (not dumped with the 200 report schema).
+            response = jsonify(JobLinkSchema().dump({"job_id": job.id, "url": url, "status": job.status}))
+            response.status_code, response.headers["Location"] = 202, url
+            return response
         options = ImportOptions(filename=filename, user_id=g.user.id, atomic=args["atomic"],
                                 max_bytes=current_app.config["IMPORT_MAX_BYTES"],
                                 max_rows=current_app.config["IMPORT_MAX_ROWS"])

@@ -1,0 +1,246 @@
+"""Bulk import over the API and the CLI: the row report, idempotence, refusals, atomicity."""
+from __future__ import annotations
+
+import io
+import json
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from core.jobs import Job
+from inspection.models import Batch, Enterprise, ImportRun, SeriesMonth, TestItem
+from tests.conftest import OUTSIDE_CODE, VALID_CODE, make_code
+
+HEADER = "sample_no,sampled_on,category,region,result,enterprise_credit_code,enterprise_name,failed_items,fail_reason"
+NEW_CODE = make_code("91330212MA2K8L9M0")
+
+
+def rows_csv(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode("utf-8")
+
+
+GOOD = [
+    f"I-1,2025-04-01,food.dairy.liquid_milk,330106,pass,{VALID_CODE},杭州示例乳业有限公司,,",
+    f"I-2,2025-04-02,food.dairy.liquid_milk,330106,fail,{VALID_CODE},,菌落总数;大肠菌群,",
+    f"I-3,2025-04-03,farm.vegetable,330212,fail,,宁波某农贸市场,,拒绝抽样",
+    f"I-4,2025-04-04,industrial,330212,pass,{NEW_CODE},宁波新注册电器有限公司,,",
+]
+
+
+def upload(client, headers, content: bytes, name="batches.csv", query=""):
+    return client.post(f"/api/batches/import{query}", headers=headers,
+                       data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+
+
+def n(db_session, model=Batch):
+    return db_session.scalar(select(func.count()).select_from(model))
+
+
+def series_total(db_session) -> tuple[int, int]:
+    row = db_session.execute(select(SeriesMonth.batches, SeriesMonth.failed).where(
+        SeriesMonth.category_code == "*", SeriesMonth.region_code == "330000")).all()
+    return sum(r[0] for r in row), sum(r[1] for r in row)
+
+
+def test_import_stores_rows_enterprises_items_and_aggregate(client, admin, db_session):
+    user, h = admin
+    r = upload(client, h, rows_csv(*GOOD))
+    assert r.status_code == 200, r.json
+    assert (r.json["accepted"], r.json["unchanged"], r.json["rejected"]) == (4, 0, [])
+    assert n(db_session) == 4
+    failed = db_session.scalar(select(Batch).where(Batch.sample_no == "I-2"))
+    assert [i.item for i in failed.items] == ["菌落总数", "大肠菌群"] and failed.created_by_id == user.id
+    assert failed.import_id == r.json["import_id"]
+    market = db_session.scalar(select(Batch).where(Batch.sample_no == "I-3"))
+    assert market.enterprise_id is None and market.producer_name == "宁波某农贸市场" and not market.local
+    new = db_session.scalar(select(Enterprise).where(Enterprise.credit_code == NEW_CODE))
+    assert new.name == "宁波新注册电器有限公司" and new.region_code == "330212"
+    assert series_total(db_session) == (4, 2)
+    run = db_session.get(ImportRun, r.json["import_id"])
+    assert (run.accepted, run.rejected, run.created_by_id) == (4, 0, user.id)
+
+
+def test_importing_the_same_file_twice_changes_nothing(client, admin, db_session):
+    _, h = admin
+    upload(client, h, rows_csv(*GOOD))
+    again = upload(client, h, rows_csv(*GOOD))
+    assert (again.json["accepted"], again.json["unchanged"], again.json["rejected"]) == (0, 4, [])
+    assert n(db_session) == 4 and n(db_session, TestItem) == 2 and series_total(db_session) == (4, 2)
+
+
+def test_changed_row_is_a_conflict_never_an_overwrite(client, admin, db_session):
+    _, h = admin
+    upload(client, h, rows_csv(*GOOD))
+    changed = GOOD[0].replace(",pass,", ",fail,").replace(",,", ",霉菌,", 1)
+    r = upload(client, h, rows_csv(changed))
+    assert r.json["accepted"] == 0
+    assert r.json["rejected"] == [{"row": 2, "column": "sample_no",
+                                   "reason": "sample number I-1 is already recorded with different content; amend it instead"}]
+    assert db_session.scalar(select(Batch.conclusion).where(Batch.sample_no == "I-1")) == "pass"
+
+
+def test_repeated_sample_numbers_in_one_file(client, admin, db_session):
+    _, h = admin
+    other = GOOD[0].replace("2025-04-01", "2025-04-09")
+    r = upload(client, h, rows_csv(GOOD[0], GOOD[0], other))
+    assert (r.json["accepted"], r.json["unchanged"]) == (1, 1)
+    assert r.json["rejected"] == [{"row": 4, "column": "sample_no",
+                                   "reason": "sample number I-1 appears in row 2 with different content"}]
+
+
+def test_every_bad_row_is_reported_by_row_and_column(client, admin, db_session):
+    _, h = admin
+    bad = [
+        f"B-1,2025-13-01,food.dairy,330106,pass,{VALID_CODE},,,",       # bad date
+        f"B-2,2025-04-01,food.nope,330106,pass,{VALID_CODE},,,",         # unknown category
+        f"B-3,2025-04-01,food.dairy,999999,pass,{VALID_CODE},,,",        # unknown region
+        f"B-4,2025-04-01,food.dairy,330106,maybe,{VALID_CODE},,,",       # bad result
+        f"B-5,2025-04-01,food.dairy,330106,pass,{VALID_CODE[:-1]}0,,,",  # wrong check digit
+        f"B-6,2025-04-01,food.dairy,330106,fail,{VALID_CODE},,,",        # fail without item or reason
+        f"B-7,2025-04-01,food.dairy,330106,pass,{VALID_CODE},,霉菌,",     # pass with failing item
+        f"B-8,2999-04-01,food.dairy,330106,pass,{VALID_CODE},,,",        # future
+        f",2025-04-01,food.dairy,330106,pass,{VALID_CODE},,,",           # no sample number
+        f"B-10,2025-04-01,food.dairy,330106,pass,{make_code('91330106MA2B3C4D9')},,,",  # unknown code, no name
+        "B-11,2025-04-01,food.dairy,330106,pass,,某乳业公司,,",           # name without code (not farm)
+    ]
+    if VALID_CODE.endswith("0"):
+        bad[4] = bad[4].replace(f"{VALID_CODE[:-1]}0", f"{VALID_CODE[:-1]}1")
+    r = upload(client, h, rows_csv(*bad, GOOD[0]))
+    assert r.json["accepted"] == 1
+    got = {(e["row"], e["column"]) for e in r.json["rejected"]}
+    assert got == {(2, "sampled_on"), (3, "category"), (4, "region"), (5, "result"),
+                   (6, "enterprise_credit_code"), (7, "result"), (8, "result"), (9, "sampled_on"),
+                   (10, "sample_no"), (11, "enterprise_name"), (12, "enterprise_credit_code")}
+    reasons = {e["row"]: e["reason"] for e in r.json["rejected"]}
+    assert "check digit" in reasons[6] and "in the future" in reasons[9]
+    assert n(db_session) == 1
+
+
+def test_atomic_import_stores_nothing_when_a_row_is_rejected(client, admin, db_session):
+    _, h = admin
+    bad = f"B-1,2025-04-01,food.nope,330106,pass,{VALID_CODE},,,"
+    r = upload(client, h, rows_csv(*GOOD, bad), query="?atomic=true")
+    assert r.status_code == 200
+    assert r.json["accepted"] == 0 and r.json["stored"] is False and len(r.json["rejected"]) == 1
+    assert n(db_session) == 0 and n(db_session, Enterprise) == 0 and series_total(db_session) == (0, 0)
+
+
+def test_files_refused_as_a_whole(client, admin, db_session, app):
+    _, h = admin
+    cases = [
+        (rows_csv(*GOOD, header=HEADER + ",colour"), "unknown column(s): colour"),
+        (rows_csv("I-1,2025-04-01,food,330106", header="sample_no,sampled_on,category,region"), "missing required column(s): result"),
+        (rows_csv(*GOOD, header=HEADER.replace("fail_reason", "region")), "given twice"),
+        (rows_csv(*GOOD).decode().encode("utf-16"), "UTF-16"),
+        (b"\xff\xfe\xfa\x80\x81garbage\x00\x00", "UTF-16"),
+        (b"sample_no,\xff\xffbroken\n", "neither UTF-8 nor GB18030"),
+        (b"", "empty"),
+        (b"PK\x03\x04 not really a workbook", "cannot be read"),
+    ]
+    for content, words in cases:
+        r = upload(client, h, content)
+        assert r.status_code == 422, (words, r.json)
+        assert words in r.json["errors"]["file"][0], (words, r.json)
+    assert n(db_session) == 0 and n(db_session, ImportRun) == 0
+    assert upload(client, h, b"").json["message"]
+
+
+def test_oversize_file_is_refused(client, admin, db_session, app):
+    _, h = admin
+    limit = app.config["IMPORT_MAX_BYTES"]
+    app.config["IMPORT_MAX_BYTES"] = 100
+    try:
+        r = upload(client, h, rows_csv(*GOOD))
+    finally:
+        app.config["IMPORT_MAX_BYTES"] = limit
+    assert r.status_code == 413 and "limit" in r.json["message"]
+    assert n(db_session) == 0
+
+
+def test_gb18030_and_bom_files_are_read(client, admin, db_session):
+    _, h = admin
+    assert upload(client, h, rows_csv(GOOD[0]).decode().encode("gb18030")).json["accepted"] == 1
+    assert upload(client, h, b"\xef\xbb\xbf" + rows_csv(GOOD[1])).json["accepted"] == 1
+    names = {e.name for e in db_session.scalars(select(Enterprise))}
+    assert names == {"杭州示例乳业有限公司"}
+
+
+def test_columns_in_any_order_chinese_words_and_blank_lines(client, admin, db_session):
+    _, h = admin
+    content = ("region,result,category,sampled_on,sample_no,stage\n"
+               "330106,合格,food.dairy,2025-05-01,C-1,流通\n\n"
+               "330106,不合格,farm.vegetable,2025-05-02,C-2,生产\n").encode()
+    r = upload(client, h, content)
+    assert r.json["accepted"] == 1
+    assert r.json["rejected"] == [{"row": 4, "column": "result",
+                                   "reason": "a failed batch needs a failing test item or a fail_reason"}]
+    stored = db_session.scalar(select(Batch).where(Batch.sample_no == "C-1"))
+    assert stored.conclusion == "pass" and stored.stage == "distribution"
+
+
+def test_xlsx_upload(client, admin, db_session):
+    _, h = admin
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    for line in GOOD:
+        sheet.append(line.split(","))
+    sheet.append(["X-9", __import__("datetime").date(2025, 4, 5), "food.dairy", 330106, "pass"])
+    buf = io.BytesIO()
+    book.save(buf)
+    r = upload(client, h, buf.getvalue(), name="batches.xlsx")
+    assert r.status_code == 200 and r.json["accepted"] == 5, r.json
+    assert db_session.scalar(select(Batch.sampled_on).where(Batch.sample_no == "X-9")).isoformat() == "2025-04-05"
+
+
+def test_large_upload_runs_as_a_worker_job(client, admin, db_session, app, runner):
+    user, h = admin
+    rows = [f"J-{i},2025-06-{1 + i % 28:02d},food.dairy,330106,pass,{VALID_CODE},杭州示例乳业有限公司,,"
+            for i in range(app.config["IMPORT_ASYNC_BYTES"] // 60 + 10)]
+    content = rows_csv(*rows)
+    assert len(content) > app.config["IMPORT_ASYNC_BYTES"]
+    r = upload(client, h, content)
+    assert r.status_code == 202, r.json
+    assert n(db_session) == 0
+    status = client.get(r.json["url"], headers=h).json
+    assert status["status"] == "queued"
+    out = runner.invoke(args=["worker", "--once"])
+    assert "ran 1 job(s)" in out.output, out.output
+    done = client.get(r.json["url"], headers=h).json
+    assert done["status"] == "done" and done["result"]["accepted"] == len(rows)
+    assert done["progress"] >= 0 and done["finished_at"]
+    assert n(db_session) == len(rows)
+    assert db_session.get(Job, r.json["job_id"]).payload is None
+    assert client.get(r.json["url"], headers={"Authorization": h["Authorization"] + "x"}).status_code == 401
+
+
+def test_cli_import_exit_codes(runner, admin, db_session, tmp_path):
+    user, _ = admin
+    good = tmp_path / "good.csv"
+    good.write_bytes(rows_csv(*GOOD))
+    result = runner.invoke(args=["inspection", "import", str(good), "--user", user.username])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["accepted"] == 4
+    partly = tmp_path / "partly.csv"
+    partly.write_bytes(rows_csv(GOOD[0].replace("I-1", "I-9"), "Z-1,2025-04-01,food.nope,330106,pass,,,,"))
+    result = runner.invoke(args=["inspection", "import", str(partly), "--user", user.username])
+    assert result.exit_code == 1 and '"accepted": 1' in result.stdout
+    refused = tmp_path / "refused.csv"
+    refused.write_bytes(rows_csv(*GOOD, header=HEADER + ",colour"))
+    result = runner.invoke(args=["inspection", "import", str(refused), "--user", user.username])
+    assert result.exit_code == 2 and "unknown column" in result.stdout
+    atomic = tmp_path / "atomic.csv"
+    atomic.write_bytes(rows_csv(GOOD[0].replace("I-1", "I-10"), "Z-2,2025-04-01,food.nope,330106,pass,,,,"))
+    result = runner.invoke(args=["inspection", "import", str(atomic), "--user", user.username, "--atomic"])
+    assert result.exit_code == 1
+    assert n(db_session) == 5
+    result = runner.invoke(args=["inspection", "import", str(good), "--user", "nobody"])
+    assert result.exit_code == 2
+
+
+def test_outside_producer_counts_as_not_local(client, admin, db_session):
+    _, h = admin
+    line = f"O-1,2025-04-01,food.dairy,330106,pass,{OUTSIDE_CODE},南京某乳业有限公司,,"
+    assert upload(client, h, rows_csv(line)).json["accepted"] == 1
+    assert db_session.scalar(select(Batch.local).where(Batch.sample_no == "O-1")) is False
