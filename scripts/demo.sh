@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Run the system on SQLite with demo data: migrate, seed, then gunicorn + `flask worker`.
+# Open http://127.0.0.1:${PORT:-8000}/api/docs ; demo users are listed in the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh requirements.txt
+export FLASK_APP=wsgi APP_CONFIG=${APP_CONFIG:-development}
+.venv/bin/flask db upgrade
+.venv/bin/flask demo seed
+.venv/bin/flask worker &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+.venv/bin/gunicorn --workers "${WEB_WORKERS:-2}" --bind "${BIND:-127.0.0.1:${PORT:-8000}}" \
+  --access-logfile - wsgi:app
