@@ -71,6 +71,8 @@ def clean_database() -> None:
     if session.get_bind().dialect.name == "postgresql":
         names = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES)
         session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        session.commit()
+        seed_reference(session)  # CASCADE also emptied category_floors (created_by_id -> users)
     else:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:

@@ -185,10 +185,8 @@ def test_origin_local_counts_only_producers_registered_in_the_province(client, h
     record(client, headers, enterprise_credit_code=OUTSIDE_CODE, enterprise_name="南京某乳业有限公司", fail=True)
     record(client, headers, category="farm.fresh_egg", enterprise_credit_code=None, enterprise_name=None,
            producer_name="农贸市场摊位")
-    window = {"from": "2025-03", "to": "2025-03"}
-
-    (local,) = rates(client, headers, origin="local", **window)
-    (everything,) = rates(client, headers, origin="all", **window)
+    (local,) = rates(client, headers, origin="local", **{"from": "2025-03", "to": "2025-03"})
+    (everything,) = rates(client, headers, origin="all", **{"from": "2025-03", "to": "2025-03"})
 
     assert (local["batches"], local["failed"]) == (1, 0)
     assert (everything["batches"], everything["failed"]) == (3, 1)
