@@ -43,6 +43,7 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     # Models register on the shared metadata when imported.
     import core.auth.models  # noqa: F401
+    import core.audit  # noqa: F401
     import core.jobs  # noqa: F401
     import core.reference.models  # noqa: F401
     import inspection.models  # noqa: F401
@@ -51,7 +52,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     import swagger_ui_bundle
 
+    from core.audit_views import blp as audit_blp
     from core.auth.api_auth import register_api_auth
+    from core.auth.views import blp as users_blp
     from core.extensions import api
     from core.health import bp as health_bp
     from core.jobs_views import blp as jobs_blp
@@ -60,7 +63,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health_bp)
     register_api_auth(app)
-    for blp in (reference_blp, jobs_blp, *inspection_blueprints):
+    for blp in (users_blp, audit_blp, reference_blp, jobs_blp, *inspection_blueprints):
         api.register_blueprint(blp)
 
     @app.get("/api/docs/static/<path:filename>")

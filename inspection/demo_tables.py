@@ -51,7 +51,7 @@ food.sugar: 0.8 0.3
 food.cocoa_coffee: 0.7 0.3
 food.special_dietary: 0.6 0.1
 food.fsmp: 0.2 0.05
-farm.vegetable: 45 1.4
+farm.vegetable: 45 1.2
 farm.livestock: 18 0.5
 farm.aquatic: 15 1.3
 farm.fruit: 12 0.7
@@ -107,7 +107,7 @@ food.dairy.liquid_milk: 3
 food.soy.non_fermented: 3 1.2
 food.aquatic.dried: 2
 food.tea.tea_leaves: 3
-farm.vegetable.leafy: 5 1.4
+farm.vegetable.leafy: 8 0.85
 farm.vegetable.solanaceous: 3
 farm.vegetable.brassica: 2
 farm.vegetable.cucurbit: 2 0.7

@@ -14,7 +14,7 @@ IMPORT_JOB = "import_batches"
 def run_import_job(session: Session, job: Job, report) -> dict:
     """Import the file stored with the job; a refused file is a result, not a crash."""
     options = ImportOptions(filename=job.params.get("filename", "upload"), user_id=job.created_by_id,
-                            atomic=bool(job.params.get("atomic")),
+                            atomic=bool(job.params.get("atomic")), scope=job.params.get("scope"),
                             max_bytes=current_app.config["IMPORT_MAX_BYTES"],
                             max_rows=current_app.config["IMPORT_MAX_ROWS"])
     try:

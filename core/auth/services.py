@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import audit
 from core.auth.models import ROLES, ApiToken, User, UserRole
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import utcnow
@@ -34,12 +35,12 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_user(session: Session, username: str, password: str, roles: list[str],
-                region_code: str) -> User:
-    """Create a user; refuse a taken username, an unknown role or region, a short password."""
-    username = username.strip()
-    if not username or len(username) > 64:
-        raise ValidationFailed.on("username", "username must be 1 to 64 characters")
+def user_summary(user: User) -> dict:
+    return {"username": user.username, "roles": sorted(user.roles), "region": user.region_code,
+            "active": user.active}
+
+
+def _check_roles_region(session: Session, roles: list[str], region_code: str) -> None:
     if not roles:
         raise ValidationFailed.on("roles", "at least one role is required")
     unknown = sorted(set(roles) - set(ROLES))
@@ -48,6 +49,15 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
                                            f"choose from {', '.join(ROLES)}")
     if session.get(Region, region_code) is None:
         raise ValidationFailed.on("region", f"unknown region code '{region_code}'")
+
+
+def create_user(session: Session, username: str, password: str, roles: list[str],
+                region_code: str, actor_id: int | None = None) -> User:
+    """Create a user; refuse a taken username, an unknown role or region, a short password."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise ValidationFailed.on("username", "username must be 1 to 64 characters")
+    _check_roles_region(session, roles, region_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' already exists", {"username": ["already exists"]})
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -55,11 +65,51 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
     user = User(username=username, password_hash=hash_password(password), region_code=region_code,
                 role_rows=[UserRole(role=r) for r in sorted(set(roles))])
     session.add(user)
+    session.flush()
+    audit(session, actor_id, "create", "user", user.id, after=user_summary(user))
     session.commit()
     return user
 
 
-def issue_token(session: Session, username: str, expires_days: int = 90) -> str:
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def update_user(session: Session, user_id: int, changes: dict, actor_id: int) -> User:
+    """Change a user's roles, home region or active flag (disable rather than delete)."""
+    user = get_user(session, user_id)
+    before = user_summary(user)
+    roles = changes.get("roles", sorted(user.roles))
+    region = changes.get("region", user.region_code)
+    _check_roles_region(session, roles, region)
+    if user.id == actor_id and ("admin" not in roles or changes.get("active") is False):
+        raise ValidationFailed.on("roles", "you cannot remove your own administrator role or disable yourself")
+    if set(roles) != user.roles:
+        user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
+    user.region_code = region
+    if "active" in changes:
+        user.active = changes["active"]
+    session.flush()
+    audit(session, actor_id, "update", "user", user.id, before, user_summary(user))
+    session.commit()
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Change one's own password; the current one must be given."""
+    if not verify_password(user, current):
+        raise ValidationFailed.on("current_password", "the current password is wrong")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed.on("new_password", f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(new)
+    audit(session, user.id, "change_password", "user", user.id)
+    session.commit()
+
+
+def issue_token(session: Session, username: str, expires_days: int = 90, actor_id: int | None = None) -> str:
     """Create a random API token for the user and return it; only its digest is kept."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -67,8 +117,12 @@ def issue_token(session: Session, username: str, expires_days: int = 90) -> str:
     if not 1 <= expires_days <= 3650:
         raise ValidationFailed.on("expires_days", "expiry must be 1 to 3650 days")
     token = secrets.token_urlsafe(32)  # 256 bits
-    session.add(ApiToken(user_id=user.id, digest=token_digest(token),
-                         expires_at=utcnow() + timedelta(days=expires_days)))
+    row = ApiToken(user_id=user.id, digest=token_digest(token),
+                   expires_at=utcnow() + timedelta(days=expires_days))
+    session.add(row)
+    session.flush()
+    audit(session, actor_id, "issue_token", "user", user.id,
+          after={"token_id": row.id, "expires_at": row.expires_at})
     session.commit()
     return token
 
@@ -83,7 +137,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     return row.user
 
 
-def revoke_tokens(session: Session, username: str) -> int:
+def revoke_tokens(session: Session, username: str, actor_id: int | None = None) -> int:
     """Revoke every live token of a user; return how many."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -92,5 +146,6 @@ def revoke_tokens(session: Session, username: str) -> int:
                                                   ApiToken.revoked_at.is_(None))).all()
     for row in rows:
         row.revoked_at = utcnow()
+    audit(session, actor_id, "revoke_tokens", "user", user.id, after={"revoked": [r.id for r in rows]})
     session.commit()
     return len(rows)

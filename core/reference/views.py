@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from core.auth.permissions import require
 from core.clock import local_today
 from core.extensions import db
 from core.reference.trees import load_trees
@@ -30,6 +31,7 @@ class OnDateArgs(Schema):
 
 @blp.route("/regions")
 class Regions(MethodView):
+    @require("read")
     @blp.response(200, NodeSchema(many=True))
     def get(self):
         """List every region (GB/T 2260), province first."""
@@ -38,6 +40,7 @@ class Regions(MethodView):
 
 @blp.route("/categories")
 class Categories(MethodView):
+    @require("read")
     @blp.arguments(OnDateArgs, location="query")
     @blp.response(200, CategorySchema(many=True))
     def get(self, args):

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from core.audit import audit
 from core.clock import local_today
 from core.models import utcnow
 from core.reference.trees import load_trees
@@ -33,6 +34,7 @@ class ImportOptions:
     filename: str
     user_id: int
     atomic: bool = False
+    scope: str | None = None  # the importing user's region subtree; None = everywhere
     max_bytes: int = 64 * 1024 * 1024
     max_rows: int = 1_000_000
 
@@ -90,6 +92,7 @@ def import_batches(session: Session, content: bytes, options: ImportOptions,
     result = ImportResult()
     candidates: dict[str, _Pending] = {}  # sample_no -> first valid row
     width = len(header)
+    scope_subtree = trees.regions.subtree(options.scope) if options.scope else None
     estimate = 0 if is_xlsx(content, options.filename) else content.count(b"\n")
     index = -1
 
@@ -105,6 +108,8 @@ def import_batches(session: Session, content: bytes, options: ImportOptions,
         data, problems = parse_row(dict(zip(header, cells)))
         if not problems:
             problems = [(FIELD_TO_COLUMN.get(f, f), reason) for f, reason in check_batch(data, trees, today)]
+        if not problems and scope_subtree is not None and data["region"] not in scope_subtree:
+            problems = [("region", f"region {data['region']} is outside your region {options.scope}")]
         if problems:
             for column, reason in problems:
                 result.reject(row_no, column, reason)
@@ -224,4 +229,7 @@ def _store(session: Session, fresh: list[_Pending], known: dict[str, tuple[int, 
     deltas.apply(session)
     run.accepted, run.unchanged, run.rejected = result.accepted, result.unchanged, len(result.rejected)
     run.report = {**result.report(), "rejected": result.rejected[:STORED_REJECTIONS]}
+    audit(session, options.user_id, "import", "import_run", run.id,
+          after={"filename": run.filename, "accepted": run.accepted, "unchanged": run.unchanged,
+                 "rejected": run.rejected, "new_enterprises": sorted(new_enterprises)})
     session.commit()

@@ -7,10 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import audit
+from core.auth.permissions import Forbidden
 from core.clock import local_today
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from core.models import utcnow
-from core.reference.trees import load_trees
+from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
 from inspection.models import Batch, BatchRevision, TestItem
 from inspection.services.enterprises import find_or_build
@@ -73,10 +75,22 @@ def _apply_fields(batch: Batch, data: dict[str, Any], session: Session, user_id:
     batch.items = [TestItem(**{f: i.get(f) for f in ITEM_FIELDS}) for i in data.get("items") or []]
 
 
-def create_batch(session: Session, data: dict[str, Any], user_id: int) -> Batch:
+def in_scope(trees: Trees, scope: str | None, region: str) -> bool:
+    """Whether `region` lies in the subtree `scope` (None: no limit)."""
+    return scope is None or region in trees.regions.subtree(scope)
+
+
+def _check_scope(trees: Trees, scope: str | None, region: str) -> None:
+    if not in_scope(trees, scope, region):
+        raise Forbidden(f"region {region} is outside your region {scope}",
+                        {"region": [f"outside your region {scope}"]})
+
+
+def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: str | None = None) -> Batch:
     """Record a new batch and count it in the series aggregate, in one transaction."""
     trees = load_trees(session)
     _raise_problems(check_batch(data, trees, local_today()))
+    _check_scope(trees, scope, data["region"])
     if session.scalar(select(Batch.id).where(Batch.sample_no == data["sample_no"])) is not None:
         raise Conflict(f"sample number {data['sample_no']} is already recorded",
                        {"sample_no": ["already recorded"]})
@@ -87,13 +101,15 @@ def create_batch(session: Session, data: dict[str, Any], user_id: int) -> Batch:
     deltas = Deltas(trees)
     deltas.add_batch(batch)
     deltas.apply(session)
+    audit(session, user_id, "create", "batch", batch.id, after=snapshot(batch))
     session.commit()
     return batch
 
 
-def get_batch(session: Session, batch_id: int) -> Batch:
+def get_batch(session: Session, batch_id: int, scope: str | None = None) -> Batch:
+    """The batch, or 404 when it does not exist or lies outside the caller's region."""
     batch = session.get(Batch, batch_id)
-    if batch is None:
+    if batch is None or not in_scope(load_trees(session), scope, batch.region_code):
         raise NotFound(f"no batch {batch_id}")
     return batch
 
@@ -114,9 +130,9 @@ def _revise(session: Session, batch: Batch, action: str, reason: str, user_id: i
 
 
 def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason: str,
-                expected_version: int, user_id: int) -> Batch:
+                expected_version: int, user_id: int, scope: str | None = None) -> Batch:
     """Correct a batch; the previous version is kept and the aggregate follows the change."""
-    batch = get_batch(session, batch_id)
+    batch = get_batch(session, batch_id, scope)
     _guard(batch, expected_version)
     unknown = set(changes) - set(BATCH_FIELDS) - {"category", "region", "enterprise_credit_code",
                                                   "enterprise_name", "items"}
@@ -126,6 +142,8 @@ def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason
     trees = load_trees(session)
     merged = {**batch_to_data(batch), **changes}
     _raise_problems(check_batch(merged, trees, local_today()))
+    _check_scope(trees, scope, merged["region"])
+    before = snapshot(batch)
     _revise(session, batch, "amend", reason, user_id)
     deltas = Deltas(trees)
     deltas.add_batch(batch, -1)
@@ -134,14 +152,15 @@ def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason
     session.flush()  # the versioned UPDATE: a concurrent amendment fails here (412)
     deltas.add_batch(batch, +1)
     deltas.apply(session)
+    audit(session, user_id, "amend", "batch", batch.id, before, {**snapshot(batch), "reason": reason})
     session.commit()
     return batch
 
 
 def void_batch(session: Session, batch_id: int, reason: str, expected_version: int | None,
-               user_id: int) -> Batch:
+               user_id: int, scope: str | None = None) -> Batch:
     """Withdraw a batch from every statistic, keeping it and its history."""
-    batch = get_batch(session, batch_id)
+    batch = get_batch(session, batch_id, scope)
     _guard(batch, expected_version)
     trees = load_trees(session)
     _revise(session, batch, "void", reason, user_id)
@@ -151,11 +170,12 @@ def void_batch(session: Session, batch_id: int, reason: str, expected_version: i
     batch.updated_at, batch.updated_by_id = batch.voided_at, user_id
     session.flush()
     deltas.apply(session)
+    audit(session, user_id, "void", "batch", batch.id, {"voided": False}, {"voided": True, "reason": batch.void_reason})
     session.commit()
     return batch
 
 
-def list_revisions(session: Session, batch_id: int) -> list[BatchRevision]:
-    get_batch(session, batch_id)
+def list_revisions(session: Session, batch_id: int, scope: str | None = None) -> list[BatchRevision]:
+    get_batch(session, batch_id, scope)
     return list(session.scalars(select(BatchRevision).where(BatchRevision.batch_id == batch_id)
                                 .order_by(BatchRevision.id)))

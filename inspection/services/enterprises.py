@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import audit
 from core.errors import Conflict, NotFound, ValidationFailed
 from inspection.credit_code import credit_code_error, region_of
 from inspection.models import Enterprise
@@ -30,6 +31,10 @@ def create_enterprise(session: Session, data: dict, user_id: int) -> Enterprise:
         raise ValidationFailed.on("region", "region must be a six-digit GB/T 2260 code")
     enterprise = new_enterprise(code, data["name"], user_id, data.get("address"), region)
     session.add(enterprise)
+    session.flush()
+    audit(session, user_id, "create", "enterprise", enterprise.id,
+          after={"credit_code": code, "name": enterprise.name, "region_code": region,
+                 "address": enterprise.address})
     session.commit()
     return enterprise
 

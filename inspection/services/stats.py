@@ -77,8 +77,11 @@ def period_end(label: str, period: str) -> date:
     return month_end(year, int(label[5:7]))
 
 
-def pass_rates(session: Session, q: RateQuery) -> list[dict]:
-    """Rows of batches, failures, pass rate, Wilson 95% interval and floor per node and period."""
+def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list[dict]:
+    """Rows of batches, failures, pass rate, Wilson 95% interval and floor per node and period.
+
+    A caller limited to a region subtree (`scope`) defaults to it and gets no rows outside it.
+    """
     trees = load_trees(session)
     if q.period not in PERIODS:
         raise ValidationFailed.on("period", f"period must be one of {', '.join(PERIODS)}")
@@ -89,9 +92,11 @@ def pass_rates(session: Session, q: RateQuery) -> list[dict]:
     category = q.category or ALL_PRODUCTS
     if category != ALL_PRODUCTS and category not in trees.categories:
         raise ValidationFailed.on("category", f"unknown category code '{category}'")
-    region = q.region or PROVINCE
+    region = q.region or scope or PROVINCE
     if region not in trees.regions:
         raise ValidationFailed.on("region", f"unknown region code '{region}'")
+    if scope is not None and region not in trees.regions.subtree(scope):
+        return []
     to_month = q.to_month or month_of(local_today())
     for name, value in (("to", to_month), ("from", q.from_month)):
         if value is not None:

@@ -5,6 +5,7 @@ from flask import current_app, g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from core.auth.permissions import require, scope_of
 from core.errors import PayloadTooLarge, ValidationFailed
 from core.etags import etag_for, expected_version
 from core.extensions import db
@@ -28,61 +29,70 @@ def _with_etag(batch):
 
 @blp.route("")
 class Batches(MethodView):
+    @require("read")
     @blp.arguments(BatchListArgs, location="query")
     @blp.response(200, BatchPageSchema)
     def get(self, args):
         """List batches with filters, newest first, one cursor page at a time."""
         sort, limit, cursor = args.pop("sort"), args.pop("limit"), args.pop("cursor", None)
-        rows, next_cursor = list_batches(db.session, BatchFilter(**args), sort, limit, cursor)
+        rows, next_cursor = list_batches(db.session, BatchFilter(**args), sort, limit, cursor,
+                                         scope_of(g.user))
         return {"items": rows, "next_cursor": next_cursor}
 
+    @require("record")
     @blp.arguments(BatchCreateSchema)
     @blp.response(201, BatchSchema)
     def post(self, data):
         """Record a sampled batch with its test items."""
-        batch = service.create_batch(db.session, data, g.user.id)
+        batch = service.create_batch(db.session, data, g.user.id, scope_of(g.user))
         return batch, 201, {"ETag": etag_for(batch.version),
                             "Location": url_for("batches.Batch", batch_id=batch.id)}
 
 
 @blp.route(f"/{ID}")
 class Batch(MethodView):
+    @require("read")
     @blp.response(200, BatchSchema)
     def get(self, batch_id: int):
         """Show one batch; its ETag is the version to send back when amending."""
-        return _with_etag(service.get_batch(db.session, batch_id))
+        return _with_etag(service.get_batch(db.session, batch_id, scope_of(g.user)))
 
+    @require("record")
     @blp.arguments(BatchAmendSchema)
     @blp.response(200, BatchSchema)
     def patch(self, data, batch_id: int):
         """Amend a batch with a reason; requires If-Match with its current ETag."""
         version = expected_version(required=True)
         reason = data.pop("reason")
-        batch = service.amend_batch(db.session, batch_id, data, reason, version, g.user.id)
+        batch = service.amend_batch(db.session, batch_id, data, reason, version, g.user.id,
+                                    scope_of(g.user))
         return _with_etag(batch)
 
 
 @blp.route(f"/{ID}/void")
 class BatchVoid(MethodView):
+    @require("record")
     @blp.arguments(ReasonSchema)
     @blp.response(200, BatchSchema)
     def post(self, data, batch_id: int):
         """Void a batch with a reason (it stays on record but leaves every statistic)."""
         batch = service.void_batch(db.session, batch_id, data["reason"], expected_version(required=False),
-                                   g.user.id)
+                                   g.user.id, scope_of(g.user))
         return _with_etag(batch)
 
 
 @blp.route(f"/{ID}/revisions")
 class BatchRevisions(MethodView):
+    @require("read")
     @blp.response(200, RevisionSchema(many=True))
     def get(self, batch_id: int):
         """List the earlier versions of a batch, oldest first."""
-        return service.list_revisions(db.session, batch_id)
+        return service.list_revisions(db.session, batch_id, scope_of(g.user))
 
 
 @blp.route("/import")
 class BatchImport(MethodView):
+    @require("record")
     @blp.arguments(ImportArgs, location="query")
     @blp.response(200, ImportReportSchema)
     @blp.alt_response(202, schema=JobLinkSchema, description="Large file queued for the worker")
@@ -97,14 +107,15 @@ class BatchImport(MethodView):
                                   {"file": ["file too large"]})
         filename = upload.filename or "upload.csv"
         if len(content) > current_app.config["IMPORT_ASYNC_BYTES"]:
-            job = enqueue(db.session, IMPORT_JOB, {"filename": filename, "atomic": args["atomic"]},
-                          content, g.user.id)
+            job = enqueue(db.session, IMPORT_JOB, {"filename": filename, "atomic": args["atomic"],
+                                                   "scope": scope_of(g.user)}, content, g.user.id)
             url = url_for("jobs.JobResource", job_id=job.id)
             # A Response is passed through as is (not dumped with the 200 report schema).
             response = jsonify(JobLinkSchema().dump({"job_id": job.id, "url": url, "status": job.status}))
             response.status_code, response.headers["Location"] = 202, url
             return response
         options = ImportOptions(filename=filename, user_id=g.user.id, atomic=args["atomic"],
+                                scope=scope_of(g.user),
                                 max_bytes=current_app.config["IMPORT_MAX_BYTES"],
                                 max_rows=current_app.config["IMPORT_MAX_ROWS"])
         try:

@@ -5,6 +5,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from core.auth.permissions import require
 from core.extensions import db
 from inspection.schemas import EnterpriseCreateSchema, EnterpriseListArgs, EnterpriseSchema
 from inspection.services import enterprises as service
@@ -14,12 +15,14 @@ blp = Blueprint("enterprises", __name__, url_prefix="/api/enterprises", descript
 
 @blp.route("")
 class Enterprises(MethodView):
+    @require("read")
     @blp.arguments(EnterpriseListArgs, location="query")
     @blp.response(200, EnterpriseSchema(many=True))
     def get(self, args):
         """List enterprises, optionally searching by name or credit code."""
         return service.list_enterprises(db.session, args.get("q"), args["limit"], args["offset"])
 
+    @require("record")
     @blp.arguments(EnterpriseCreateSchema)
     @blp.response(201, EnterpriseSchema)
     def post(self, data):
@@ -29,6 +32,7 @@ class Enterprises(MethodView):
 
 @blp.route("/<int(max=2147483647):enterprise_id>")
 class Enterprise(MethodView):
+    @require("read")
     @blp.response(200, EnterpriseSchema)
     def get(self, enterprise_id: int):
         """Show one enterprise."""

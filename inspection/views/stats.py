@@ -1,9 +1,11 @@
 """Pass-rate statistics API, as JSON or as a CSV/XLSX download."""
 from __future__ import annotations
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from core.auth.permissions import require, scope_of
 from core.export import download
 from core.extensions import db
 from inspection.schemas import PassRateArgs, PassRateSchema
@@ -14,6 +16,7 @@ blp = Blueprint("stats", __name__, url_prefix="/api/stats", description="Pass-ra
 
 @blp.route("/pass-rates")
 class PassRates(MethodView):
+    @require("read")
     @blp.arguments(PassRateArgs, location="query")
     @blp.response(200, PassRateSchema(many=True))
     def get(self, args):
@@ -22,7 +25,7 @@ class PassRates(MethodView):
         query = RateQuery(category=args.get("category"), region=args.get("region"), period=args["period"],
                           from_month=args.get("from_"), to_month=args.get("to"),
                           breakdown=args["breakdown"], origin=args["origin"])
-        rows = pass_rates(db.session, query)
+        rows = pass_rates(db.session, query, scope_of(g.user))
         if fmt != "json":
             return download(RATE_COLUMNS, ([r[c] for c in RATE_COLUMNS] for r in rows), fmt, "pass-rates")
         return rows

@@ -1,0 +1,48 @@
+"""The audit trail: one append-only record per write (who, when, from where, what changed).
+
+The application has no update or delete path for it; on PostgreSQL a trigger refuses UPDATE
+and DELETE outright (migration 0002).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.models import Base, UTCDateTime, utcnow
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def audit(session: Session, user_id: int | None, action: str, entity: str, entity_id: Any,
+          before: dict | None = None, after: dict | None = None) -> None:
+    """Add an audit record to the caller's transaction (it commits with the change it records)."""
+    address = request.remote_addr if has_request_context() else None
+    session.add(AuditRecord(user_id=user_id, address=address, action=action, entity=entity,
+                            entity_id=str(entity_id), before=_plain(before), after=_plain(after)))

@@ -1,0 +1,48 @@
+"""Schemas of the accounts API."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.auth.models import ROLES
+
+Roles = lambda **kw: fields.List(fields.String(validate=validate.OneOf(ROLES)),  # noqa: E731
+                                 validate=validate.Length(min=1, max=len(ROLES)), **kw)
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    roles = fields.Function(lambda u: sorted(u.roles))
+    region = fields.String(attribute="region_code")
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class UserCreateSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    roles = Roles(required=True)
+    region = fields.String(required=True, validate=validate.Length(equal=6))
+
+
+class UserUpdateSchema(Schema):
+    roles = Roles()
+    region = fields.String(validate=validate.Length(equal=6))
+    active = fields.Boolean()
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+
+
+class TokenRequestSchema(Schema):
+    expires_days = fields.Integer(load_default=90, validate=validate.Range(1, 3650))
+
+
+class TokenSchema(Schema):
+    token = fields.String(metadata={"description": "Shown once; only its SHA-256 digest is stored"})
+
+
+class RevokedSchema(Schema):
+    revoked = fields.Integer()
