@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, send_from_directory
+from flask import Flask
 
 from config import CONFIGS, Config
 
@@ -32,8 +32,10 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
 
 
 def register_extensions(app: Flask) -> None:
+    from core.auth.sessions import register_sessions
     from core.database import configure_engine
-    from core.extensions import api, db, migrate
+    from core.extensions import api, db, limiter, migrate
+    from core.security import register_security_headers
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -41,6 +43,9 @@ def register_extensions(app: Flask) -> None:
         configure_engine(app, db.engine)
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
+    register_sessions(app)
+    limiter.init_app(app)
+    register_security_headers(app)
     # Models register on the shared metadata when imported.
     import core.auth.models  # noqa: F401
     import core.audit  # noqa: F401
@@ -50,26 +55,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    import swagger_ui_bundle
-
     from core.audit_views import blp as audit_blp
     from core.auth.api_auth import register_api_auth
     from core.auth.views import blp as users_blp
+    from core.docs import bp as docs_bp
     from core.extensions import api
     from core.health import bp as health_bp
     from core.jobs_views import blp as jobs_blp
     from core.reference.views import blp as reference_blp
     from inspection.views import blueprints as inspection_blueprints
+    from web.auth import bp as web_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(docs_bp)
+    app.register_blueprint(web_bp)
     register_api_auth(app)
     for blp in (users_blp, audit_blp, reference_blp, jobs_blp, *inspection_blueprints):
         api.register_blueprint(blp)
-
-    @app.get("/api/docs/static/<path:filename>")
-    def swagger_static(filename: str):
-        """Swagger UI assets, served locally (no CDN on a regulator's network)."""
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,10 +1,18 @@
 """Extensions, created unbound; `factory.create_app` binds them to an app."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from core.models import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 api = Api()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+# Only routes that ask for a limit are limited (the login form); storage is a setting.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

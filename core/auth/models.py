@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,7 +12,7 @@ from core.models import Base, UTCDateTime, utcnow
 ROLES = ("inspector", "supervisor", "agency", "admin")
 
 
-class User(Base):
+class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -30,6 +31,14 @@ class User(Base):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled users cannot sign in
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        # The session names the password too, so changing it ends every other session.
+        return f"{self.id}.{self.password_hash[-16:]}"
 
 
 class UserRole(Base):

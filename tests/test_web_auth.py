@@ -1,0 +1,156 @@
+"""Web sign-in: sessions, CSRF, rate limit, expiry, failed-login trail, security headers."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlalchemy import select
+
+from core.audit import AuditRecord
+from core.extensions import limiter
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits(app):
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def csrf_token(client, path="/login") -> str:
+    page = client.get(path).data.decode()
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, username, password=PASSWORD, next_url=""):
+    token = csrf_token(client)
+    return client.post(f"/login{next_url}", data={"username": username, "password": password,
+                                                  "csrf_token": token})
+
+
+def test_anonymous_pages_redirect_to_login_and_login_page_is_public(client, db_session):
+    r = client.get("/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    page = client.get("/login")
+    assert page.status_code == 200 and "登录" in page.data.decode()
+    assert client.get("/web-static/app.css").status_code == 200
+
+
+def test_sign_in_and_out(client, make_user, db_session):
+    user, _ = make_user("inspector", region="330106", username="wang")
+    r = sign_in(client, "wang")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    home = client.get("/").data.decode()
+    assert "wang" in home and "inspector" in home
+    token = csrf_token(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/").status_code == 302
+    actions = db_session.scalars(select(AuditRecord.action).where(AuditRecord.user_id == user.id)).all()
+    assert "login" in actions and "logout" in actions
+
+
+def test_wrong_password_is_refused_logged_and_audited(client, make_user, db_session, caplog):
+    make_user("inspector", username="li")
+    r = sign_in(client, "li", "not the password")
+    assert r.status_code == 401 and "错误" in r.data.decode()
+    assert client.get("/").status_code == 302
+    assert "failed login for 'li'" in caplog.text
+    failed = db_session.scalars(select(AuditRecord).where(AuditRecord.action == "login_failed")).all()
+    assert len(failed) == 1 and failed[0].address == "127.0.0.1"
+    assert sign_in(client, "nobody").status_code == 401
+
+
+def test_form_without_csrf_token_is_refused(client, make_user):
+    make_user("inspector", username="zhao")
+    r = client.post("/login", data={"username": "zhao", "password": PASSWORD})
+    assert r.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_login_attempts_are_rate_limited(client, make_user):
+    make_user("inspector", username="chen")
+    codes = [sign_in(client, "chen", "wrong").status_code for _ in range(10)]
+    assert codes == [401] * 10
+    assert sign_in(client, "chen").status_code == 429
+
+
+def test_disabled_user_cannot_sign_in(client, make_user, db_session):
+    user, _ = make_user("inspector", username="sun")
+    user.active = False
+    db_session.commit()
+    assert sign_in(client, "sun").status_code == 401
+
+
+def test_idle_and_absolute_expiry(client, make_user, app):
+    make_user("inspector", username="zhou")
+    sign_in(client, "zhou")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as s:
+        s["seen_at"] = time.time() - app.config["SESSION_IDLE_MINUTES"] * 60 - 5
+    assert client.get("/").status_code == 302
+    sign_in(client, "zhou")
+    with client.session_transaction() as s:
+        s["login_at"] = time.time() - app.config["SESSION_ABSOLUTE_HOURS"] * 3600 - 5
+    assert client.get("/").status_code == 302
+
+
+def test_changing_the_password_ends_other_sessions(app, make_user, db_session):
+    make_user("inspector", username="wu")
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, "wu")
+    sign_in(second, "wu")
+    token = csrf_token(first, "/account/password")
+    r = first.post("/account/password", data={"csrf_token": token, "current_password": PASSWORD,
+                                               "new_password": "a-new-password", "confirm": "a-new-password"})
+    assert r.status_code == 302
+    assert first.get("/").status_code == 200
+    assert second.get("/").status_code == 302
+    bad = first.post("/account/password", data={"csrf_token": csrf_token(first, "/account/password"),
+                                                 "current_password": "wrong", "new_password": "x-long-enough",
+                                                 "confirm": "x-long-enough"})
+    assert bad.status_code == 200 and "wrong" in bad.data.decode()
+
+
+def test_next_parameter_cannot_redirect_off_site(client, make_user):
+    make_user("inspector", username="zheng")
+    r = sign_in(client, "zheng", next_url="?next=https://evil.example/")
+    assert r.headers["Location"] == "/"
+    client.get("/")
+
+
+def test_api_ignores_session_cookies(client, make_user):
+    make_user("admin", username="feng")
+    sign_in(client, "feng")
+    assert client.get("/api/me").status_code == 401
+
+
+def test_security_headers(client, db_session):
+    for path in ("/login", "/healthz", "/api/openapi.json", "/api/docs"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in headers
+    assert "Strict-Transport-Security" in client.get("/healthz", base_url="https://localhost").headers
+    docs = client.get("/api/docs").data.decode()
+    assert "<script>" not in docs and "/api/docs/init.js" in docs
+    assert client.get("/api/docs/init.js").status_code == 200
+
+
+def test_errors_never_carry_a_stack_trace(app, client, admin, monkeypatch):
+    _, h = admin
+    import inspection.services.stats as stats
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("inspection.views.stats.pass_rates", boom)
+    r = client.get("/api/stats/pass-rates", headers=h)
+    assert r.status_code == 500 and r.json["message"] == "internal error; it has been logged"
+    assert "secret internals" not in r.data.decode() and "Traceback" not in r.data.decode()
+    assert stats.pass_rates is not boom

@@ -1,0 +1,87 @@
+"""Sign-in, sign-out, own password, and the signed-in landing page."""
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from core.audit import audit
+from core.auth.models import User
+from core.auth.services import change_password, verify_password
+from core.errors import DomainError
+from core.extensions import db, limiter
+from web.forms import EmptyForm, LoginForm, PasswordForm
+
+log = logging.getLogger(__name__)
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/web-static")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an attacker's ?next=https://evil.example must not redirect out.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("web.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    """Sign in with username and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        if user is not None and user.active and verify_password(user, form.password.data):
+            session.clear()
+            login_user(user)
+            session["login_at"] = session["seen_at"] = time.time()
+            audit(db.session, user.id, "login", "user", user.id)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        log.warning("failed login for %r from %s", form.username.data, request.remote_addr)
+        audit(db.session, user.id if user else None, "login_failed", "user",
+              user.id if user else form.username.data[:64])
+        db.session.commit()
+        flash("用户名或密码错误 / Wrong username or password", "error")
+    return render_template("login.html", form=form), 200 if request.method == "GET" or form.errors else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out."""
+    if EmptyForm().validate_on_submit():
+        audit(db.session, current_user.id, "logout", "user", current_user.id)
+        db.session.commit()
+        logout_user()
+        session.clear()
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    """The landing page after sign-in."""
+    return render_template("home.html", logout_form=EmptyForm())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(db.session, current_user, form.current_password.data, form.new_password.data)
+        except DomainError as error:
+            for field, messages in error.errors.items():
+                getattr(form, field).errors = list(messages)
+        else:
+            login_user(current_user)  # the session id names the new password
+            flash("密码已修改 / Password changed", "info")
+            return redirect(url_for("web.home"))
+    return render_template("password.html", form=form, logout_form=EmptyForm())
