@@ -53,15 +53,16 @@ class Deltas:
         ]
         if not rows:
             return
-        dialect = session.get_bind().dialect.name
-        module = postgresql if dialect == "postgresql" else sqlite
-        stmt = module.insert(SeriesMonth)
+        conn = session.connection()  # Core executemany: the ORM bulk path is far slower
+        module = postgresql if conn.dialect.name == "postgresql" else sqlite
+        table = SeriesMonth.__table__
+        stmt = module.insert(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["category_code", "region_code", "month", "local"],
-            set_={"batches": SeriesMonth.batches + stmt.excluded.batches,
-                  "failed": SeriesMonth.failed + stmt.excluded.failed},
+            set_={"batches": table.c.batches + stmt.excluded.batches,
+                  "failed": table.c.failed + stmt.excluded.failed},
         )
         for start in range(0, len(rows), 5000):
-            session.execute(stmt, rows[start:start + 5000])
+            conn.execute(stmt, rows[start:start + 5000])
         self.changes.clear()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import audit
@@ -194,11 +194,17 @@ def _store(session: Session, fresh: list[_Pending], known: dict[str, tuple[int, 
     session.add(run)
     session.flush()
     result.import_id = run.id
+    # Core executemany on the session's connection: the ORM bulk path (with RETURNING)
+    # splices results row by row and was 20x slower on a million-row table.
+    conn = session.connection()
     if new_enterprises:
-        for eid, code, region in session.execute(
-                insert(Enterprise).returning(Enterprise.id, Enterprise.credit_code, Enterprise.region_code),
-                list(new_enterprises.values())):
-            known[code] = (eid, region.startswith("33"))
+        codes = list(new_enterprises)
+        conn.execute(Enterprise.__table__.insert(), list(new_enterprises.values()))
+        for start in range(0, len(codes), CHUNK):
+            for eid, code, region in conn.execute(
+                    select(Enterprise.id, Enterprise.credit_code, Enterprise.region_code)
+                    .where(Enterprise.credit_code.in_(codes[start:start + CHUNK]))):
+                known[code] = (eid, region.startswith("33"))
     now = utcnow()
     deltas = Deltas(trees)
     batch_rows, failing_items = [], {}
@@ -209,23 +215,24 @@ def _store(session: Session, fresh: list[_Pending], known: dict[str, tuple[int, 
         row = {f: d.get(f) for f in BATCH_FIELDS}
         row.update(sample_no=d["sample_no"], category_code=d["category"], region_code=d["region"],
                    enterprise_id=enterprise_id, local=local, version=1, created_at=now,
-                   created_by_id=options.user_id, import_id=run.id)
+                   created_by_id=options.user_id, import_id=run.id, updated_at=None,
+                   updated_by_id=None, voided_at=None, void_reason=None)
         batch_rows.append(row)
         if d["items"]:
             failing_items[d["sample_no"]] = d["items"]
         deltas.add(d["category"], d["region"], d["sampled_on"], local, d["conclusion"] == "fail")
-    ids: dict[str, int] = {}
-    for start in range(0, len(batch_rows), 5000):
-        chunk = batch_rows[start:start + 5000]
-        if failing_items:
-            for bid, sample_no in session.execute(insert(Batch).returning(Batch.id, Batch.sample_no), chunk):
-                ids[sample_no] = bid
-        else:
-            session.execute(insert(Batch), chunk)
-    item_rows = [{"batch_id": ids[s], "item": i["item"], "verdict": i["verdict"]}
-                 for s, items in failing_items.items() for i in items]
-    if item_rows:
-        session.execute(insert(TestItem), item_rows)
+    for start in range(0, len(batch_rows), 10_000):
+        conn.execute(Batch.__table__.insert(), batch_rows[start:start + 10_000])
+    if failing_items:
+        ids: dict[str, int] = {}
+        numbers = list(failing_items)
+        for start in range(0, len(numbers), CHUNK):
+            ids.update((s, i) for i, s in conn.execute(
+                select(Batch.id, Batch.sample_no).where(Batch.sample_no.in_(numbers[start:start + CHUNK]))))
+        conn.execute(TestItem.__table__.insert(),
+                     [{"batch_id": ids[s], "item": i["item"], "value": None, "unit": None, "limit": None,
+                       "standard": None, "verdict": i["verdict"]}
+                      for s, items in failing_items.items() for i in items])
     deltas.apply(session)
     run.accepted, run.unchanged, run.rejected = result.accepted, result.unchanged, len(result.rejected)
     run.report = {**result.report(), "rejected": result.rejected[:STORED_REJECTIONS]}
