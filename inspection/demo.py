@@ -10,6 +10,7 @@ import csv
 import io
 import math
 import random
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from itertools import accumulate
@@ -28,9 +29,10 @@ from inspection.imports.importer import ImportOptions, import_batches
 from inspection.models import Batch, ImportRun
 
 DEMO_FILE = "demo.csv"
-DEMO_USERS = [
+DEMO_USERS = [  # the inspector's region is Xihu district, Hangzhou
     {"username": "admin", "password": "admin-demo-2026", "roles": ["admin"], "region": "330000"},
-    {"username": "supervisor", "password": "supervisor-demo-2026", "roles": ["supervisor"], "region": "330000"},
+    {"username": "supervisor", "password": "supervisor-demo-2026", "roles": ["supervisor"],
+     "region": "330000"},
     {"username": "inspector", "password": "inspector-demo-2026", "roles": ["inspector"], "region": "330106"},
     {"username": "agency", "password": "agency-demo-2026", "roles": ["agency"], "region": "330100"},
 ]
@@ -41,10 +43,11 @@ DEMO_USERS = [
 DRIFTS = [
     {"category": "farm.vegetable.leafy", "region": "330300", "start_offset": 9, "start_rate": 0.98,
      "end_rate": 0.955, "boost": 3.0, "note": "leafy vegetables in Wenzhou, under the farm floor 0.96"},
-    {"category": "food.catering", "region": "330782", "start_offset": 6, "start_rate": 0.965,
-     "end_rate": 0.93, "boost": 4.0, "note": "catering food in Yiwu, down to the food floor 0.93"},
-    {"category": "industrial.electrical", "region": "330200", "start_offset": 7, "start_rate": 0.94,
-     "end_rate": 0.905, "boost": 3.0, "note": "electrical products in Ningbo, under the industrial floor 0.92"},
+    {"category": "food.catering", "region": "330782", "start_offset": 6, "start_rate": 0.95,
+     "end_rate": 0.925, "boost": 4.0, "note": "catering food in Yiwu, down to the food floor 0.93"},
+    {"category": "industrial.electrical", "region": "330200", "start_offset": 7, "start_rate": 0.935,
+     "end_rate": 0.905, "boost": 3.0,
+     "note": "electrical products in Ningbo, under the industrial floor 0.92"},
 ]
 COLUMNS = ("sample_no", "sampled_on", "reported_on", "category", "region", "result",
            "enterprise_credit_code", "enterprise_name", "product", "brand", "lot", "production_date",
@@ -55,12 +58,7 @@ MAKERS, MAKERS_LOCAL, FARMS_PER_COUNTY, RESTAURANTS_PER_COUNTY = 950, 0.7, 2, 4 
 SMALL = ("饭店", "小吃店", "酒家", "面馆", "家庭农场", "合作社")  # named with their full address
 
 
-@dataclass
-class _Firm:
-    code: str
-    name: str
-    trade: str
-    county: str | None  # None when registered outside the province
+_Firm = namedtuple("_Firm", "code name trade county")  # county is None outside the province
 
 
 @dataclass
@@ -71,7 +69,7 @@ class _Month:
     rng: random.Random
     noise: dict = field(default_factory=dict)
     seq: dict = field(default_factory=dict)
-    carry: dict = field(default_factory=dict)
+    carry: dict = field(default_factory=dict)  # drift -> systematic-draw phase, across months
 
 
 def _org_check(body: str) -> str:
@@ -123,6 +121,11 @@ class _World:
     def name(self, region: str) -> str:
         return self.trees.regions.nodes[region].name_zh
 
+    def place(self, county: str) -> str:
+        """A county as written in an address: county-level cities stand alone."""
+        name = self.name(county)
+        return name if name.endswith("市") else self.name(self.city(county)) + name
+
     def lookup(self, table: dict, code: str):
         """The entry of the nearest ancestor (the node itself first) present in `table`."""
         return next((table[a] for a in self.trees.categories.ancestors(code) if a in table), None)
@@ -166,7 +169,8 @@ class _World:
         for county in self.counties:
             for _ in range(FARMS_PER_COUNTY):
                 self._firm(rng, rng.choices(farm_groups, [T.GROUPS[g][0] for g in farm_groups])[0], county)
-            self.restaurants[county] = [self._firm(rng, "catering", county) for _ in range(RESTAURANTS_PER_COUNTY)]
+            self.restaurants[county] = [self._firm(rng, "catering", county)
+                                        for _ in range(RESTAURANTS_PER_COUNTY)]
 
     def maker_kind(self, leaf: str) -> str:
         # Industrial makers specialise in one product; food and drug makers span a group.
@@ -181,14 +185,14 @@ class _World:
         else:  # cooperatives and sole traders are only ever local
             words = [w for w in words if w.endswith("公司")]
         while True:
-            trade = (rng.choice(T.TRADE_LOCAL) if local and rng.random() < 0.25
+            trade = (rng.choice(T.TRADE_LOCAL[region[:4]]) if local and rng.random() < 0.25
                      else rng.choice(T.TRADE_FIRST) + rng.choice(T.TRADE_SECOND))
             word = rng.choice(words)
-            if word.endswith(SMALL):
-                name = f"{self.name(self.city(region))}{self.name(region)}{trade}{word}"
+            if word.endswith(SMALL):  # "义乌市…", but "金华市婺城区…"
+                name = f"{self.place(region)}{trade}{word}"
             else:
                 name = f"{'浙江' if local and rng.random() < 0.15 else city}{trade}{word}"
-            if trade[0] != trade[-1] and name not in self.names:
+            if trade[0] != trade[-1] and trade not in T.FAMOUS and name not in self.names:
                 break
         self.names.add(name)
         if rng.random() < 0.6:  # registered since 2015: organisation codes begin with MA
@@ -236,7 +240,9 @@ def _fails(world: _World, m: _Month, leaf: str, county: str, stage: str) -> bool
             progress = (d["start_offset"] - m.back) / d["start_offset"]
             p = 1 - d["start_rate"] - (d["end_rate"] - d["start_rate"]) * progress
             # Systematic draw from a random phase: realised fails track the plan, not luck.
-            carry = m.carry.get(i, m.rng.random()) + p
+            if i not in m.carry:
+                m.carry[i] = m.rng.random()
+            carry = m.carry[i] + p
             m.carry[i] = carry % 1
             return carry >= 1
     if (leaf, world.city(county)) not in m.noise:  # mean-preserving lognormal
@@ -279,9 +285,15 @@ def _row(world: _World, m: _Month, leaf: str, county: str, targeted: bool, cutof
     m.seq[county] = m.seq.get(county, 0) + 1
     sample_no = f"{T.SAMPLE_PREFIX[root]}{m.year}{county}{m.month:02d}{m.seq[county]:04d}"
     return [sample_no, sampled.isoformat(), reported.isoformat(), leaf, county, "fail" if failed else "pass",
-            firm.code if firm else "", firm.name if firm else _seller(rng, world.name(county), stage),
+            firm.code if firm else "", firm.name if firm else _seller(rng, world.place(county), stage),
             product, brand, lot, produced, stage, sampler.format(city=place), lab.format(city=place),
             T.REPORT_PREFIX[root] + sample_no[2:], items, reason]
+
+
+def _draw(rng: random.Random, categories: dict, counties: dict, k: int, targeted: bool) -> list[tuple]:
+    """k (leaf, county, targeted) picks, category and county drawn independently by weight."""
+    return list(zip(rng.choices(list(categories), list(categories.values()), k=k),
+                    rng.choices(list(counties), list(counties.values()), k=k), [targeted] * k))
 
 
 def _shift(year: int, month: int, by: int) -> tuple[int, int]:
@@ -296,26 +308,29 @@ def demo_csv(trees: Trees, months: int, seed: int, end: tuple[int, int]) -> tupl
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    rows, mean_factor = 0, sum(T.MONTH_FACTORS) / 12
-    for back in range(months - 1, -1, -1):
+    rows, mean_factor, carry = 0, sum(T.MONTH_FACTORS) / 12, {}
+    # Months before the requested span are drawn (not written) when a drift window starts earlier,
+    # so the drifts' draws, carried from month to month, are the same whatever `months` is.
+    for back in range(max(months, *(d["start_offset"] for d in DRIFTS)) - 1, -1, -1):
         year, month = _shift(*end, -back)
         # One stream per month, so a longer run reproduces the months a shorter one stored.
-        m = _Month(year, month, back, random.Random(f"{seed}:{year}-{month:02d}"))
+        m = _Month(year, month, back, random.Random(f"{seed}:{year}-{month:02d}"), carry=carry)
         weights = world.month_weights(month)
         n = round(PER_MONTH * T.MONTH_FACTORS[month - 1] / mean_factor)
-        plan = [(c, r, False) for c, r in zip(m.rng.choices(list(weights), list(weights.values()), k=n),
-                                              m.rng.choices(world.counties, world.county_weight, k=n))]
+        counties = dict(zip(world.counties, world.county_weight))
+        plan = _draw(m.rng, weights, counties, n, False)
         for d, cats, regions in world.drifts:  # targeted sampling of the drifting series
             if back < d["start_offset"]:
                 sub_c = {c: w for c, w in weights.items() if c in cats}
-                sub_r = {r: w for r, w in zip(world.counties, world.county_weight) if r in regions}
-                share = sum(sub_c.values()) / sum(weights.values()) * sum(sub_r.values()) / sum(world.county_weight)
+                sub_r = {r: w for r, w in counties.items() if r in regions}
+                share = (sum(sub_c.values()) / sum(weights.values())
+                         * sum(sub_r.values()) / sum(counties.values()))
                 extra = round(n * share * (d["boost"] - 1) * (d["start_offset"] - back) / d["start_offset"])
-                plan += [(c, r, True) for c, r in zip(m.rng.choices(list(sub_c), list(sub_c.values()), k=extra),
-                                                      m.rng.choices(list(sub_r), list(sub_r.values()), k=extra))]
-        for leaf, county, targeted in plan:
-            writer.writerow(_row(world, m, leaf, county, targeted, cutoff))
-        rows += len(plan)
+                plan += _draw(m.rng, sub_c, sub_r, extra, True)
+        lines = [_row(world, m, leaf, county, targeted, cutoff) for leaf, county, targeted in plan]
+        if back < months:
+            writer.writerows(lines)
+            rows += len(lines)
     return out.getvalue().encode("utf-8"), rows
 
 
@@ -326,7 +341,7 @@ def _end_month(session: Session) -> tuple[int, int]:
     if first is None:
         today = local_today()
     else:  # SQLite returns the UTC timestamp without its zone
-        today = (first if first.tzinfo else first.replace(tzinfo=timezone.utc)).astimezone(LOCAL_TZ).date()
+        today = (first if first.tzinfo else first.replace(tzinfo=timezone.utc)).astimezone(LOCAL_TZ)
     return _shift(today.year, today.month, -1)
 
 
@@ -350,14 +365,15 @@ def seed_demo(session: Session, months: int = 36, seed: int = 20261130) -> list[
     end = _end_month(session)
     content, rows = demo_csv(load_trees(session), months, seed, end)
     start = _shift(*end, 1 - months)
-    lines.append(f"sampling data: {rows:,} rows, {start[0]}-{start[1]:02d} to {end[0]}-{end[1]:02d} (seed {seed})")
+    lines.append(f"sampling data: {rows:,} rows, {start[0]}-{start[1]:02d} to {end[0]}-{end[1]:02d}, "
+                 f"seed {seed}")
     # As admin: the inspector's scope is one district, the demo covers the province.
     result = import_batches(session, content, ImportOptions(filename=DEMO_FILE, user_id=admin_id))
     lines.append(f"import #{result.import_id}: {result.accepted:,} accepted, {result.unchanged:,} unchanged, "
                  f"{len(result.rejected):,} rejected")
     lines += [f"  rejected row {r['row']} {r['column']}: {r['reason']}" for r in result.rejected[:5]]
-    total, failed = session.execute(select(func.count(Batch.id), func.sum(case((Batch.conclusion == "fail", 1),
-                                                                               else_=0)))
+    fails = func.sum(case((Batch.conclusion == "fail", 1), else_=0))
+    total, failed = session.execute(select(func.count(Batch.id), fails)
                                     .where(Batch.voided_at.is_(None))).one()
     lines.append(f"batches stored: {total:,}, pass rate {1 - (failed or 0) / max(total, 1):.2%}")
     for d in DRIFTS:

@@ -18,7 +18,7 @@ ROOT_FAIL = {"food": 0.025, "farm": 0.02, "industrial": 0.06, "drug": 0.01}
 
 # Level-2 node: volume weight within its root, relative fail factor.
 GROUPS = {k: (float(v[0]), float(v[1])) for k, v in _table("""
-food.catering: 14 1.6
+food.catering: 14 1.2
 food.grain: 8 0.4
 food.beverage: 8 0.9
 food.condiment: 8 0.7
@@ -64,7 +64,7 @@ drug.tcm_pieces: 20 2.6
 drug.excipient: 5 0.3
 drug.biological: 3 0.2
 industrial.consumer: 28 1.1
-industrial.electrical: 22 1.2
+industrial.electrical: 22 1.0
 industrial.building: 16 0.9
 industrial.food_related: 10 0.6
 industrial.machinery_safety: 10 1.3
@@ -75,7 +75,7 @@ industrial.agri_input: 4 1.0
 
 # Leaf: share within its level-2 group (default 1), optional fail factor on top of the group's.
 LEAVES = {k: (float(v[0]), float(v[1]) if len(v) > 1 else 1.0) for k, v in _table("""
-food.catering.tableware: 3 3.0
+food.catering.tableware: 3 2.2
 food.catering.rice_flour: 4 0.8
 food.catering.meat: 2 0.7
 food.catering.condiment: 1.5 0.8
@@ -178,7 +178,8 @@ COUNTY_WEIGHTS = {"330109": 1.6, "330110": 1.4, "330106": 1.2, "330212": 1.6, "3
                   "330328": 0.5, "330329": 0.5, "330727": 0.4, "331125": 0.4, "331126": 0.4,
                   "331127": 0.4}
 # Where manufacturers of a kind cluster (county or city code prefix: extra weight).
-HUBS = {"industrial.consumer.footwear": {"3303": 4}, "industrial.electrical.plug_socket": {"330382": 6, "330282": 3},
+HUBS = {"industrial.consumer.footwear": {"3303": 4},
+        "industrial.electrical.plug_socket": {"330382": 6, "330282": 3},
         "industrial.electrical.wire_cable": {"330382": 5}, "industrial.electrical.household_appliance":
         {"330282": 4, "330281": 3}, "industrial.machinery_safety.e_bike": {"330784": 5, "3310": 2},
         "industrial.consumer.toy": {"331125": 8}, "industrial.consumer.textile_apparel": {"330603": 5},
@@ -191,7 +192,13 @@ OTHER_REGIONS = [("310100", "上海", 5), ("320100", "南京", 2), ("320500", "�
 
 TRADE_FIRST = "鑫 恒 华 佳 永 盛 金 新 裕 康 天 宏 明 瑞 祥 福 润 嘉 富 丰 信 诚 兴 隆 泰 和 益 源 达 安 宝 德 顺 昌 广 鼎 汇 海 亿 中".split()
 TRADE_SECOND = "源 丰 康 禾 盛 达 诚 泰 兴 利 和 美 鑫 佳 宇 邦 旺 乐 宏 德 隆 旭 远 辉 晟 祥 发 园 润 福".split()
-TRADE_LOCAL = "西子 钱江 瓯江 甬江 东海 雁荡 天目 楠溪 会稽 南湖 太湖 千岛 四明 仙都 江南 越王 婺州 天台".split()
+# Place-flavoured trade names, by city (code prefix): used only by firms of that city.
+TRADE_LOCAL = {"3301": ["西子", "钱江", "天目", "千岛"], "3302": ["甬江", "四明", "东钱"], "3303": ["瓯江", "雁荡", "楠溪"],
+               "3304": ["南湖", "禾城"], "3305": ["太湖", "苕溪"], "3306": ["会稽", "越王", "鉴湖"], "3307": ["婺州", "双龙"],
+               "3308": ["三衢", "江郎"], "3309": ["东海", "普陀"], "3310": ["天台", "括苍"], "3311": ["仙都", "括苍", "瓯江"]}
+# Two-character combinations that are famous real companies or brands: never generated.
+FAMOUS = {"华润", "永旺", "中兴", "达利", "安利", "顺丰", "德邦", "华丰", "恒源", "康美", "信达", "泰康", "中泰",
+          "金发", "嘉禾", "天邦", "德康", "兴发"}
 SURNAMES = "王 李 张 陈 刘 林 黄 吴 周 徐 朱 胡 金 潘 叶 郑 杨 方 蒋 何".split()
 MARKETS = "城东 城西 城南 城北 中心 新华 人民路 菜篮子 东方 南门 江滨 解放路".split()
 
