@@ -118,12 +118,13 @@ def prepare_database(url: str, existing: int, seed: int, reuse: bool) -> Flask:
         app = make_app(url)
         try:
             with app.app_context():
+                upgrade()  # the schema may have moved on since the database was built
                 have = count_batches()
             if have >= existing:
                 print(f"setup: reusing {url} ({have:,} batches)")
                 return app
-        except Exception:  # noqa: BLE001 - no schema yet: build it
-            pass
+        except Exception as exc:  # noqa: BLE001 - no schema yet, or not at all usable
+            print(f"setup: cannot reuse {url}: {exc.__class__.__name__}: {str(exc)[:200]}")
         print(f"setup: {url} does not hold {existing:,} batches; rebuilding it")
     started = time.perf_counter()
     reset_database(url)
@@ -205,11 +206,6 @@ class RowMaker:
         pool_rng = random.Random(f"enterprises-{seed}")  # the same pool whatever the run
         self.pool = [self._enterprise(pool_rng) for _ in range(ENTERPRISES)]
         self.today = local_today()
-        first = date(self.today.year, self.today.month, 1)
-        for _ in range(MONTHS - 1):
-            first = (first - timedelta(days=1)).replace(day=1)
-        self.first_day = first
-        self.span = (self.today - first).days  # sampled_on in [first, today)
 
     def _enterprise(self, rng: random.Random) -> tuple[str, str]:
         region = rng.choice(self.counties) if rng.random() < 0.8 else rng.choice(OUTSIDE_REGIONS)
@@ -217,11 +213,17 @@ class RowMaker:
         name = f"{rng.choice(self.city_names)}{rng.choice(_BRANDS)}{rng.choice(_WORDS)}有限公司"
         return body + check_digit(body), name
 
-    def rows(self, count: int, tag: str, start: int = 0, new_enterprise_share: float = 0.05) -> list[Row]:
-        """`count` rows with sample numbers `{tag}{start+i}`; a share of rows name new enterprises.
+    def rows(self, count: int, tag: str, start: int = 0, new_enterprise_share: float = 0.05,
+             months: int = MONTHS) -> list[Row]:
+        """`count` rows with sample numbers `{tag}{start+i}`, sampled over the last `months` months.
 
-        New enterprises each appear in about five rows, the first of which registers them.
+        A share of rows name new enterprises; each appears in about five rows, the first of
+        which registers it.
         """
+        first = date(self.today.year, self.today.month, 1)
+        for _ in range(months - 1):
+            first = (first - timedelta(days=1)).replace(day=1)
+        span = max(1, (self.today - first).days)  # sampled_on in [first, today)
         rng = random.Random(f"{self.rng.random()}-{tag}-{start}")
         fresh = [self._enterprise(rng) for _ in range(max(1, int(count * new_enterprise_share / 5)))]
         out = []
@@ -230,7 +232,7 @@ class RowMaker:
             category, product = rng.choice(self.leaves)
             if code is None and not category.startswith("farm."):
                 category, product = rng.choice(self.farm_leaves)
-            sampled = self.first_day + timedelta(days=rng.randrange(self.span))
+            sampled = first + timedelta(days=rng.randrange(span))
             failed = rng.random() < FAIL_SHARE
             reported = sampled + timedelta(days=rng.randint(3, 25)) if rng.random() < 0.95 else None
             produced = sampled - timedelta(days=rng.randint(1, 180)) if rng.random() < 0.8 else None

@@ -17,11 +17,12 @@ Both write into the same tables with the same indexes, one after the other, in t
 Building the file and the column dicts is not timed.
 
     /tmp/venv/bin/python bench/import_speed.py [--database-url URL] [--existing 1000000]
-        [--rows 100000] [--seed 1] [--repeat 1] [--reuse]
+        [--rows 100000] [--months 36] [--seed 1] [--repeat 1] [--reuse]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -116,6 +117,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows in each timed step")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="time each step N times; report the median")
+    parser.add_argument("--months", type=int, default=36,
+                        help="timed rows are sampled over the last N months (fewer months: fewer aggregate keys)")
     parser.add_argument("--reuse", action="store_true", help="keep a database that already holds --existing")
     args = parser.parse_args()
 
@@ -128,22 +131,25 @@ def main() -> None:
         maker = RowMaker(args.seed)
         stamp = f"{int(time.time()) % 10**7:07d}"  # fresh sample numbers on a reused database
         for rep in range(args.repeat):
-            rows = maker.rows(args.rows, tag=f"A{stamp}{rep}")
+            rows = maker.rows(args.rows, tag=f"A{stamp}{rep}", months=args.months)
             content = to_csv(rows)
-            fails = sum(r.failed for r in rows)
-            print(f"import file: {args.rows:,} rows, {len(content) / 1e6:.1f} MB, {fails:,} failed, "
-                  f"{len({r.credit_code for r in rows if r.credit_code}):,} distinct credit codes")
+            codes = len({r.credit_code for r in rows if r.credit_code})
+            print(f"import file: {args.rows:,} rows over {args.months} months, {len(content) / 1e6:.1f} MB, "
+                  f"{sum(r.failed for r in rows):,} failed, {codes:,} distinct credit codes")
             times["import"].append(run_import(content, args.rows, uid))
-            print(f"  import   #{rep + 1}: {times['import'][-1]:6.2f} s; batches in database: {count_batches():,}")
+            print(f"  import   #{rep + 1}: {times['import'][-1]:6.2f} s; "
+                  f"batches in database: {count_batches():,}")
 
-            enterprises, batches, items = to_columns(maker.rows(args.rows, tag=f"B{stamp}{rep}"), uid)
+            rows = maker.rows(args.rows, tag=f"B{stamp}{rep}", months=args.months)
+            enterprises, batches, items = to_columns(rows, uid)
             times["baseline"].append(run_baseline(enterprises, batches, items))
             print(f"  baseline #{rep + 1}: {times['baseline'][-1]:6.2f} s; batches in database: "
                   f"{count_batches():,} ({len(enterprises):,} new enterprises, {len(items):,} test items)")
         series = db.session.scalar(text("SELECT count(*) FROM series_months"))
         print(f"series_months rows: {series:,}")
 
-    print()
+    print(f"\nload average (1/5/15 min) at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs")
     print(f"{'step':<10}{'rows':>10}{'seconds':>10}{'rows/s':>10}   (median of {args.repeat})")
     rate = {}
     for step, values in times.items():

@@ -138,6 +138,8 @@ def main() -> None:
     counted = sum(r["batches"] for r in json.loads(results["month"][1]))
     print(f"\nbatches in database: {batches:,}; counted by the monthly query over {MONTHS} months: {counted:,}")
     print(f"{args.requests} sequential requests per query after {WARMUP} untimed; gunicorn -w 2; log {log}")
+    print(f"load average (1/5/15 min) at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs")
     print(f"{'query':<10}{'rows':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'p50/healthz':>13}   path")
     base = statistics.median(results["healthz"][0])
     for name, (times, body) in results.items():
