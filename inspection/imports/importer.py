@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.clock import local_today
+from core.database import insert_rows
 from core.models import utcnow
 from core.reference.trees import load_trees
 from inspection.aggregates import Deltas
@@ -194,12 +195,12 @@ def _store(session: Session, fresh: list[_Pending], known: dict[str, tuple[int, 
     session.add(run)
     session.flush()
     result.import_id = run.id
-    # Core executemany on the session's connection: the ORM bulk path (with RETURNING)
-    # splices results row by row and was 20x slower on a million-row table.
+    # Core inserts on the session's connection: the ORM bulk path (with RETURNING) splices
+    # results row by row and was 20x slower on a million-row table.
     conn = session.connection()
     if new_enterprises:
         codes = list(new_enterprises)
-        conn.execute(Enterprise.__table__.insert(), list(new_enterprises.values()))
+        insert_rows(conn, Enterprise.__table__, list(new_enterprises.values()))
         for start in range(0, len(codes), CHUNK):
             for eid, code, region in conn.execute(
                     select(Enterprise.id, Enterprise.credit_code, Enterprise.region_code)
@@ -221,18 +222,17 @@ def _store(session: Session, fresh: list[_Pending], known: dict[str, tuple[int, 
         if d["items"]:
             failing_items[d["sample_no"]] = d["items"]
         deltas.add(d["category"], d["region"], d["sampled_on"], local, d["conclusion"] == "fail")
-    for start in range(0, len(batch_rows), 10_000):
-        conn.execute(Batch.__table__.insert(), batch_rows[start:start + 10_000])
+    insert_rows(conn, Batch.__table__, batch_rows)
     if failing_items:
         ids: dict[str, int] = {}
         numbers = list(failing_items)
         for start in range(0, len(numbers), CHUNK):
             ids.update((s, i) for i, s in conn.execute(
                 select(Batch.id, Batch.sample_no).where(Batch.sample_no.in_(numbers[start:start + CHUNK]))))
-        conn.execute(TestItem.__table__.insert(),
-                     [{"batch_id": ids[s], "item": i["item"], "value": None, "unit": None, "limit": None,
-                       "standard": None, "verdict": i["verdict"]}
-                      for s, items in failing_items.items() for i in items])
+        insert_rows(conn, TestItem.__table__,
+                    [{"batch_id": ids[s], "item": i["item"], "value": None, "unit": None, "limit": None,
+                      "standard": None, "verdict": i["verdict"]}
+                     for s, items in failing_items.items() for i in items])
     deltas.apply(session)
     run.accepted, run.unchanged, run.rejected = result.accepted, result.unchanged, len(result.rejected)
     run.report = {**result.report(), "rejected": result.rejected[:STORED_REJECTIONS]}
