@@ -1,0 +1,331 @@
+"""Evaluate the early-warning engine against classical baselines on the simulator.
+
+    PYTHONPATH=. python -m bench.warning.evaluate [--quick] [--workers 2]
+
+Every method sees only the series aggregate (n, failed per series and month) and the
+floors; its score at month t uses months <= t only (the engine is run walk-forward as of
+every month with the last 24 months). Each method's alarm threshold is tuned the same way
+(bisection) on TUNING_SEEDS to at most 5 false-alarm episodes per 100 series-years on
+stable_well_above series, then the metrics of bench/warning/README.md are reported on
+REPORT_SEEDS. The scikit-learn risk model is trained on the tuning seeds only.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.warning import below_within, simulate, aggregate
+from bench.warning.baselines import BASELINES
+from bench.warning.scenarios import REPORT_SEEDS, TUNING_SEEDS
+from bench.warning.trees import load_trees
+from warning.engine.assess import features
+from warning.engine.panel import panel_from_long
+from warning.engine.risk import FEATURES, RiskModel, history_labels
+from warning.engine.settings import DEFAULT_SETTINGS
+
+WARMUP = 12
+FA_BUDGET = 5.0
+CACHE = Path(os.environ.get("WARNING_EVAL_CACHE", "/tmp/warning_eval_cache"))
+
+
+# ---- per seed: data, walk-forward engine features, baseline scores ------------------------
+
+def run_seed(seed: int, months: int = 60, settings=DEFAULT_SETTINGS, tag: str = "") -> dict:
+    path = CACHE / f"seed{seed}_{months}{tag}.pkl"
+    if path.exists():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    r = simulate(seed, months)
+    tr = load_trees()
+    panel = panel_from_long(aggregate(r.leaves), tr.floor, tr.cat_parent, tr.region_parent)
+    S, T = panel.n.shape
+    floor = panel.keys["floor"].to_numpy(float)
+    feats = np.full((len(FEATURES), S, T), np.nan, dtype=np.float32)
+    t0 = time.perf_counter()
+    for m in range(WARMUP, T):
+        F = features(panel.upto(m, settings.window), settings)
+        for k, name in enumerate(FEATURES):
+            feats[k, :, m] = F[name].to_numpy()
+    engine_s = (time.perf_counter() - t0) / (T - WARMUP)
+    scores = {name: fn(panel.n, panel.failed, floor) for name, fn in BASELINES.items()}
+    key = pd.MultiIndex.from_arrays([panel.keys["category"], panel.keys["region"]])
+    series = r.series.set_index(["category", "region"]).reindex(key).reset_index()
+    tr_sorted = r.truth.sort_values(["category", "region", "month"])
+    bw = below_within(tr_sorted, 3).to_numpy().reshape(-1, T)
+    tkeys = pd.MultiIndex.from_arrays([tr_sorted["category"].to_numpy()[::T],
+                                       tr_sorted["region"].to_numpy()[::T]])
+    bw = bw[tkeys.get_indexer(key)]
+    out = {"seed": seed, "T": T, "series": series, "events": r.events, "feats": feats,
+           "scores": scores, "below_within": bw, "engine_s_per_month": engine_s,
+           "S": S, "hist_label": history_labels(panel.n, panel.failed, floor, 3)}
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        pickle.dump(out, fh)
+    return out
+
+
+# ---- metrics --------------------------------------------------------------------------------
+
+def _starts(flags: np.ndarray) -> np.ndarray:
+    prev = np.concatenate([np.zeros((flags.shape[0], 1), bool), flags[:, :-1]], 1)
+    st = flags & ~prev
+    st[:, WARMUP] = flags[:, WARMUP]  # an episode running into the window counts once
+    return st
+
+
+def fa_counts(flags: np.ndarray, series: pd.DataFrame):
+    """(episodes, series-years) on stable_well_above series."""
+    T = flags.shape[1]
+    stab = series["stable_well_above"].to_numpy(bool)
+    ep = _starts(flags[stab])[:, WARMUP:].sum()
+    return float(ep), stab.sum() * (T - WARMUP) / 12.0
+
+
+def crossing_table(flags: np.ndarray, d: dict) -> pd.DataFrame:
+    """One row per crossing series: flagged by crossing, lead, flagged within c..c+2."""
+    series, events = d["series"], d["events"]
+    T = flags.shape[1]
+    cm = series["crossing_month"]
+    idx = np.flatnonzero(cm.notna().to_numpy())
+    start_of = dict(zip(events["event_id"], events["start_month"]))
+    rows = []
+    for i in idx:
+        c = int(cm.iloc[i])
+        ce = series["cause_event_id"].iloc[i]
+        s = max(WARMUP, int(start_of.get(int(ce), WARMUP)) if pd.notna(ce) else WARMUP)
+        fl = flags[i]
+        hit = np.flatnonzero(fl[s:c + 1]) if c >= s else np.array([], int)
+        rows.append({"band": series["band"].iloc[i], "scenario": series["scenario"].iloc[i],
+                     "level": f"{series['cat_level'].iloc[i]}x{series['region_level'].iloc[i]}",
+                     "flagged": hit.size > 0, "lead": (c - (s + hit[0])) if hit.size else np.nan,
+                     "within2": bool(fl[c:min(c + 3, T)].any()),
+                     "own": (series["category"].iloc[i], series["region"].iloc[i]) in d["own"]})
+    return pd.DataFrame(rows)
+
+
+def summarise(method_flags: dict, data: list, group: str | None = None) -> pd.DataFrame:
+    recs = []
+    for name, flags_by_seed in method_flags.items():
+        cr = pd.concat([crossing_table(fl, d).assign(seed=d["seed"])
+                        for fl, d in zip(flags_by_seed, data)], ignore_index=True)
+        fa = {}
+        for fl, d in zip(flags_by_seed, data):
+            ser = d["series"]
+            keys = ["all"] if group is None else list(pd.unique(ser[group]))
+            for k in keys:
+                m = np.ones(len(ser), bool) if group is None else (ser[group] == k).to_numpy()
+                e, y = fa_counts(fl[m], ser[m])
+                fe, fy = fa.get(k, (0.0, 0.0))
+                fa[k] = (fe + e, fy + y)
+        gk = ["all"] if group is None else sorted(set(fa) | set(cr[group].unique()))
+        for k in gk:
+            c = cr if group is None else cr[cr[group] == k]
+            drops = c[c["scenario"] == "sudden_drop"]
+            e, y = fa.get(k, (0.0, 0.0))
+            recs.append({"method": name, group or "group": k, "crossings": len(c),
+                         "flagged_by_crossing": c["flagged"].mean() if len(c) else np.nan,
+                         "own_series_flagged": c.loc[c["own"], "flagged"].mean()
+                         if c["own"].any() else np.nan,
+                         "median_lead": c.loc[c["flagged"], "lead"].median() if len(c) else np.nan,
+                         "drops_within_2": drops["within2"].mean() if len(drops) else np.nan,
+                         "stable_series_years": y,
+                         "fa_per_100_sy": 100 * e / y if y else np.nan})
+    return pd.DataFrame(recs)
+
+
+# ---- tuning -------------------------------------------------------------------------------
+
+def fa_rate(scores: list, data: list, thr: float) -> float:
+    e = y = 0.0
+    for sc, d in zip(scores, data):
+        ee, yy = fa_counts(sc >= thr, d["series"])
+        e, y = e + ee, y + yy
+    return 100 * e / y
+
+
+def tune(scores: list, data: list, budget: float = FA_BUDGET, iters: int = 40) -> float:
+    """Smallest threshold with at most `budget` FA episodes / 100 series-years (bisection)."""
+    finite = np.concatenate([s[:, WARMUP:][np.isfinite(s[:, WARMUP:])].ravel() for s in scores])
+    lo, hi = float(finite.min()), float(finite.max()) + 1e-9
+    if fa_rate(scores, data, lo) <= budget:
+        return lo
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        if fa_rate(scores, data, mid) <= budget:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+# ---- the model -----------------------------------------------------------------------------
+
+def _xy(d: dict, label: str):
+    T = d["T"]
+    ms = np.arange(WARMUP, T - 3)
+    X = d["feats"][:, :, ms].reshape(len(FEATURES), -1).T
+    y = (d["below_within"] if label == "truth" else d["hist_label"])[:, ms].ravel()
+    ok = np.isfinite(y) & np.isfinite(X).all(1)
+    return X[ok], y[ok]
+
+
+def train_model(data: list, label: str, kind: str = "hgb", max_rows: int = 120_000,
+                seed: int = 0) -> RiskModel:
+    Xs, ys = zip(*[_xy(d, label) for d in data])
+    X, y = np.concatenate(Xs), np.concatenate(ys).astype(int)
+    rng = np.random.default_rng(seed)
+    if len(y) > max_rows:  # a uniform subsample (class balance kept)
+        idx = rng.choice(len(y), size=max_rows, replace=False)
+    else:
+        idx = np.arange(len(y))
+    frac = 1.0
+    m = RiskModel(kind=kind).fit(pd.DataFrame(X[idx], columns=FEATURES), y[idx], label=label)
+    m.meta["negative_fraction"] = frac
+    return m
+
+
+def model_scores(model: RiskModel, d: dict) -> np.ndarray:
+    S, T = d["S"], d["T"]
+    X = d["feats"].reshape(len(FEATURES), -1).T
+    out = np.full(S * T, np.nan)
+    ok = np.isfinite(X).all(1)
+    p = model.predict(pd.DataFrame(X[ok], columns=FEATURES))
+    frac = model.meta.get("negative_fraction", 1.0)
+    out[ok] = p / (p + (1 - p) / frac)   # undo the negative subsampling
+    return np.nan_to_num(out.reshape(S, T), nan=0.0)
+
+
+def brier(prob: list, data: list) -> tuple:
+    se, cnt, ys = 0.0, 0, []
+    for p, d in zip(prob, data):
+        T = d["T"]
+        y = d["below_within"][:, WARMUP:T - 3]
+        pp = np.clip(p[:, WARMUP:T - 3], 0, 1)
+        ok = np.isfinite(y)
+        se += ((pp[ok] - y[ok]) ** 2).sum()
+        cnt += ok.sum()
+        ys.append(y[ok])
+    ybar = np.concatenate(ys).mean()
+    return se / cnt, ybar * (1 - ybar)
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+def _load(seeds, workers):
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as ex:
+            data = list(ex.map(run_seed, seeds))
+    else:
+        data = [run_seed(s) for s in seeds]
+    for d in data:
+        ev = d["events"]
+        d["own"] = set(zip(ev["category"], ev["region"]))
+        ser = d["series"]
+        ser["level"] = ser["cat_level"].astype(str) + "x" + ser["region_level"].astype(str)
+    return data
+
+
+def fmt(df: pd.DataFrame) -> str:
+    def cell(v):
+        if isinstance(v, float):
+            return "" if np.isnan(v) else f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
+        return str(v)
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in df.iterrows():
+        lines.append("| " + " | ".join(cell(r[c]) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def scan_timing(copies: int = 2, seed: int = 1) -> None:
+    """Time one scan (assess, as of the last month, 24 months) of `copies` simulated
+    provinces stacked into one panel (~9,000 series each), pinned to the cores available."""
+    from warning.engine import Panel, assess
+    tr = load_trees()
+    parts = []
+    for k in range(copies):
+        r = simulate(seed + k, 24)
+        p = panel_from_long(aggregate(r.leaves), tr.floor, tr.cat_parent, tr.region_parent)
+        keys = p.keys.copy()
+        for c in ("region", "parent_region"):  # a second province: regions renamed
+            keys[c] = keys[c].map(lambda x, k=k: None if pd.isna(x) else f"{x}#{k}")
+        parts.append((keys, p.n, p.failed, p.months))
+    keys = pd.concat([q[0] for q in parts], ignore_index=True)
+    big = Panel(keys, np.vstack([q[1] for q in parts]), np.vstack([q[2] for q in parts]),
+                parts[0][3])
+    assess(big.upto(big.T - 1, 24))  # warm-up (imports)
+    t0 = time.perf_counter()
+    out = assess(big)
+    dt = time.perf_counter() - t0
+    print(f"scan of {len(out)} series x {big.T} months: {dt:.2f} s "
+          f"(threads: {os.environ.get('OMP_NUM_THREADS', 'default')}, cpus {os.cpu_count()})")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="2 tuning + 3 report seeds")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--model-kind", default="hgb", choices=["hgb", "logistic"])
+    ap.add_argument("--scan-timing", action="store_true", help="only time a >10k-series scan")
+    args = ap.parse_args(argv)
+    if args.scan_timing:
+        return scan_timing()
+    tseeds, rseeds = (TUNING_SEEDS[:2], REPORT_SEEDS[:3]) if args.quick else (TUNING_SEEDS, REPORT_SEEDS)
+    t0 = time.perf_counter()
+    tune_data = _load(tseeds, args.workers)
+    rep_data = _load(rseeds, args.workers)
+    print(f"data + walk-forward engine: {time.perf_counter() - t0:.0f} s; engine "
+          f"{np.mean([d['engine_s_per_month'] for d in tune_data + rep_data]):.2f} s per "
+          f"as-of month for ~{tune_data[0]['S']} series", file=sys.stderr)
+
+    methods_t = {name: [d["scores"][name] for d in tune_data] for name in BASELINES}
+    methods_r = {name: [d["scores"][name] for d in rep_data] for name in BASELINES}
+    k = FEATURES.index("p_classical")
+    methods_t["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in tune_data]
+    methods_r["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in rep_data]
+    models = {}
+    for label in ("history", "truth"):
+        t1 = time.perf_counter()
+        m = train_model(tune_data, label, args.model_kind)
+        models[label] = m
+        name = f"engine_sklearn_{label}"
+        methods_t[name] = [model_scores(m, d) for d in tune_data]
+        methods_r[name] = [model_scores(m, d) for d in rep_data]
+        print(f"model ({label} labels) trained in {time.perf_counter() - t1:.0f} s", file=sys.stderr)
+
+    thr = {name: tune(methods_t[name], tune_data) for name in methods_t}
+    flags_r = {name: [s >= thr[name] for s in methods_r[name]] for name in methods_r}
+    flags_t = {name: [s >= thr[name] for s in methods_t[name]] for name in methods_t}
+
+    print(f"# Early-warning evaluation ({len(tseeds)} tuning seeds, {len(rseeds)} report seeds)\n")
+    print("Thresholds tuned on the tuning seeds to <= 5 FA episodes / 100 series-years:\n")
+    print(fmt(pd.DataFrame({"method": list(thr), "threshold": list(thr.values()),
+                            "tuning_fa_per_100_sy": [fa_rate(methods_t[n], tune_data, thr[n])
+                                                     for n in thr]})))
+    print("\n## Report seeds, overall\n")
+    print(fmt(summarise(flags_r, rep_data)))
+    for g in ("band", "scenario", "level"):
+        print(f"\n## Report seeds, by {g}\n")
+        t = summarise(flags_r, rep_data, g)
+        print(fmt(t.sort_values([g, "method"])))
+    print("\n## Brier score (report seeds; months 12..T-4, all series)\n")
+    rows = []
+    for name in ("engine_classical", "engine_sklearn_history", "engine_sklearn_truth"):
+        b, ref = brier(methods_r[name], rep_data)
+        rows.append({"method": name, "brier": b, "climatology_ybar(1-ybar)": ref})
+    print(fmt(pd.DataFrame(rows)))
+    for label, m in models.items():
+        print(f"\nmodel[{label}] meta: {m.meta}")
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Unit tests of the pure early-warning engine (warning/engine). Fast; speed not tested."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from warning.engine import Panel, Settings, assess, features, panel_from_long
+from warning.engine.levels import LEVELS, RANK, levels
+from warning.engine.pooling import mom_relative_variance, shrink
+from warning.engine.trend import fit_logistic
+
+CAT_PARENT = {"food": None, "food.a": "food", "food.b": "food"}
+REG_PARENT = {"330000": None, "330100": "330000", "330102": "330100", "330103": "330100",
+              "330104": "330100", "330105": "330100", "330200": "330000", "330201": "330200",
+              "330202": "330200"}
+COUNTIES = ["330102", "330103", "330104", "330105", "330201", "330202"]
+
+
+def _month(i):
+    return f"{2023 + i // 12:04d}-{i % 12 + 1:02d}"
+
+
+def make_panel(T=24, n_leaf=30, rate=0.98, seed=0, bad=None, small=None):
+    """Leaves food.a/food.b x 6 counties, aggregated to every level. bad: {(leaf, county):
+    fn(t) -> pass rate}; small: {(leaf, county): n per month}."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for leaf in ("food.a", "food.b"):
+        for c in COUNTIES:
+            for t in range(T):
+                n = (small or {}).get((leaf, c), n_leaf)
+                r = (bad or {}).get((leaf, c), lambda t: rate)(t)
+                f = rng.binomial(n, 1 - r)
+                for cat in (leaf, "food", "*"):
+                    for reg in (c, REG_PARENT[c], "330000"):
+                        rows.append((cat, reg, _month(t), n, f))
+    df = pd.DataFrame(rows, columns=["category", "region", "month", "n", "failed"])
+    return panel_from_long(df, lambda c: 0.93, CAT_PARENT, REG_PARENT)
+
+
+def _row(out, cat, reg):
+    return out[(out["category"] == cat) & (out["region"] == reg)].iloc[0]
+
+
+def test_panel_builder_sums_and_parents():
+    p = make_panel(T=6)
+    assert p.n.shape == (len(p.keys), 6)
+    k = p.keys.set_index(["category", "region"])
+    assert k.loc[("food", "330000"), "parent_category"] == "*"
+    assert pd.isna(k.loc[("*", "330000"), "parent_category"])
+    i = p.parent_index()
+    keys = list(zip(p.keys["category"], p.keys["region"]))
+    assert keys[i[keys.index(("food.a", "330102"))]] == ("food.a", "330100")
+    assert keys[i[keys.index(("food.a", "330000"))]] == ("food", "330000")
+    assert i[keys.index(("*", "330000"))] == -1
+    assert p.n[keys.index(("*", "330000"))].max() == 12 * 30
+
+
+def test_shrinkage_pulls_one_of_four_toward_parent():
+    a, b = shrink(np.array([1.0]), np.array([4.0]), np.array([0.02]), 200.0)
+    post = a / (a + b)
+    assert 0.02 < post[0] < 0.03  # raw 25% failure -> close to the parent's 2%
+    # and in the engine: a county series with 4 batches a month, one failed batch this month
+    p = make_panel(small={("food.a", "330102"): 4}, seed=3)
+    i = list(zip(p.keys["category"], p.keys["region"])).index(("food.a", "330102"))
+    p.failed[i, :-1] = 0
+    p.failed[i, -1] = 1
+    out = assess(p)
+    r = _row(out, "food.a", "330102")
+    assert r["level"] not in ("yellow", "orange", "red")
+    assert r["pass_rate"] > 0.93
+
+
+def test_mom_relative_variance_detects_heterogeneity():
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(50), 6)
+    n = np.full(g.size, 400.0)
+    homo = rng.binomial(400, 0.05, g.size).astype(float)
+    rates = np.clip(rng.normal(0.05, 0.02, g.size), 0.001, 0.5)
+    het = rng.binomial(400, rates).astype(float)
+    assert mom_relative_variance(het, n, g) > 3 * mom_relative_variance(homo, n, g)
+
+
+def _city_drift():
+    # food.a drifts down in every county of city 330100 over the last 8 months
+    drift = lambda t: 0.98 if t < 16 else 0.98 - (t - 15) * 0.008  # noqa: E731
+    bad = {("food.a", c): drift for c in COUNTIES[:4]}
+    return assess(make_panel(bad=bad, n_leaf=8, seed=5))
+
+
+def test_city_wide_drift_raises_risk():
+    out = _city_drift()
+    city = _row(out, "food.a", "330100")
+    assert city["prob_below"] > 0.5 and city["trend_points_per_month"] < 0
+    drifting = [_row(out, "food.a", c)["prob_below"] for c in COUNTIES[:4]]
+    quiet = [_row(out, "food.a", c)["prob_below"] for c in COUNTIES[4:]]
+    assert min(drifting) > 0.5 > max(quiet)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_irls_matches_sklearn(seed):
+    from sklearn.linear_model import LogisticRegression
+    rng = np.random.default_rng(seed)
+    S, T = 4, 12
+    n = rng.integers(5, 60, (S, T)).astype(float)
+    t = np.arange(T) - (T - 1.0)
+    p = 1 / (1 + np.exp(-(-2.5 + 0.08 * t[None, :] + rng.normal(0, 0.3, (S, 1)))))
+    f = rng.binomial(n.astype(int), p).astype(float)
+    f[:, 0] = np.maximum(f[:, 0], 1)
+    beta, cov, *_ = fit_logistic(np.column_stack([np.ones(T), t]), n, f)
+    for s in range(S):
+        X = np.r_[t, t][:, None]
+        y = np.r_[np.ones(T), np.zeros(T)]
+        w = np.r_[f[s], n[s] - f[s]]
+        lr = LogisticRegression(C=1e8, tol=1e-10, max_iter=10_000).fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(beta[s], [lr.intercept_[0], lr.coef_[0, 0]], atol=1e-4)
+        assert np.all(np.linalg.eigvalsh(cov[s]) > 0)
+
+
+def test_probabilities_in_unit_interval_and_outputs_complete():
+    p = make_panel(small={("food.b", "330201"): 1}, seed=7)
+    p.n[0, -2:] = 0  # a series with empty recent months
+    p.failed[0, -2:] = 0
+    out = assess(p)
+    assert len(out) == p.S
+    assert out["prob_below"].between(0, 1).all()
+    assert out["p_now"].between(0, 1).all()
+    assert (out["pass_rate_lo"] <= out["pass_rate"] + 1e-12).all()
+    assert (out["pass_rate"] <= out["pass_rate_hi"] + 1e-12).all()
+    assert (out["forecast_3_lo"] <= out["forecast_3_hi"]).all()
+    assert out[["pass_rate", "forecast_1", "prob_below"]].notna().all().all()
+    F = features(p)
+    assert np.isfinite(F.select_dtypes("number").drop(columns=["rate3"])).all().all()
+
+
+def test_levels_monotone_in_probability():
+    thr = {"blue": 0.2, "yellow": 0.45, "orange": 0.75}  # any increasing thresholds
+    prob = np.linspace(0, 1, 101)
+    for p_now in (0.0, 0.5, 0.99):
+        lv = levels(prob, np.full(prob.size, p_now), thr, 0.975)
+        ranks = [RANK[x] for x in lv]
+        assert ranks == sorted(ranks)
+    assert set(levels(prob, np.zeros(101), thr)) <= set(LEVELS) - {"red"}
+
+
+def test_reasons_mention_floor_and_month():
+    bad = {("food.a", c): (lambda t: 0.98 if t < 20 else 0.88) for c in COUNTIES}
+    out = assess(make_panel(bad=bad, seed=2))
+    r = _row(out, "food.a", "330000")
+    assert "93% floor" in r["reason_en"] and "2025-03" in r["reason_en"]
+    assert "93%底线" in r["reason_zh"] and "2025-03" in r["reason_zh"]
+    assert r["level"] in ("orange", "red")
+
+
+def test_risk_model_roundtrip(tmp_path):
+    from warning.engine.risk import FEATURES, RiskModel
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(600, len(FEATURES))), columns=FEATURES)
+    y = (X["gap_logit"] + rng.normal(0, 0.5, 600) > 0.5).astype(int)
+    m = RiskModel(kind="logistic").fit(X, y, label="test")
+    m.save(tmp_path / "m.joblib")
+    m2 = RiskModel.load(tmp_path / "m.joblib")
+    assert m2.meta["sklearn"] and m2.meta["numpy"]
+    np.testing.assert_allclose(m.predict(X), m2.predict(X))
+    p = make_panel(T=14, seed=1)
+    out = assess(p, Settings(), model=m2)
+    assert out["prob_below"].between(0, 1).all()

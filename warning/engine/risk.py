@@ -1,0 +1,102 @@
+"""Probability of being below the floor within the horizon: the classical forecast
+probability, and the optional scikit-learn calibrated classifier over engine features."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import logit
+from scipy.stats import norm
+
+FEATURES = ["p_classical", "p_now", "gap_logit", "z_now", "slope", "slope_z", "log_ne",
+            "log_nb", "base_gap_logit", "parent_gap_logit", "raw3_gap", "months_data",
+            "blacklisted_share"]
+
+
+def forecast_probability(eta_now, var_now, slope, var_slope, season_delta, floor, horizon):
+    """P(failure logit above logit(1 - floor)) at each h = 1..H, and their max.
+
+    eta_now/var_now: current failure logit and its variance; slope (logit/month) and its
+    variance; season_delta (S, H): seasonal change from now to now + h."""
+    thr = logit(np.clip(1 - floor, 1e-6, 1 - 1e-6))
+    h = np.arange(1, horizon + 1)[None, :]
+    eta = eta_now[:, None] + slope[:, None] * h + season_delta
+    sd = np.sqrt(var_now[:, None] + h ** 2 * var_slope[:, None])
+    p = norm.sf((thr[:, None] - eta) / sd)
+    return p.max(axis=1), eta, sd
+
+
+class RiskModel:
+    """A calibrated classifier of "below the floor within the horizon" from engine features.
+
+    Trained on a province's own history (labels from hindsight) or, in the evaluation, on
+    the tuning seeds only. `estimator` defaults to isotonic-calibrated gradient boosting."""
+
+    def __init__(self, estimator=None, kind: str = "hgb"):
+        self.kind = kind
+        self.estimator = estimator
+        self.meta: dict = {}
+
+    def _make(self):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        if self.kind == "logistic":
+            base = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
+        else:
+            base = HistGradientBoostingClassifier(max_iter=80, learning_rate=0.15,
+                                                  max_leaf_nodes=31, min_samples_leaf=100,
+                                                  l2_regularization=1.0, random_state=0)
+        return CalibratedClassifierCV(base, method="isotonic", cv=2)
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, label: str = "") -> "RiskModel":
+        import sklearn
+        self.estimator = self._make()
+        self.estimator.fit(X[FEATURES].to_numpy(float), np.asarray(y, int))
+        self.meta = {"features": FEATURES, "kind": self.kind, "label": label,
+                     "n_train": int(len(y)), "positive_share": float(np.mean(y)),
+                     "sklearn": sklearn.__version__, "numpy": np.__version__}
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.estimator.predict_proba(X[FEATURES].to_numpy(float))[:, 1]
+
+    def save(self, path) -> None:
+        import joblib
+        path = Path(path)
+        joblib.dump({"estimator": self.estimator, "meta": self.meta, "kind": self.kind}, path)
+        path.with_suffix(path.suffix + ".json").write_text(json.dumps(self.meta, indent=2))
+
+    @classmethod
+    def load(cls, path) -> "RiskModel":
+        import warnings
+
+        import joblib
+        import sklearn
+        obj = joblib.load(path)
+        m = cls(obj["estimator"], obj["kind"])
+        m.meta = obj["meta"]
+        if m.meta.get("sklearn") != sklearn.__version__:
+            warnings.warn(f"risk model saved with scikit-learn {m.meta.get('sklearn')}, "
+                          f"loaded with {sklearn.__version__}")
+        return m
+
+
+def history_labels(n: np.ndarray, f: np.ndarray, floor: np.ndarray, horizon: int = 3,
+                   min_n: float = 0.0) -> np.ndarray:
+    """Production labels from a province's own history, for month m: the observed pooled
+    rate over months m+1..m+H is below the floor (NaN where the months are not all seen)."""
+    S, T = n.shape
+    y = np.full((S, T), np.nan)
+    cn = np.concatenate([np.zeros((S, 1)), np.cumsum(n, 1)], 1)
+    cf = np.concatenate([np.zeros((S, 1)), np.cumsum(f, 1)], 1)
+    for m in range(T - horizon):
+        nn = cn[:, m + 1 + horizon] - cn[:, m + 1]
+        ff = cf[:, m + 1 + horizon] - cf[:, m + 1]
+        ok = nn > min_n
+        y[ok, m] = (1 - ff[ok] / nn[ok]) < floor[ok]
+    return y
