@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -118,7 +118,11 @@ def handle_http_exception(error: HTTPException):
             message = f"invalid input: {first}: {errors[first][0]}"
         else:
             message = error.description or _NAMES.get(error.code or 500, "Error")
-    return error_response(error.code or 500, message, errors, data.get("headers"))
+    # Keep the exception's own headers (405's Allow, required by RFC 9110; 401's WWW-Authenticate),
+    # but not its HTML Content-Type: the body is JSON.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    return error_response(error.code or 500, message, errors, headers)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -136,6 +140,14 @@ def register_error_handlers(app: Flask) -> None:
     def _integrity(error):
         log.warning("integrity error: %s", error.orig)
         return error_response(409, "the change conflicts with a stored record")
+
+    @app.errorhandler(DataError)
+    def _data(error):
+        # Input the database refuses to store or compare, e.g. a NUL character in text on
+        # PostgreSQL (SQLite takes it), or a value beyond a column's range.
+        log.warning("data error: %s", error.orig)
+        return error_response(422, "the input contains a value the database cannot store "
+                                   "(e.g. a NUL character or a number out of range)")
 
     @app.errorhandler(OperationalError)
     def _db_down(error):

@@ -47,6 +47,6 @@ def download(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, ba
         body = xlsx_bytes(columns, rows, basename)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        body, mimetype = csv_bytes(columns, rows), "text/csv; charset=utf-8"
+        body, mimetype = csv_bytes(columns, rows), "text/csv"  # Werkzeug adds the charset
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{basename}.{fmt}"'})

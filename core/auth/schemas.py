@@ -6,7 +6,10 @@ from marshmallow import Schema, fields, validate
 from core.auth.models import ROLES
 
 Roles = lambda **kw: fields.List(fields.String(validate=validate.OneOf(ROLES)),  # noqa: E731
-                                 validate=validate.Length(min=1, max=len(ROLES)), **kw)
+                                 validate=validate.Length(min=1, max=len(ROLES)),
+                                 metadata={"example": ["inspector"]}, **kw)
+Region = lambda **kw: fields.String(validate=validate.Length(equal=6),  # noqa: E731
+                                    metadata={"description": "Home region (GB/T 2260 code)", "example": "330106"}, **kw)
 
 
 class UserSchema(Schema):
@@ -19,25 +22,29 @@ class UserSchema(Schema):
 
 
 class UserCreateSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                             metadata={"example": "xihu-inspector"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256),
+                             metadata={"example": "correct horse battery"})
     roles = Roles(required=True)
-    region = fields.String(required=True, validate=validate.Length(equal=6))
+    region = Region(required=True)
 
 
 class UserUpdateSchema(Schema):
     roles = Roles()
-    region = fields.String(validate=validate.Length(equal=6))
-    active = fields.Boolean()
+    region = Region()
+    active = fields.Boolean(metadata={"example": True})
 
 
 class PasswordChangeSchema(Schema):
-    current_password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(max=256),
+                                     metadata={"example": "correct horse battery"})
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256),
+                                 metadata={"example": "correct horse battery staple"})
 
 
 class TokenRequestSchema(Schema):
-    expires_days = fields.Integer(load_default=90, validate=validate.Range(1, 3650))
+    expires_days = fields.Integer(load_default=90, validate=validate.Range(1, 3650), metadata={"example": 30})
 
 
 class TokenSchema(Schema):

@@ -26,7 +26,8 @@ class CategorySchema(NodeSchema):
 
 
 class OnDateArgs(Schema):
-    on = fields.Date(metadata={"description": "Date the floors apply to (YYYY-MM-DD); default today"})
+    on = fields.Date(metadata={"description": "Date the floors apply to (YYYY-MM-DD); default today",
+                               "example": "2025-03-10"})
 
 
 @blp.route("/regions")

@@ -13,9 +13,9 @@ from core.jobs import enqueue
 from inspection.imports.importer import ImportOptions, import_batches
 from inspection.imports.reader import FileRefused
 from inspection.jobs import IMPORT_JOB
-from inspection.schemas import (BatchAmendSchema, BatchCreateSchema, BatchListArgs, BatchPageSchema,
-                                BatchSchema, ImportArgs, ImportReportSchema, JobLinkSchema, ReasonSchema,
-                                RevisionSchema)
+from inspection.schemas import (IF_MATCH, IF_MATCH_OPTIONAL, IMPORT_FILE_BODY, BatchAmendSchema,
+                                BatchCreateSchema, BatchListArgs, BatchPageSchema, BatchSchema, ImportArgs,
+                                ImportReportSchema, JobLinkSchema, ReasonSchema, RevisionSchema)
 from inspection.services import batches as service
 from inspection.services.queries import BatchFilter, list_batches
 
@@ -60,6 +60,7 @@ class Batch(MethodView):
     @require("record")
     @blp.arguments(BatchAmendSchema)
     @blp.response(200, BatchSchema)
+    @blp.doc(parameters=[IF_MATCH])
     def patch(self, data, batch_id: int):
         """Amend a batch with a reason; requires If-Match with its current ETag."""
         version = expected_version(required=True)
@@ -74,6 +75,7 @@ class BatchVoid(MethodView):
     @require("record")
     @blp.arguments(ReasonSchema)
     @blp.response(200, BatchSchema)
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL])
     def post(self, data, batch_id: int):
         """Void a batch with a reason (it stays on record but leaves every statistic)."""
         batch = service.void_batch(db.session, batch_id, data["reason"], expected_version(required=False),
@@ -96,6 +98,7 @@ class BatchImport(MethodView):
     @blp.arguments(ImportArgs, location="query")
     @blp.response(200, ImportReportSchema)
     @blp.alt_response(202, schema=JobLinkSchema, description="Large file queued for the worker")
+    @blp.doc(requestBody=IMPORT_FILE_BODY)
     def post(self, args):
         """Import batches from a CSV or XLSX file (multipart field `file`)."""
         upload = request.files.get("file")

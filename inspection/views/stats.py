@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from core.auth.permissions import require, scope_of
 from core.export import download
 from core.extensions import db
-from inspection.schemas import PassRateArgs, PassRateSchema
+from inspection.schemas import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, PassRateArgs, PassRateSchema
 from inspection.services.stats import RATE_COLUMNS, RateQuery, pass_rates
 
 blp = Blueprint("stats", __name__, url_prefix="/api/stats", description="Pass-rate statistics")
@@ -19,6 +19,9 @@ class PassRates(MethodView):
     @require("read")
     @blp.arguments(PassRateArgs, location="query")
     @blp.response(200, PassRateSchema(many=True))
+    @blp.alt_response(200, schema={"type": "string"}, content_type=CSV_MEDIA_TYPE,
+                      description="Pass rates; a CSV or XLSX download when format=csv or xlsx")
+    @blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type=XLSX_MEDIA_TYPE)
     def get(self, args):
         """Pass rates by category x region x period against their floors (Wilson 95% interval)."""
         fmt = args.pop("format")
