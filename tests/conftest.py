@@ -69,6 +69,8 @@ def db_session(app):
 
 def clean_database() -> None:
     session = db.session
+    # Floors set by tests go first: they name the user who set them.
+    session.execute(delete(CategoryFloor).where(CategoryFloor.effective_from != BASELINE))
     if session.get_bind().dialect.name == "postgresql":
         names = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES)
         session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -78,7 +80,6 @@ def clean_database() -> None:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 session.execute(table.delete())
-    session.execute(delete(CategoryFloor).where(CategoryFloor.effective_from != BASELINE))
     session.commit()
     session.info.pop("reference_trees", None)
 

@@ -1,0 +1,43 @@
+"""Target floors: their dated history, and administrators setting a new one."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.audit import audit
+from core.errors import Conflict, ValidationFailed
+from core.reference.models import ALL_PRODUCTS, CategoryFloor
+from core.reference.trees import forget_trees, load_trees
+
+
+def list_floors(session: Session, category: str | None = None) -> list[CategoryFloor]:
+    """Every floor ever set, oldest first (optionally for one category code or `*`)."""
+    stmt = select(CategoryFloor).order_by(CategoryFloor.category_code, CategoryFloor.effective_from)
+    if category:
+        stmt = stmt.where(CategoryFloor.category_code == category)
+    return list(session.scalars(stmt))
+
+
+def set_floor(session: Session, category: str, floor: float, effective_from: date, note: str | None,
+              actor_id: int) -> CategoryFloor:
+    """Add a floor in force from a date on; figures before that date keep the old floor."""
+    if category != ALL_PRODUCTS and category not in load_trees(session).categories:
+        raise ValidationFailed.on("category", f"unknown category code '{category}' ('*' is all products)")
+    if not 0 < floor <= 1:
+        raise ValidationFailed.on("floor", "a floor is a fraction in (0, 1], e.g. 0.95")
+    taken = session.scalar(select(CategoryFloor.id).where(CategoryFloor.category_code == category,
+                                                          CategoryFloor.effective_from == effective_from))
+    if taken is not None:
+        raise Conflict(f"{category} already has a floor from {effective_from}; set one from another date",
+                       {"effective_from": ["a floor from this date exists"]})
+    row = CategoryFloor(category_code=category, floor=floor, effective_from=effective_from, note=note,
+                        created_by_id=actor_id)
+    session.add(row)
+    session.flush()
+    audit(session, actor_id, "create", "floor", row.id,
+          after={"category": category, "floor": floor, "effective_from": effective_from, "note": note})
+    session.commit()
+    forget_trees(session)
+    return row
