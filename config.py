@@ -25,10 +25,8 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     # The docs page is our own (core/docs.py): local assets, no inline script (CSP).
     OPENAPI_SWAGGER_UI_PATH = None
-    API_PAGE_MAX = 500
 
     # Accounts and web sessions
-    API_TOKEN_DEFAULT_DAYS = 90
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # True in production (served over TLS)

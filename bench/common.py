@@ -35,7 +35,6 @@ from core.auth.models import User  # noqa: E402
 from core.auth.services import create_user  # noqa: E402
 from core.clock import local_today  # noqa: E402
 from core.extensions import db  # noqa: E402
-from core.models import utcnow  # noqa: E402
 from core.reference.seed import DATA, seed_reference  # noqa: E402
 from factory import create_app  # noqa: E402
 from inspection.credit_code import ALPHABET, check_digit  # noqa: E402

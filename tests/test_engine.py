@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warning.engine import Panel, Settings, assess, features, panel_from_long
+from warning.engine import Settings, assess, features, panel_from_long
 from warning.engine.levels import LEVELS, RANK, levels
 from warning.engine.pooling import mom_relative_variance, shrink
 from warning.engine.trend import fit_logistic

@@ -22,7 +22,7 @@ def rows_csv(*rows: str, header: str = HEADER) -> bytes:
 GOOD = [
     f"I-1,2025-04-01,food.dairy.liquid_milk,330106,pass,{VALID_CODE},杭州示例乳业有限公司,,",
     f"I-2,2025-04-02,food.dairy.liquid_milk,330106,fail,{VALID_CODE},,菌落总数;大肠菌群,",
-    f"I-3,2025-04-03,farm.vegetable,330212,fail,,宁波某农贸市场,,拒绝抽样",
+    "I-3,2025-04-03,farm.vegetable,330212,fail,,宁波某农贸市场,,拒绝抽样",
     f"I-4,2025-04-04,industrial,330212,pass,{NEW_CODE},宁波新注册电器有限公司,,",
 ]
 

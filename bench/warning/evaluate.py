@@ -303,7 +303,7 @@ def main(argv=None) -> None:
 
     thr = {name: tune(methods_t[name], tune_data) for name in methods_t}
     flags_r = {name: [s >= thr[name] for s in methods_r[name]] for name in methods_r}
-    flags_t = {name: [s >= thr[name] for s in methods_t[name]] for name in methods_t}
+    {name: [s >= thr[name] for s in methods_t[name]] for name in methods_t}
 
     print(f"# Early-warning evaluation ({len(tseeds)} tuning seeds, {len(rseeds)} report seeds)\n")
     print("Thresholds tuned on the tuning seeds to <= 5 FA episodes / 100 series-years:\n")
