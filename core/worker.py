@@ -71,10 +71,10 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"],
                                   job_defaults={"coalesce": True, "max_instances": 1,
                                                 "misfire_grace_time": 300})
-    scheduler.add_job(_in_context(app, work_queue), "interval", id="job-queue",
+    scheduler.add_job(_in_context(app, work_queue), "interval", id="job-queue", name="job-queue",
                       seconds=app.config["WORKER_JOB_POLL_SECONDS"])
     for job in _scheduled:
-        scheduler.add_job(_in_context(app, job.func), job.trigger, id=job.id, **job.trigger_args)
+        scheduler.add_job(_in_context(app, job.func), job.trigger, id=job.id, name=job.id, **job.trigger_args)
     return scheduler
 
 
@@ -87,6 +87,8 @@ def worker_command(once: bool) -> None:
         click.echo(f"ran {work_queue()} job(s)")
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # APScheduler logs every run at INFO (every 2 s for the queue poll); jobs log their own work.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
     click.echo("worker started: " + ", ".join(j.id for j in scheduler.get_jobs()))
     try:
