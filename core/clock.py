@@ -20,7 +20,7 @@ def parse_month(text: str) -> tuple[int, int]:
     try:
         year_s, month_s = text.split("-")
         year, month = int(year_s), int(month_s)
-        if len(year_s) != 4 or len(month_s) != 2 or not 1 <= month <= 12:
+        if len(year_s) != 4 or len(month_s) != 2 or year < 1 or not 1 <= month <= 12:
             raise ValueError
     except ValueError:
         raise ValueError(f"'{text}' is not a month in YYYY-MM form") from None

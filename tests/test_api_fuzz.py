@@ -42,6 +42,7 @@ from core.jobs import enqueue
 from factory import create_app
 from inspection.jobs import IMPORT_JOB
 from tests.conftest import VALID_CODE, IsolatedClient, batch_payload, clean_database
+from warning.models import Alert, AlertEvent, Assessment, Scan
 
 PASSWORD = "correct horse battery"  # the PasswordChange example's current_password
 IDENTITIES = {  # who -> (username, roles, region)
@@ -73,6 +74,23 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", create_app("testing
 
 # who -> (METHOD, path template) -> every status it was answered with
 SEEN: dict[str, dict[tuple[str, str], set[int]]] = {who: defaultdict(set) for who in IDENTITIES}
+
+
+def seed_alert(session) -> None:
+    """A scan with one assessment and an open alert on liquid milk in Xihu (330106)."""
+    scan = Scan(as_of="2025-04", status="done", model_version="classical-1", settings={},
+                series_assessed=1, alerts_raised=1, alerts_escalated=0, alerts_resolved=0)
+    session.add(scan)
+    session.flush()
+    session.add(Assessment(scan_id=scan.id, category_code="food.dairy.liquid_milk", region_code="330106",
+                           floor=0.93, pass_rate=0.9, pass_rate_lo=0.85, pass_rate_hi=0.95, slope=-1.0,
+                           forecast=[{"month": "2025-05", "rate": 0.89, "lo": 0.8, "hi": 0.95}],
+                           probability=0.99, level="yellow", reasons={"zh": "下降", "en": "falling"}))
+    alert = Alert(category_code="food.dairy.liquid_milk", region_code="330106", level="yellow",
+                  status="open", opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.99)
+    alert.events.append(AlertEvent(action="raised", to_level="yellow"))
+    session.add(alert)
+    session.commit()
 
 
 class Harness:
@@ -131,6 +149,7 @@ class Harness:
             inspector_id = db.session.scalar(select(User.id).where(User.username == "fuzz-inspector"))
             enqueue(db.session, IMPORT_JOB, {"filename": "big.csv", "atomic": False, "scope": "330106"},
                     csv, inspector_id)
+            seed_alert(db.session)  # scan 1, its assessment and open alert 1 in the county
             db.session.remove()
 
     def run(self, case, who: str) -> None:

@@ -296,3 +296,11 @@ def test_wilson_interval_contains_the_observed_rate(case):
     low, high = wilson(successes, n)
 
     assert 0.0 <= low <= successes / n <= high <= 1.0
+
+
+def test_earliest_months_do_not_break_the_default_range(client, admin):
+    _, h = admin
+    r = client.get("/api/stats/pass-rates?to=0001-03", headers=h)
+    assert r.status_code == 200 and [row["period"] for row in r.json] == ["0001-01", "0001-02", "0001-03"]
+    bad = client.get("/api/stats/pass-rates?to=0000-05", headers=h)
+    assert bad.status_code == 422 and "to" in bad.json["errors"]

@@ -57,7 +57,7 @@ def _months(first: str, last: str) -> list[str]:
 
 def _months_before(month: str, count: int) -> str:
     y, m = parse_month(month)
-    index = y * 12 + m - 1 - count
+    index = max(12, y * 12 + m - 1 - count)  # never before 0001-01
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 

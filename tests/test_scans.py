@@ -1,0 +1,188 @@
+"""Warning scans end to end: data imported, series assessed, alerts raised, escalated, resolved."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from core.audit import AuditRecord
+from inspection.imports.importer import ImportOptions, import_batches
+from tests.conftest import VALID_CODE
+from warning import lease
+from warning.models import Alert, AlertEvent, Assessment, Scan
+from warning.scan import SCAN_LEASE, ScanBusy, run_scan, shift_month
+
+MILK = "food.dairy.liquid_milk"
+STABLE, DEGRADING = "330106", "330212"  # Xihu (Hangzhou), Yinzhou (Ningbo)
+AS_OF = "2024-06"
+HEADER = "sample_no,sampled_on,category,region,result,enterprise_credit_code,enterprise_name,failed_items\n"
+_rows = iter(range(1, 10**7))
+
+
+def csv_rows(region: str, month: str, n: int, failed: int) -> str:
+    return "".join(f"S{next(_rows):07d},{month}-{1 + i % 27:02d},{MILK},{region},"
+                   f"{'fail' if i < failed else 'pass'},{VALID_CODE},示例乳业,{'蛋白质' if i < failed else ''}\n"
+                   for i in range(n))
+
+
+def load(session, user_id: int, rows: str) -> None:
+    result = import_batches(session, (HEADER + rows).encode(), ImportOptions("t.csv", user_id, atomic=True))
+    assert result.report()["accepted"] > 0 and result.report()["rejected"] == [], result.report()
+
+
+DROP = (2, 4, 7, 10, 13, 15)  # failures in 20 over the last six months: far below the 0.93 floor
+
+
+@pytest.fixture
+def world(db_session, admin):
+    """24 months to AS_OF: a stable series in Xihu, one degrading sharply in Yinzhou."""
+    user, _ = admin
+    months = [shift_month(AS_OF, k) for k in range(-23, 1)]
+    rows = []
+    for i, month in enumerate(months):
+        rows.append(csv_rows(STABLE, month, 20, 1 if i % 4 == 0 else 0))
+        bad = DROP[i - 18] if i >= 18 else (1 if i % 4 == 0 else 0)
+        rows.append(csv_rows(DEGRADING, month, 20, bad))
+    load(db_session, user.id, "".join(rows))
+    return user
+
+
+def open_alerts(session):
+    return {(a.category_code, a.region_code): a for a in session.scalars(select(Alert))
+            if a.status in ("open", "acknowledged", "escalated")}
+
+
+def test_scan_raises_an_alert_on_the_degrading_series_only(db_session, world):
+    scan = run_scan(db_session, AS_OF, "test")
+
+    assert scan.status == "done" and scan.as_of == AS_OF and scan.series_assessed > 2
+    alerts = open_alerts(db_session)
+    assert (MILK, DEGRADING) in alerts
+    assert (MILK, STABLE) not in alerts
+    alert = alerts[(MILK, DEGRADING)]
+    assert alert.level in ("yellow", "orange", "red") and alert.opened_scan_id == scan.id
+    assert [e.action for e in alert.events] == ["raised"]
+    assessed = db_session.scalar(select(Assessment).where(Assessment.category_code == MILK,
+                                                          Assessment.region_code == DEGRADING))
+    assert assessed.pass_rate < assessed.floor and len(assessed.forecast) == 3
+    assert assessed.reasons["zh"] and assessed.reasons["en"]
+
+
+def test_a_second_scan_keeps_the_same_alert_and_recovery_resolves_it(db_session, world):
+    first = run_scan(db_session, AS_OF, "test")
+    second = run_scan(db_session, AS_OF, "test")
+    alerts = db_session.scalars(select(Alert).where(Alert.region_code == DEGRADING,
+                                                    Alert.category_code == MILK)).all()
+    assert len(alerts) == 1 and alerts[0].last_scan_id == second.id != first.id
+    assert second.alerts_raised == 0
+
+    later = AS_OF
+    for k in range(1, 13):  # a clean year
+        later = shift_month(AS_OF, k)
+        load(db_session, world.id, csv_rows(DEGRADING, later, 30, 0) + csv_rows(STABLE, later, 30, 0))
+    third = run_scan(db_session, later, "test")
+    db_session.expire_all()
+    alert = db_session.get(Alert, alerts[0].id)
+    assert alert.status == "resolved" and third.alerts_resolved >= 1
+    assert alert.events[-1].action == "resolved"
+
+
+def test_the_lease_refuses_a_second_holder_and_expires(db_session, world):
+    assert lease.acquire(db_session, SCAN_LEASE, "other-worker", 60)
+    assert not lease.acquire(db_session, SCAN_LEASE, "me", 60)
+    with pytest.raises(ScanBusy, match="another scan is running"):
+        run_scan(db_session, AS_OF, "me")
+    assert db_session.scalar(select(func.count()).select_from(Scan)) == 0
+    assert lease.acquire(db_session, SCAN_LEASE, "other-worker", -1)  # renewed, already expired
+    assert lease.acquire(db_session, SCAN_LEASE, "me", 60)  # an expired lease is taken over
+    assert not lease.release(db_session, SCAN_LEASE, "other-worker")
+    assert lease.release(db_session, SCAN_LEASE, "me")
+
+
+def test_a_failed_scan_leaves_nothing_behind(db_session, world, monkeypatch):
+    first = run_scan(db_session, AS_OF, "test")
+    before = [(a.id, a.status, a.level, a.last_scan_id, len(a.events)) for a in db_session.scalars(select(Alert))]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine down")
+
+    monkeypatch.setattr("warning.scan.assess", broken)
+    with pytest.raises(RuntimeError):
+        run_scan(db_session, shift_month(AS_OF, -1), "test")
+    db_session.expire_all()
+    assert db_session.scalars(select(Scan.id)).all() == [first.id]
+    assert {a.scan_id for a in db_session.scalars(select(Assessment))} == {first.id}
+    after = [(a.id, a.status, a.level, a.last_scan_id, len(a.events)) for a in db_session.scalars(select(Alert))]
+    assert after == before
+    assert lease.acquire(db_session, SCAN_LEASE, "next", 60)  # the lease was given back
+
+
+def _alert_id(session) -> int:
+    return open_alerts(session)[(MILK, DEGRADING)].id
+
+
+def test_alert_actions_are_checked_and_audited(db_session, world, client, make_user):
+    run_scan(db_session, AS_OF, "test")
+    alert_id = _alert_id(db_session)
+    _, supervisor = make_user("supervisor", region="330200")  # Ningbo: the alert's city
+    _, elsewhere = make_user("supervisor", region="330100")  # Hangzhou
+    _, inspector = make_user("inspector", region="330212")
+
+    assert client.post(f"/api/alerts/{alert_id}/acknowledge", json={}, headers=inspector).status_code == 403
+    assert client.post(f"/api/alerts/{alert_id}/acknowledge", json={}, headers=elsewhere).status_code == 404
+    assert client.get(f"/api/alerts/{alert_id}", headers=elsewhere).status_code == 404
+    ok = client.post(f"/api/alerts/{alert_id}/acknowledge", json={"note": "checking"}, headers=supervisor)
+    assert ok.status_code == 200 and ok.json["status"] == "acknowledged"
+    again = client.post(f"/api/alerts/{alert_id}/acknowledge", json={}, headers=supervisor)
+    assert again.status_code == 409
+    assert client.post(f"/api/alerts/{alert_id}/dismiss", json={}, headers=supervisor).status_code == 422
+    gone = client.post(f"/api/alerts/{alert_id}/dismiss", json={"reason": "lab mix-up"}, headers=supervisor)
+    assert gone.status_code == 200 and gone.json["status"] == "dismissed"
+    assert [e["action"] for e in gone.json["events"]] == ["raised", "acknowledged", "dismissed"]
+    assert client.post(f"/api/alerts/{alert_id}/escalate", json={}, headers=supervisor).status_code == 409
+    records = db_session.scalars(select(AuditRecord).where(AuditRecord.entity == "alert")).all()
+    assert [(r.action, r.before["status"], r.after["status"]) for r in records] == [
+        ("acknowledge", "open", "acknowledged"), ("dismiss", "acknowledged", "dismissed")]
+
+
+def test_alert_list_detail_scans_and_series(db_session, world, client, make_user):
+    run_scan(db_session, AS_OF, "test")
+    alert_id = _alert_id(db_session)
+    _, ningbo = make_user("inspector", region="330212")
+    _, xihu = make_user("inspector", region="330106")
+
+    listed = client.get("/api/alerts", query_string={"category": "food.dairy", "status": "open"}, headers=ningbo)
+    assert listed.status_code == 200 and alert_id in [a["id"] for a in listed.json]
+    assert all(a["region"] == DEGRADING for a in listed.json)
+    assert client.get("/api/alerts", headers=xihu).json == []
+    detail = client.get(f"/api/alerts/{alert_id}", headers=ningbo).json
+    assert detail["events"][0]["action"] == "raised" and detail["assessments"][0]["as_of"] == AS_OF
+
+    series = client.get(f"/api/series/{MILK}/{DEGRADING}", headers=ningbo)
+    assert series.status_code == 200
+    assert len(series.json["months"]) == 24 and series.json["months"][-1]["floor"] == pytest.approx(0.93)
+    assert series.json["months"][-1]["pass_rate"] == pytest.approx(5 / 20)
+    assert len(series.json["assessment"]["forecast"]) == 3
+    assert client.get(f"/api/series/{MILK}/{DEGRADING}", headers=xihu).status_code == 404
+    assert client.get(f"/api/series/no.such/{DEGRADING}", headers=ningbo).status_code == 404
+    scans = client.get("/api/scans", headers=xihu)
+    assert scans.status_code == 200 and scans.json[0]["as_of"] == AS_OF
+
+
+def test_the_scan_command_and_its_exit_codes(db_session, world, runner):
+    result = runner.invoke(args=["warning", "scan", "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    assert "series assessed" in result.output and "alerts raised 1" in result.output
+    assert lease.acquire(db_session, SCAN_LEASE, "someone-else", 60)
+    busy = runner.invoke(args=["warning", "scan", "--as-of", AS_OF])
+    assert busy.exit_code == 1 and "another scan is running" in busy.output
+    lease.release(db_session, SCAN_LEASE, "someone-else")
+    assert runner.invoke(args=["warning", "scan", "--as-of", "2024-13"]).exit_code == 2
+
+
+def test_the_worker_schedules_the_two_scans(app):
+    from core.worker import build_scheduler
+
+    jobs = {job.id: job for job in build_scheduler(app).get_jobs()}
+    assert {"warning-scan-nightly", "warning-scan-month-close"} <= set(jobs)
+    assert str(jobs["warning-scan-nightly"].trigger) == "cron[hour='2', minute='30']"
+    assert str(jobs["warning-scan-month-close"].trigger) == "cron[day='1', hour='3', minute='0']"

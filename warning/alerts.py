@@ -1,0 +1,112 @@
+"""Alert use cases: list and show within the caller's scope, and triage actions (audited)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.audit import audit
+from core.clock import month_end, parse_month
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.models import utcnow
+from core.reference.models import ALL_PRODUCTS
+from core.reference.trees import load_trees
+from inspection.models import SeriesMonth
+from warning.models import Alert, AlertEvent, Assessment, Scan
+
+# action -> (statuses it may start from, status it leads to, event recorded)
+TRANSITIONS = {
+    "acknowledge": (("open", "escalated"), "acknowledged", "acknowledged"),
+    "escalate": (("open", "acknowledged"), "escalated", "escalated_by_user"),
+    "dismiss": (("open", "acknowledged", "escalated"), "dismissed", "dismissed"),
+}
+
+
+@dataclass
+class AlertFilter:
+    level: str | None = None
+    status: str | None = None
+    category: str | None = None
+    region: str | None = None
+
+
+def _in_scope(session: Session, region: str, scope: str | None) -> bool:
+    return scope is None or region in load_trees(session).regions.subtree(scope)
+
+
+def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: int, offset: int) -> list[Alert]:
+    """Alerts matching the filter within the caller's region subtree, most recent first."""
+    trees = load_trees(session)
+    stmt = select(Alert)
+    if flt.level:
+        stmt = stmt.where(Alert.level == flt.level)
+    if flt.status:
+        stmt = stmt.where(Alert.status == flt.status)
+    if flt.category and flt.category != ALL_PRODUCTS:
+        if flt.category not in trees.categories:
+            return []
+        stmt = stmt.where(Alert.category_code.in_(trees.categories.subtree(flt.category)))
+    for region in (flt.region, scope):
+        if region:
+            if region not in trees.regions:
+                return []
+            stmt = stmt.where(Alert.region_code.in_(trees.regions.subtree(region)))
+    return list(session.scalars(stmt.order_by(Alert.updated_at.desc(), Alert.id.desc())
+                                .limit(limit).offset(offset)))
+
+
+def get_alert(session: Session, alert_id: int, scope: str | None) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None or not _in_scope(session, alert.region_code, scope):
+        raise NotFound(f"no alert {alert_id}")
+    return alert
+
+
+def assessment_history(session: Session, category: str, region: str, limit: int = 36) -> list[Assessment]:
+    """The series' assessments, newest scan first."""
+    return list(session.scalars(
+        select(Assessment).where(Assessment.category_code == category, Assessment.region_code == region)
+        .order_by(Assessment.scan_id.desc()).limit(limit)))
+
+
+def act_on_alert(session: Session, alert_id: int, action: str, note: str | None, user_id: int,
+                 scope: str | None) -> Alert:
+    """Acknowledge, escalate or dismiss an alert; 409 when its status does not allow it."""
+    alert = get_alert(session, alert_id, scope)
+    allowed_from, to_status, event = TRANSITIONS[action]
+    if action == "dismiss" and not (note or "").strip():
+        raise ValidationFailed.on("reason", "dismissing an alert needs a reason")
+    if alert.status not in allowed_from:
+        raise Conflict(f"alert {alert_id} is {alert.status}; it cannot be {to_status}")
+    before = {"status": alert.status, "level": alert.level}
+    alert.status, alert.updated_at = to_status, utcnow()
+    alert.events.append(AlertEvent(action=event, user_id=user_id, from_level=alert.level,
+                                   to_level=alert.level, note=note))
+    audit(session, user_id, action, "alert", alert.id, before, {"status": alert.status, "level": alert.level,
+                                                               "note": note})
+    session.commit()
+    return alert
+
+
+def list_scans(session: Session, limit: int, offset: int) -> list[Scan]:
+    return list(session.scalars(select(Scan).order_by(Scan.id.desc()).limit(limit).offset(offset)))
+
+
+def series_history(session: Session, category: str, region: str, scope: str | None) -> dict:
+    """Monthly batches, pass rate and floor of one series, and its latest assessment."""
+    trees = load_trees(session)
+    if (category != ALL_PRODUCTS and category not in trees.categories) or region not in trees.regions \
+            or not _in_scope(session, region, scope):
+        raise NotFound(f"no series {category} / {region}")
+    rows = session.execute(
+        select(SeriesMonth.month, func.sum(SeriesMonth.batches), func.sum(SeriesMonth.failed))
+        .where(SeriesMonth.category_code == category, SeriesMonth.region_code == region)
+        .group_by(SeriesMonth.month).order_by(SeriesMonth.month)).all()
+    months = [{"month": month, "batches": int(n), "failed": int(f),
+               "pass_rate": (1 - f / n) if n else None,
+               "floor": trees.floors.effective(category, month_end(*parse_month(month)))}
+              for month, n, f in rows if n]
+    latest = assessment_history(session, category, region, limit=1)
+    return {"category": category, "region": region, "months": months,
+            "assessment": latest[0] if latest else None}

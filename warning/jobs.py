@@ -1,0 +1,14 @@
+"""The warning package's scheduled jobs for `flask worker` (local time, Asia/Shanghai)."""
+from __future__ import annotations
+
+from core.worker import ScheduledJob, register_scheduled
+
+
+def register() -> None:
+    from warning.cli import scheduled_scan
+
+    # Nightly, after the day's lab reports; and at month close, for the month just ended.
+    register_scheduled(ScheduledJob("warning-scan-nightly", scheduled_scan, "cron",
+                                    {"hour": 2, "minute": 30}))
+    register_scheduled(ScheduledJob("warning-scan-month-close", scheduled_scan, "cron",
+                                    {"day": 1, "hour": 3, "minute": 0}))

@@ -1,0 +1,152 @@
+"""The warning scan: read the series aggregate, assess every series, update the alerts.
+
+Everything a scan writes (the scan, its assessments, the alert changes) commits in one
+transaction; a scan that fails leaves nothing behind. A database lease keeps a second worker
+(or an operator's `flask warning scan`) from running at the same time.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import local_today, month_end, month_of, parse_month
+from core.errors import Conflict, ValidationFailed
+from core.models import utcnow
+from core.reference.trees import load_trees
+from inspection.models import SeriesMonth
+from warning import lease
+from warning.engine import DEFAULT_SETTINGS, Settings, assess, panel_from_long
+from warning.engine.levels import RANK
+from warning.models import ACTIVE_STATUSES, ALERT_LEVELS, Alert, AlertEvent, Assessment, Scan
+
+log = logging.getLogger(__name__)
+
+SCAN_LEASE = "warning-scan"
+LEASE_SECONDS = 3600
+MODEL_VERSION = "classical-1"
+
+
+class ScanBusy(Conflict):
+    """Another scan holds the lease."""
+
+
+def shift_month(month: str, k: int) -> str:
+    year, m = parse_month(month)
+    i = year * 12 + m - 1 + k
+    return f"{i // 12:04d}-{i % 12 + 1:02d}"
+
+
+def last_complete_month(today: date | None = None) -> str:
+    return shift_month(month_of(today or local_today()), -1)
+
+
+def run_scan(session: Session, as_of: str | None, holder: str,
+             settings: Settings = DEFAULT_SETTINGS) -> Scan:
+    """Assess every series with a batch in the window ending `as_of` and update the alerts."""
+    as_of = as_of or last_complete_month()
+    try:
+        parse_month(as_of)
+    except ValueError as exc:
+        raise ValidationFailed.on("as_of", str(exc)) from None
+    session.rollback()  # start clean: the lease commits on its own
+    if not lease.acquire(session, SCAN_LEASE, holder, LEASE_SECONDS):
+        raise ScanBusy(f"another scan is running (lease '{SCAN_LEASE}' is held); try again later")
+    try:
+        scan = _scan(session, as_of, settings)
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("warning scan as of %s failed; nothing was written", as_of)
+        raise
+    finally:
+        lease.release(session, SCAN_LEASE, holder)
+    log.info("scan %s as of %s: %s series, %s raised, %s escalated, %s resolved", scan.id, as_of,
+             scan.series_assessed, scan.alerts_raised, scan.alerts_escalated, scan.alerts_resolved)
+    return scan
+
+
+def _long_frame(session: Session, first: str, as_of: str) -> pd.DataFrame:
+    rows = session.execute(
+        select(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month,
+               func.sum(SeriesMonth.batches), func.sum(SeriesMonth.failed))
+        .where(SeriesMonth.month >= first, SeriesMonth.month <= as_of)
+        .group_by(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["category", "region", "month", "n", "failed"])
+    return frame[frame["n"] > 0]
+
+
+def _scan(session: Session, as_of: str, settings: Settings) -> Scan:
+    trees = load_trees(session)
+    months = [shift_month(as_of, k) for k in range(-(settings.window - 1), 1)]
+    frame = _long_frame(session, months[0], as_of)
+    on = month_end(*parse_month(as_of))
+    floors = {c: trees.floors.effective(c, on) for c in frame["category"].unique()}
+    frame = frame[frame["category"].map(lambda c: floors[c] is not None)]
+    scan = Scan(as_of=as_of, status="running", model_version=MODEL_VERSION, settings=asdict(settings),
+                series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
+    session.add(scan)
+    session.flush()
+    if not frame.empty:
+        panel = panel_from_long(
+            frame, floors,
+            cat_parent=lambda c: (trees.categories.nodes[c].parent_code if c in trees.categories else None),
+            region_parent=lambda r: (trees.regions.nodes[r].parent_code if r in trees.regions else None),
+            months=months)
+        result = assess(panel, settings)
+        _record(session, scan, result, months[-1], settings.horizon)
+    scan.status, scan.finished_at = "done", utcnow()
+    return scan
+
+
+def _forecast(row, as_of: str, horizon: int) -> list[dict]:
+    return [{"month": shift_month(as_of, h), "rate": float(row[f"forecast_{h}"]),
+             "lo": float(row[f"forecast_{h}_lo"]), "hi": float(row[f"forecast_{h}_hi"])}
+            for h in range(1, horizon + 1)]
+
+
+def _record(session: Session, scan: Scan, result: pd.DataFrame, as_of: str, horizon: int) -> None:
+    active = {(a.category_code, a.region_code): a for a in session.scalars(
+        select(Alert).where(Alert.status.in_(ACTIVE_STATUSES)))}
+    assessments = []
+    for row in result.to_dict("records"):
+        key, level, prob = (row["category"], row["region"]), str(row["level"]), float(row["prob_below"])
+        assessments.append(Assessment(
+            scan_id=scan.id, category_code=key[0], region_code=key[1], floor=float(row["floor"]),
+            pass_rate=float(row["pass_rate"]), pass_rate_lo=float(row["pass_rate_lo"]),
+            pass_rate_hi=float(row["pass_rate_hi"]), slope=float(row["trend_points_per_month"]),
+            forecast=_forecast(row, as_of, horizon), probability=prob, level=level,
+            reasons={"zh": str(row["reason_zh"]), "en": str(row["reason_en"])}))
+        _update_alert(session, scan, active.get(key), key, level, prob)
+    session.add_all(assessments)
+    scan.series_assessed = len(assessments)
+
+
+def _update_alert(session: Session, scan: Scan, alert: Alert | None, key: tuple[str, str],
+                  level: str, prob: float) -> None:
+    flagged = level in ALERT_LEVELS
+    if alert is None:
+        if flagged:
+            alert = Alert(category_code=key[0], region_code=key[1], level=level, status="open",
+                          opened_scan_id=scan.id, last_scan_id=scan.id, probability=prob)
+            alert.events.append(AlertEvent(action="raised", to_level=level))
+            session.add(alert)
+            scan.alerts_raised += 1
+        return
+    alert.probability, alert.last_scan_id = prob, scan.id
+    if not flagged:
+        alert.events.append(AlertEvent(action="resolved", from_level=alert.level, to_level=level))
+        alert.status = "resolved"  # the level it reached stays on record
+        scan.alerts_resolved += 1
+    elif RANK[level] != RANK[alert.level]:
+        action = "escalated" if RANK[level] > RANK[alert.level] else "lowered"
+        alert.events.append(AlertEvent(action=action, from_level=alert.level, to_level=level))
+        alert.level = level
+        if action == "escalated":
+            scan.alerts_escalated += 1
+    alert.updated_at = utcnow()

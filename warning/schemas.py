@@ -1,0 +1,116 @@
+"""marshmallow schemas of the warning API (alerts, scans, series)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from warning.engine.levels import LEVELS
+from warning.models import ALERT_STATUSES, SCAN_STATUSES
+
+
+
+class PageArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500), metadata={"example": 50})
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2_147_483_647),
+                            metadata={"example": 0})
+
+
+class AlertListArgs(PageArgs):
+    level = fields.String(validate=validate.OneOf(LEVELS), metadata={"example": "yellow"})
+    status = fields.String(validate=validate.OneOf(ALERT_STATUSES), metadata={"example": "open"})
+    category = fields.String(validate=validate.Length(min=1, max=96),
+                             metadata={"description": "Category subtree", "example": "food.dairy"})
+    region = fields.String(validate=validate.Length(min=1, max=6),
+                           metadata={"description": "Region subtree", "example": "330106"})
+
+
+class NoteSchema(Schema):
+    note = fields.String(validate=validate.Length(max=1000), allow_none=True,
+                         metadata={"example": "已通知属地监管所核查"})
+
+
+class DismissSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                           metadata={"example": "样本录入错误，已更正"})
+
+
+class ForecastPointSchema(Schema):
+    month = fields.String()
+    rate = fields.Float()
+    lo = fields.Float()
+    hi = fields.Float()
+
+
+class ReasonsSchema(Schema):
+    zh = fields.String()
+    en = fields.String()
+
+
+class AssessmentSchema(Schema):
+    scan_id = fields.Integer()
+    as_of = fields.String(attribute="scan.as_of")
+    category = fields.String(attribute="category_code")
+    region = fields.String(attribute="region_code")
+    floor = fields.Float()
+    pass_rate = fields.Float()
+    pass_rate_lo = fields.Float()
+    pass_rate_hi = fields.Float()
+    slope = fields.Float(metadata={"description": "Trend, percentage points a month"})
+    forecast = fields.List(fields.Nested(ForecastPointSchema))
+    probability = fields.Float(metadata={"description": "Probability below the floor within the horizon"})
+    level = fields.String()
+    reasons = fields.Nested(ReasonsSchema)
+
+
+class AlertEventSchema(Schema):
+    at = fields.DateTime()
+    user_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    from_level = fields.String(allow_none=True)
+    to_level = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class AlertSchema(Schema):
+    id = fields.Integer()
+    category = fields.String(attribute="category_code")
+    region = fields.String(attribute="region_code")
+    level = fields.String()
+    status = fields.String()
+    probability = fields.Float()
+    opened_scan_id = fields.Integer()
+    last_scan_id = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class AlertDetailSchema(AlertSchema):
+    events = fields.List(fields.Nested(AlertEventSchema))
+    assessments = fields.List(fields.Nested(AssessmentSchema), metadata={"description": "Newest first"})
+
+
+class ScanSchema(Schema):
+    id = fields.Integer()
+    as_of = fields.String()
+    status = fields.String(validate=validate.OneOf(SCAN_STATUSES))
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    series_assessed = fields.Integer()
+    alerts_raised = fields.Integer()
+    alerts_escalated = fields.Integer()
+    alerts_resolved = fields.Integer()
+    model_version = fields.String()
+
+
+class SeriesMonthSchema(Schema):
+    month = fields.String()
+    batches = fields.Integer()
+    failed = fields.Integer()
+    pass_rate = fields.Float(allow_none=True)
+    floor = fields.Float(allow_none=True)
+
+
+class SeriesSchema(Schema):
+    category = fields.String()
+    region = fields.String()
+    months = fields.List(fields.Nested(SeriesMonthSchema))
+    assessment = fields.Nested(AssessmentSchema, allow_none=True)
