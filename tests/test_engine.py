@@ -166,3 +166,13 @@ def test_risk_model_roundtrip(tmp_path):
     p = make_panel(T=14, seed=1)
     out = assess(p, Settings(), model=m2)
     assert out["prob_below"].between(0, 1).all()
+
+
+def test_evidence_rules_for_levels():
+    from warning.engine.levels import levels
+    thresholds = {"blue": 0.5, "yellow": 0.8, "orange": 0.9}
+    prob = np.array([0.99, 0.99, 0.99, 0.85])
+    p_now = np.array([0.99, 0.99, 0.99, 0.99])
+    recent = np.array([0, 3, 12, 12])
+    assert list(levels(prob, p_now, thresholds, 0.975, recent, 5)) == ["blue", "orange", "red", "red"]
+    assert list(levels(prob, p_now, thresholds, 0.975)) == ["red", "red", "red", "red"]

@@ -161,7 +161,8 @@ def assess(panel: Panel, settings: Settings = DEFAULT_SETTINGS, model=None,
             out[c] = F[c]
     out["prob_below"] = prob
     out["p_now"] = F["p_now"]
-    out["level"] = lv.levels(prob, F["p_now"].to_numpy(), thresholds, s.red_confidence)
+    out["level"] = lv.levels(prob, F["p_now"].to_numpy(), thresholds, s.red_confidence,
+                             F["n3"].to_numpy(), s.red_min_batches)
     for lang in reasons_lang:
         out[f"reason_{lang}"] = reasons(F["rate3"].to_numpy(), F["n3"].to_numpy(),
                                         out["trend_points_per_month"].to_numpy(), prob,

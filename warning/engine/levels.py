@@ -8,16 +8,27 @@ RANK = {lv: i for i, lv in enumerate(LEVELS)}
 
 
 def levels(prob: np.ndarray, p_now: np.ndarray, thresholds: dict,
-           red_confidence: float = 0.975) -> np.ndarray:
+           red_confidence: float = 0.975, recent_n: np.ndarray | None = None,
+           red_min_batches: int = 5) -> np.ndarray:
     """blue (watch) / yellow / orange from probability thresholds; red when the current rate
     is below the floor with high confidence (P(current below) >= red_confidence) and the
-    probability reaches yellow. Monotone in prob for a fixed p_now."""
+    probability reaches yellow. Monotone in prob for a fixed p_now.
+
+    Evidence rules (`recent_n`: batches in the last 3 months): a series with no recent batch
+    is at most blue, since its estimate is only borrowed from its parents; red ("below the
+    floor now") needs at least `red_min_batches` recent batches of its own.
+    """
     prob = np.asarray(prob, float)
     out = np.full(prob.shape, "none", dtype=object)
     out[prob >= thresholds["blue"]] = "blue"
     out[prob >= thresholds["yellow"]] = "yellow"
     out[prob >= thresholds["orange"]] = "orange"
-    out[(prob >= thresholds["yellow"]) & (np.asarray(p_now) >= red_confidence)] = "red"
+    red = (prob >= thresholds["yellow"]) & (np.asarray(p_now) >= red_confidence)
+    if recent_n is not None:
+        recent_n = np.asarray(recent_n, float)
+        red &= recent_n >= red_min_batches
+        out[(recent_n <= 0) & (prob >= thresholds["blue"])] = "blue"
+    out[red] = "red"
     return out
 
 

@@ -24,6 +24,7 @@ class Settings:
     season: bool = True           # annual term from the top category x province series
     interval: float = 0.90        # the current rate's interval
     red_confidence: float = 0.975  # red: P(current rate below floor) at least this
+    red_min_batches: int = 5      # red also needs this many batches in the last 3 months
     # Probability thresholds for blue / yellow / orange (calibrated, see evaluate.py).
     thresholds: dict = field(default_factory=lambda: {
         "blue": 0.90, "yellow": 0.989, "orange": 0.998})
