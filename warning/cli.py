@@ -1,4 +1,5 @@
-"""`flask warning scan [--as-of YYYY-MM]`: run a warning scan now."""
+"""`flask warning scan [--as-of YYYY-MM]`: run a warning scan now.
+`flask warning backtest --from YYYY-MM --to YYYY-MM --output alerts.csv`: the backtest."""
 from __future__ import annotations
 
 import socket
@@ -12,7 +13,7 @@ from core.errors import DomainError
 from core.extensions import db
 from warning.scan import ScanBusy, run_scan
 
-warning_cli = AppGroup("warning", help="Early warning: scans.")
+warning_cli = AppGroup("warning", help="Early warning: scans and backtests.")
 
 
 def scan_holder(origin: str) -> str:
@@ -39,6 +40,36 @@ def scan_command(as_of: str | None) -> None:
     click.echo(f"scan {scan.id} as of {scan.as_of}: {scan.series_assessed} series assessed, "
                f"alerts raised {scan.alerts_raised}, escalated {scan.alerts_escalated}, "
                f"resolved {scan.alerts_resolved} in {time.monotonic() - started:.1f} s")
+
+
+@warning_cli.command("backtest")
+@click.option("--from", "first", required=True, metavar="YYYY-MM", help="The first month assessed.")
+@click.option("--to", "last", required=True, metavar="YYYY-MM", help="The last month assessed.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The CSV file written (UTF-8).")
+def backtest_command(first: str, last: str, output: str) -> None:
+    """Assess every series as the system would have at the end of each month; write the
+    series at blue or above to a CSV. Writes nothing to the database; exit 2 on bad months."""
+    from core.clock import parse_month
+    from warning.backtest import month_index, run_backtest, write_csv
+
+    started = time.monotonic()
+    try:
+        parse_month(first), parse_month(last)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if month_index(first) > month_index(last):
+        click.echo(f"error: --from {first} is after --to {last}", err=True)
+        sys.exit(2)
+    try:
+        rows = run_backtest(db.session, first, last)
+    finally:
+        db.session.rollback()  # pure reading: end the read transaction, nothing to keep
+    write_csv(rows, output)
+    months = month_index(last) - month_index(first) + 1
+    click.echo(f"backtest {first}..{last}: {months} months, {len(rows)} rows written to {output} "
+               f"in {time.monotonic() - started:.1f} s")
 
 
 def scheduled_scan() -> None:

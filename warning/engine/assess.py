@@ -64,9 +64,12 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
     nb, fb = n[:, :cut].sum(1), f[:, :cut].sum(1)
     raw_b = (fb + 0.5) / (nb + 1.0)
     rho_b = mom_relative_variance(fb, nb, par)
-    kappa_b = np.where(root, 0.0, 1.0 / rho_b - 1.0)
+    kappa_b = np.nan_to_num(np.where(root, 0.0, 1.0 / rho_b - 1.0), nan=0.0, posinf=0.0)
     a0, b0 = shrink(fb, nb, np.where(root, raw_b, raw_b[pj]), kappa_b)
-    base = a0 / (a0 + b0)
+    # A series with no baseline months (short history) starts from the overall failure rate.
+    overall = (f.sum() + 0.5) / (n.sum() + 1.0)
+    total = a0 + b0
+    base = np.where(total > 0, a0 / np.where(total > 0, total, 1.0), overall)
 
     # 2. Current rate: recent exponentially weighted counts, with a prior at the series'
     # baseline moved by its parent's recent change (borrowing strength up the tree).
