@@ -31,3 +31,10 @@ def month_end(year: int, month: int) -> date:
     if month == 12:
         return date(year, 12, 31)
     return date.fromordinal(date(year, month + 1, 1).toordinal() - 1)
+
+
+def shift_month(month: str, k: int) -> str:
+    """The month `k` months after `month` (before it when k < 0), never before 0001-01."""
+    year, m = parse_month(month)
+    index = max(12, year * 12 + m - 1 + k)
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

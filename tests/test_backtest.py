@@ -7,13 +7,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from core.clock import shift_month
 from core.models import Base
 from core.reference.floors import set_floor
 from core.reference.trees import load_trees
 from inspection.imports.importer import ImportOptions, import_batches
 from tests.conftest import VALID_CODE
 from warning.backtest import COLUMNS, Expanded, floors_at, load_batches, run_backtest
-from warning.scan import shift_month
 
 MILK = "food.dairy.liquid_milk"
 STABLE, DEGRADING, LATE = "330106", "330212", "330102"  # Xihu, Yinzhou, Shangcheng

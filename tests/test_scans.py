@@ -5,11 +5,12 @@ import pytest
 from sqlalchemy import func, select
 
 from core.audit import AuditRecord
+from core.clock import shift_month
 from inspection.imports.importer import ImportOptions, import_batches
 from tests.conftest import VALID_CODE
 from warning import lease
-from warning.models import Alert, AlertEvent, Assessment, Scan
-from warning.scan import SCAN_LEASE, ScanBusy, run_scan, shift_month
+from warning.models import Alert, Assessment, Scan
+from warning.scan import SCAN_LEASE, ScanBusy, run_scan
 
 MILK = "food.dairy.liquid_milk"
 STABLE, DEGRADING = "330106", "330212"  # Xihu (Hangzhou), Yinzhou (Ningbo)

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.clock import local_today, month_end, month_of, parse_month
+from core.clock import local_today, month_end, month_of, parse_month, shift_month
 from core.errors import Conflict, ValidationFailed
 from core.models import utcnow
 from core.reference.trees import load_trees
@@ -22,7 +22,14 @@ from inspection.models import SeriesMonth
 from warning import lease
 from warning.engine import DEFAULT_SETTINGS, Settings, assess, panel_from_long
 from warning.engine.levels import RANK
-from warning.models import ACTIVE_STATUSES, ALERT_LEVELS, Alert, AlertEvent, Assessment, Scan
+from warning.models import (
+    ACTIVE_STATUSES,
+    ALERT_LEVELS,
+    Alert,
+    AlertEvent,
+    Assessment,
+    Scan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +40,6 @@ MODEL_VERSION = "classical-1"
 
 class ScanBusy(Conflict):
     """Another scan holds the lease."""
-
-
-def shift_month(month: str, k: int) -> str:
-    year, m = parse_month(month)
-    i = year * 12 + m - 1 + k
-    return f"{i // 12:04d}-{i % 12 + 1:02d}"
 
 
 def last_complete_month(today: date | None = None) -> str:

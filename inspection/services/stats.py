@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.clock import local_today, month_end, month_of, parse_month
+from core.clock import local_today, month_end, month_of, parse_month, shift_month
 from core.errors import ValidationFailed
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
@@ -55,12 +55,6 @@ def _months(first: str, last: str) -> list[str]:
     return out
 
 
-def _months_before(month: str, count: int) -> str:
-    y, m = parse_month(month)
-    index = max(12, y * 12 + m - 1 - count)  # never before 0001-01
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
 def period_of(month: str, period: str) -> str:
     if period == "month":
         return month
@@ -104,7 +98,7 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
                 parse_month(value)
             except ValueError as exc:
                 raise ValidationFailed.on(name, str(exc)) from None
-    from_month = q.from_month or _months_before(to_month, 11)  # default: twelve months
+    from_month = q.from_month or shift_month(to_month, -11)  # default: twelve months
     if from_month > to_month:
         raise ValidationFailed.on("from", "'from' is after 'to'")
     months = _months(from_month, to_month)
