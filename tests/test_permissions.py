@@ -167,3 +167,60 @@ def test_users_change_their_own_password(client, make_user):
     ok = client.post("/api/me/password", json={"current_password": "correct horse battery",
                                                "new_password": "another-long-one"}, headers=h)
     assert ok.status_code == 204
+
+
+@pytest.fixture
+def regional_world(client, admin, db_session):
+    """One batch and one alert inside a Xihu (330106) county user's subtree, one of each outside."""
+    from warning.models import Alert, Scan
+
+    _, h = admin
+    ids = {}
+    for tag, region in (("in", "330106"), ("out", "330212")):
+        ids[f"batch_{tag}"] = client.post("/api/batches", json=batch_payload(region=region), headers=h).json["id"]
+    scan = Scan(as_of="2025-03", status="done", model_version="t", settings={}, series_assessed=0,
+                alerts_raised=2, alerts_escalated=0, alerts_resolved=0)
+    db_session.add(scan)
+    db_session.flush()
+    for tag, region in (("in", "330106"), ("out", "330212")):
+        alert = Alert(category_code="food.dairy.liquid_milk", region_code=region, level="yellow",
+                      status="open", opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.99)
+        db_session.add(alert)
+        db_session.flush()
+        ids[f"alert_{tag}"] = alert.id
+    db_session.commit()
+    return ids
+
+
+# Every regional single-record route: (method, path template, record kind, permission, body).
+REGIONAL_ROUTES = [
+    ("GET", "/api/batches/{batch}", "batch", "read", None),
+    ("GET", "/api/batches/{batch}/revisions", "batch", "read", None),
+    ("POST", "/api/batches/{batch}/void", "batch", "record", {"reason": "matrix"}),
+    ("GET", "/api/alerts/{alert}", "alert", "read", None),
+    ("POST", "/api/alerts/{alert}/acknowledge", "alert", "triage", {}),
+    ("GET", "/api/series/food.dairy.liquid_milk/{region}", "series", "read", None),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_scope_matrix(client, make_user, regional_world, role):
+    """Each role x each regional route x in-scope / out-of-scope record, for a county user."""
+    _, h = make_user(role, region="330106")
+    for method, template, kind, permission, body in REGIONAL_ROUTES:
+        for tag, region in (("out", "330212"), ("in", "330106")):
+            path = template.format(batch=regional_world[f"batch_{tag}"], alert=regional_world[f"alert_{tag}"],
+                                   region=region)
+            response = client.open(path, method=method, json=body, headers=h)
+            if role not in GRANTS[permission]:
+                expected = {403}
+            elif tag == "out" and role != "admin":
+                expected = {404}
+            else:
+                expected = {200}
+            assert response.status_code in expected, (role, method, path, response.status_code, response.json)
+    for path in ("/api/batches?region=330212&include_voided=true", "/api/alerts?region=330212"):
+        listed = client.get(path, headers=h)
+        body = listed.json
+        items = body["items"] if isinstance(body, dict) else body
+        assert (items == []) == (role != "admin"), (role, path)
