@@ -244,3 +244,14 @@ def test_outside_producer_counts_as_not_local(client, admin, db_session):
     line = f"O-1,2025-04-01,food.dairy,330106,pass,{OUTSIDE_CODE},南京某乳业有限公司,,"
     assert upload(client, h, rows_csv(line)).json["accepted"] == 1
     assert db_session.scalar(select(Batch.local).where(Batch.sample_no == "O-1")) is False
+
+
+def test_nul_characters_reject_the_row_not_the_file(client, admin, db_session):
+    _, h = admin
+    # A NUL at the start of a file marks it as binary (refused); one deep inside is one bad row.
+    head = [GOOD[0].replace("I-1", f"N-{i}") for i in range(60)]
+    content = rows_csv(*head, GOOD[1].replace("I-2", "I-\x002"))
+    r = upload(client, h, content)
+    assert r.status_code == 200, r.json
+    assert r.json["accepted"] == 60
+    assert r.json["rejected"] == [{"row": 62, "column": "sample_no", "reason": "contains a NUL character"}]

@@ -38,6 +38,10 @@ def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, st
     """Return the batch input for a row and the (column, reason) problems found parsing it."""
     problems: list[tuple[str, str]] = []
     get = lambda c: (cells.get(c) or "").strip()  # noqa: E731
+    for column, value in cells.items():
+        if "\x00" in value:  # PostgreSQL cannot store it; refuse the row, not the file
+            problems.append((column, "contains a NUL character"))
+            cells[column] = value.replace("\x00", "")
     for column in REQUIRED:
         if not get(column):
             problems.append((column, f"{column} is required"))
