@@ -11,34 +11,12 @@ from core.clock import shift_month
 from core.models import Base
 from core.reference.floors import set_floor
 from core.reference.trees import load_trees
-from inspection.imports.importer import ImportOptions, import_batches
-from tests.conftest import VALID_CODE
+from tests.series_data import DROP, MILK, csv_rows, load
 from warning.backtest import COLUMNS, Expanded, floors_at, load_batches, run_backtest
 
-MILK = "food.dairy.liquid_milk"
 STABLE, DEGRADING, LATE = "330106", "330212", "330102"  # Xihu, Yinzhou, Shangcheng
 AS_OF = "2024-06"
-HEADER = ("sample_no,sampled_on,reported_on,category,region,result,enterprise_credit_code,"
-          "enterprise_name,failed_items\n")
-DROP = (2, 4, 7, 10, 13, 15)  # failures in 20 over the last six months: far below the 0.93 floor
 LATE_REPORT = "2024-08-05"  # the late series' bad months are all reported in August
-_rows = iter(range(1, 10**7))
-
-
-def csv_rows(region: str, month: str, n: int, failed: int, fail_reported: str | None = None) -> str:
-    out = []
-    for i in range(n):
-        day = f"{month}-{1 + i % 27:02d}"
-        bad = i < failed
-        reported = fail_reported if (bad and fail_reported) else (day if i % 3 else "")
-        out.append(f"S{next(_rows):07d},{day},{reported},{MILK},{region},{'fail' if bad else 'pass'},"
-                   f"{VALID_CODE},示例乳业,{'蛋白质' if bad else ''}\n")
-    return "".join(out)
-
-
-def load(session, user_id: int, rows: str) -> None:
-    result = import_batches(session, (HEADER + rows).encode(), ImportOptions("t.csv", user_id, atomic=True))
-    assert result.report()["accepted"] > 0 and result.report()["rejected"] == [], result.report()
 
 
 @pytest.fixture

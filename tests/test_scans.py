@@ -6,31 +6,13 @@ from sqlalchemy import func, select
 
 from core.audit import AuditRecord
 from core.clock import shift_month
-from inspection.imports.importer import ImportOptions, import_batches
-from tests.conftest import VALID_CODE
+from tests.series_data import DROP, MILK, csv_rows, load
 from warning import lease
 from warning.models import Alert, Assessment, Scan
 from warning.scan import SCAN_LEASE, ScanBusy, run_scan
 
-MILK = "food.dairy.liquid_milk"
 STABLE, DEGRADING = "330106", "330212"  # Xihu (Hangzhou), Yinzhou (Ningbo)
 AS_OF = "2024-06"
-HEADER = "sample_no,sampled_on,category,region,result,enterprise_credit_code,enterprise_name,failed_items\n"
-_rows = iter(range(1, 10**7))
-
-
-def csv_rows(region: str, month: str, n: int, failed: int) -> str:
-    return "".join(f"S{next(_rows):07d},{month}-{1 + i % 27:02d},{MILK},{region},"
-                   f"{'fail' if i < failed else 'pass'},{VALID_CODE},示例乳业,{'蛋白质' if i < failed else ''}\n"
-                   for i in range(n))
-
-
-def load(session, user_id: int, rows: str) -> None:
-    result = import_batches(session, (HEADER + rows).encode(), ImportOptions("t.csv", user_id, atomic=True))
-    assert result.report()["accepted"] > 0 and result.report()["rejected"] == [], result.report()
-
-
-DROP = (2, 4, 7, 10, 13, 15)  # failures in 20 over the last six months: far below the 0.93 floor
 
 
 @pytest.fixture
