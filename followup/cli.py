@@ -1,0 +1,21 @@
+"""`flask followup calendar seed`, `flask followup blacklist apply`, `flask followup demo`."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from core.extensions import db
+
+followup_cli = AppGroup("followup", help="Follow-ups: calendar, blacklist rules, demo data.")
+calendar_cli = AppGroup("calendar", help="The working-day calendar.")
+followup_cli.add_command(calendar_cli)
+
+
+@calendar_cli.command("seed")
+@click.option("--year", "years", type=int, multiple=True, help="Only this year (repeatable).")
+def calendar_seed(years: tuple[int, ...]) -> None:
+    """Store the official public holidays and make-up working days (idempotent)."""
+    from followup.services.calendar_days import seed_official
+
+    changed = seed_official(db.session, list(years) or None)
+    click.echo(f"calendar: {changed} dates stored or changed")
