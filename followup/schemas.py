@@ -304,3 +304,38 @@ def _blacklisted(enterprise_id: int) -> bool:
 
     enterprise = db.session.get(Enterprise, enterprise_id)
     return bool(enterprise and enterprise.blacklisted)
+
+
+# Traceability ------------------------------------------------------------------------------------
+
+class BatchBriefSchema(Schema):
+    id = fields.Integer()
+    sample_no = fields.String()
+    sampled_on = fields.Date()
+    reported_on = fields.Date(allow_none=True)
+    region = fields.String(attribute="region_code")
+    category = fields.String(attribute="category_code")
+    product = fields.String(allow_none=True)
+    lot = fields.String(allow_none=True)
+    conclusion = fields.String()
+    fail_reason = fields.String(allow_none=True)
+
+
+class TimelineEventSchema(Schema):
+    on = fields.Date()
+    kind = fields.String(metadata={"description": "sampled, failed, retest_applied, retest_pass, retest_fail, "
+                                                  "recall_opened, traceability_opened, case_closed, "
+                                                  "case_cancelled, blacklisted, blacklist_removed"})
+    ref = fields.String(metadata={"description": "kind:id of the record, e.g. batch:12"})
+    region = fields.String(allow_none=True)
+    text = fields.String(allow_none=True)
+
+
+class TraceSchema(Schema):
+    batch = fields.Nested(BatchBriefSchema)
+    enterprise = fields.Nested(EnterpriseRefSchema, allow_none=True)
+    same_producer = fields.List(fields.Nested(BatchBriefSchema), metadata={"description": "All regions, newest first"})
+    same_lot = fields.List(fields.Nested(BatchBriefSchema))
+    failures = fields.List(fields.Nested(BatchBriefSchema))
+    open_cases = fields.List(fields.Nested(CaseSchema))
+    timeline = fields.List(fields.Nested(TimelineEventSchema), metadata={"description": "Oldest first"})
