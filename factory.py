@@ -98,8 +98,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_jobs(app: Flask) -> None:
+    from followup.jobs import register as register_followup_jobs
     from inspection.jobs import register as register_inspection_jobs
     from warning.jobs import register as register_warning_jobs
 
     register_inspection_jobs()
     register_warning_jobs()
+    register_followup_jobs()

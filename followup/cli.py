@@ -1,4 +1,4 @@
-"""`flask followup calendar seed`, `flask followup blacklist apply`, `flask followup demo`."""
+"""`flask followup calendar seed`, `flask followup blacklist-rules`, `flask followup demo`."""
 from __future__ import annotations
 
 import click
@@ -19,3 +19,18 @@ def calendar_seed(years: tuple[int, ...]) -> None:
 
     changed = seed_official(db.session, list(years) or None)
     click.echo(f"calendar: {changed} dates stored or changed")
+
+
+@followup_cli.command("blacklist-rules")
+def blacklist_rules() -> None:
+    """Blacklist every enterprise a blacklist rule applies to (also run nightly by `flask worker`)."""
+    from followup.services.blacklist import apply_rules
+
+    for entry in apply_rules(db.session):
+        click.echo(f"enterprise {entry.enterprise_id}: {entry.rule}: {entry.reason}")
+
+
+def scheduled_blacklist_rules() -> None:
+    from followup.services.blacklist import apply_rules
+
+    apply_rules(db.session)

@@ -10,7 +10,7 @@ from followup.models import (CASE_KINDS, CASE_STATUSES, OBJECTION_SUBJECTS, PROD
 from followup.services.deadlines import complete_overdue, start_overdue
 from followup.services.disposals import STATES
 from inspection.models import CONCLUSIONS
-from inspection.schemas import TestItemSchema
+from inspection.schemas import EnterpriseBriefSchema, TestItemSchema
 
 MAX_ID = 2_147_483_647
 Text = lambda n, **kw: fields.String(validate=validate.Length(max=n), **kw)  # noqa: E731
@@ -26,14 +26,6 @@ class PageArgs(Schema):
 class CsvPageArgs(PageArgs):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
                            metadata={"example": "json"})
-
-
-class EnterpriseRefSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    credit_code = fields.String()
-    region = fields.String(attribute="region_code")
-    blacklisted = fields.Boolean(metadata={"description": "On the quality-credit blacklist"})
 
 
 # Calendar ----------------------------------------------------------------------------------------
@@ -81,7 +73,7 @@ class DisposalSchema(Schema):
     region = fields.String(attribute="batch.region_code")
     sampled_on = fields.Date(attribute="batch.sampled_on")
     reported_on = fields.Date(attribute="batch.reported_on", allow_none=True)
-    enterprise = fields.Nested(EnterpriseRefSchema, attribute="batch.enterprise", allow_none=True)
+    enterprise = fields.Nested(EnterpriseBriefSchema, attribute="batch.enterprise", allow_none=True)
     deadline = fields.Date(metadata={"description": "Disposal due date: the report date + 3 months"})
     days_left = fields.Integer()
     state = fields.String(metadata={"description": "open, due, overdue or closed"})
@@ -333,9 +325,79 @@ class TimelineEventSchema(Schema):
 
 class TraceSchema(Schema):
     batch = fields.Nested(BatchBriefSchema)
-    enterprise = fields.Nested(EnterpriseRefSchema, allow_none=True)
+    enterprise = fields.Nested(EnterpriseBriefSchema, allow_none=True)
     same_producer = fields.List(fields.Nested(BatchBriefSchema), metadata={"description": "All regions, newest first"})
     same_lot = fields.List(fields.Nested(BatchBriefSchema))
     failures = fields.List(fields.Nested(BatchBriefSchema))
     open_cases = fields.List(fields.Nested(CaseSchema))
     timeline = fields.List(fields.Nested(TimelineEventSchema), metadata={"description": "Oldest first"})
+
+
+# Credit and blacklist ----------------------------------------------------------------------------
+
+class BlacklistEntrySchema(Schema):
+    id = fields.Integer()
+    enterprise_id = fields.Integer()
+    action = fields.String(metadata={"description": "add or remove"})
+    rule = fields.String(allow_none=True, metadata={"description": "The rule that added it; null: an officer"})
+    reason = fields.String()
+    at = fields.DateTime()
+    user_id = fields.Integer(allow_none=True)
+
+
+class FailureSchema(Schema):
+    batch_id = fields.Integer()
+    sample_no = fields.String()
+    reported_on = fields.Date()
+    severity = fields.String()
+    refused = fields.Boolean(metadata={"description": "A refusal of sampling"})
+    disposal_closed = fields.Boolean()
+    overdue = fields.Boolean(metadata={"description": "Its disposal is overdue"})
+
+
+class PenaltiesSchema(Schema):
+    failures = fields.Float()
+    cases = fields.Float()
+    overdue = fields.Float()
+    retests = fields.Float()
+
+
+class CreditSchema(Schema):
+    enterprise = fields.Nested(EnterpriseBriefSchema)
+    as_of = fields.Date()
+    window_months = fields.Integer()
+    score = fields.Float(metadata={"description": "0-100; README 'Follow-ups' gives the formula"})
+    grade = fields.String(metadata={"description": "A, B, C or D (D whenever blacklisted)"})
+    penalties = fields.Nested(PenaltiesSchema)
+    batches = fields.Integer(metadata={"description": "Batches sampled in the window"})
+    failed = fields.Integer()
+    serious_failures = fields.Integer()
+    overdue_disposals = fields.Integer()
+    failures = fields.List(fields.Nested(FailureSchema))
+    recalls = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "Level -> cases"})
+    traceability_cases = fields.Integer()
+    open_cases = fields.Integer()
+    retests = fields.Integer()
+    retests_confirmed = fields.Integer()
+    retests_passed = fields.Integer()
+    blacklist_history = fields.List(fields.Nested(BlacklistEntrySchema))
+
+
+class BlacklistArgs(PageArgs):
+    region = fields.String(validate=validate.Length(min=1, max=6), metadata={"example": "330100"})
+    history = fields.Boolean(load_default=False, metadata={"description": "Every addition and removal",
+                                                           "example": False})
+
+
+class BlacklistRowSchema(Schema):
+    enterprise = fields.Nested(EnterpriseBriefSchema)
+    entry = fields.Nested(BlacklistEntrySchema)
+
+
+class BlacklistAddSchema(Schema):
+    enterprise_id = Id(required=True, metadata={"example": 1})
+    reason = Required(2000, metadata={"example": "多次抽检严重不合格，拒不整改"})
+
+
+class BlacklistRemoveSchema(Schema):
+    reason = Required(2000, metadata={"example": "整改到位，经复查合格"})

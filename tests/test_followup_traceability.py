@@ -20,7 +20,7 @@ def test_trace_shows_the_producer_across_regions_and_a_timeline(client, admin, m
     trace = client.get(f"/api/traceability/{failed['id']}", headers=county)
     assert trace.status_code == 200, trace.json
     body = trace.json
-    assert body["enterprise"]["id"] == failed["enterprise"]["id"] and body["enterprise"]["blacklisted"] is False
+    assert body["enterprise"]["id"] == failed["enterprise"]["id"] and body["enterprise"]["blacklisted"] is False and body["enterprise"]["region_code"] == "330106"
     assert {b["sample_no"] for b in body["same_producer"]} == {"P-NINGBO", "F-OLD"}  # Ningbo too, not OTHER
     assert [b["id"] for b in body["same_lot"]] == [same_lot["id"]]
     assert {b["sample_no"] for b in body["failures"]} == {"F-XIHU", "F-OLD"}

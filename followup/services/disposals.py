@@ -164,6 +164,10 @@ def record_disposal(session: Session, batch_id: int, data: dict[str, Any], user_
     disposal.updated_at, disposal.updated_by_id = utcnow(), user_id
     session.flush()
     audit(session, user_id, "record", "disposal", batch.id, before, _snapshot(disposal))
+    if batch.enterprise_id is not None and disposal.severity == "serious":
+        from followup.services.blacklist import apply_rules
+
+        apply_rules(session, [batch.enterprise_id], commit=False)  # a second serious failure blacklists
     session.commit()
     return get_disposal(session, batch_id, scope)
 
