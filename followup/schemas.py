@@ -401,3 +401,37 @@ class BlacklistAddSchema(Schema):
 
 class BlacklistRemoveSchema(Schema):
     reason = Required(2000, metadata={"example": "整改到位，经复查合格"})
+
+
+# Sampling plan -----------------------------------------------------------------------------------
+
+class PlanArgs(PageArgs):
+    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month in YYYY-MM form"),
+                          metadata={"description": "The month to plan (default: next month)", "example": "2025-05"})
+    region = fields.String(validate=validate.Length(min=1, max=6), metadata={"example": "330100"})
+
+
+class PlanComponentsSchema(Schema):
+    warning = fields.Float()
+    uncertainty = fields.Float()
+    credit = fields.Float()
+
+
+class PlanLineSchema(Schema):
+    rank = fields.Integer()
+    kind = fields.String(metadata={"description": "series (category x county) or enterprise"})
+    category = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    enterprise = fields.Nested(EnterpriseBriefSchema, allow_none=True)
+    level = fields.String(allow_none=True, metadata={"description": "The series' warning level"})
+    score = fields.Float()
+    components = fields.Nested(PlanComponentsSchema)
+    reasons = fields.List(fields.String())
+
+
+class PlanSchema(Schema):
+    month = fields.String()
+    as_of = fields.String(metadata={"description": "The month whose data and scan the plan rests on"})
+    scan_id = fields.Integer(allow_none=True)
+    total = fields.Integer()
+    lines = fields.List(fields.Nested(PlanLineSchema))

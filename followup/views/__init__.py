@@ -6,4 +6,4 @@ from flask_smorest import Blueprint
 blp = Blueprint("followup", __name__, url_prefix="/api",
                 description="Follow-ups: disposals, retests, objections, cases, credit, blacklist, sampling plan")
 
-from followup.views import appeals, calendar, cases, credit, disposals, traceability  # noqa: E402,F401  (register the routes)
+from followup.views import appeals, calendar, cases, credit, disposals, plan, traceability  # noqa: E402,F401  (register the routes)
