@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from followup.models import (CASE_KINDS, CASE_STATUSES, OBJECTION_SUBJECTS, PRODUCT_TYPES, RECALL_LEVELS,
                              SEVERITIES)
@@ -16,6 +16,20 @@ MAX_ID = 2_147_483_647
 Text = lambda n, **kw: fields.String(validate=validate.Length(max=n), **kw)  # noqa: E731
 Required = lambda n, **kw: fields.String(required=True, validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
 Id = lambda **kw: fields.Integer(validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
+
+
+class JsonBoolean(fields.Boolean):
+    """true or false, nothing else (marshmallow's Boolean also takes 0, 1, "yes", ...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _plannable_month(text: str) -> None:
+    if text[:4].isdigit() and not 1900 <= int(text[:4]) <= 2999:
+        raise ValidationError("must be a month between 1900-01 and 2999-12")
 
 
 class PageArgs(Schema):
@@ -43,7 +57,7 @@ class CalendarDaySchema(Schema):
 
 
 class CalendarSetSchema(Schema):
-    working = fields.Boolean(required=True, metadata={"description": "true: a working day (e.g. a make-up "
+    working = JsonBoolean(required=True, metadata={"description": "true: a working day (e.g. a make-up "
                                                                      "Saturday); false: a day off",
                                                       "example": True})
     note = Text(100, allow_none=True, metadata={"example": "国庆节调休上班"})
@@ -144,7 +158,7 @@ class RetestSchema(Schema):
 
 
 class AppealListArgs(PageArgs):
-    batch_id = Id(metadata={"example": 5})
+    batch_id = Id(metadata={"example": 8})
     status = fields.String(validate=validate.Length(max=12), metadata={"example": "requested"})
 
 
@@ -193,7 +207,7 @@ class CaseListArgs(CsvPageArgs):
     status = fields.String(validate=validate.OneOf(CASE_STATUSES), metadata={"example": "open"})
     region = fields.String(validate=validate.Length(min=1, max=6), metadata={"example": "330106"})
     enterprise_id = Id(metadata={"example": 1})
-    batch_id = Id(metadata={"example": 5})
+    batch_id = Id(metadata={"example": 8})
     alert_id = Id(metadata={"example": 1})
     overdue = fields.Boolean(metadata={"description": "Only cases past (or not past) a deadline", "example": False})
 
@@ -201,7 +215,7 @@ class CaseListArgs(CsvPageArgs):
 class CaseOpenSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(CASE_KINDS), metadata={"example": "recall"})
     title = Required(200, metadata={"example": "纯牛奶菌落总数超标召回"})
-    batch_ids = fields.List(Id(), validate=validate.Length(max=100), metadata={"example": [5]})
+    batch_ids = fields.List(Id(), validate=validate.Length(max=100), metadata={"example": [8]})
     alert_id = Id(allow_none=True, metadata={"example": None})
     enterprise_id = Id(allow_none=True, metadata={"example": None})
     product_type = fields.String(validate=validate.OneOf(PRODUCT_TYPES), allow_none=True,
@@ -224,14 +238,14 @@ class CaseUpdateSchema(Schema):
     unit = Text(16, allow_none=True, metadata={"example": "盒"})
     distribution = fields.List(RegionCode(), validate=validate.Length(max=500), metadata={"example": ["330106"]})
     recovered_disposal = Text(4000, allow_none=True, metadata={"example": "已在监管人员见证下销毁"})
-    add_batch_ids = fields.List(Id(), validate=validate.Length(max=100), metadata={"example": [5]})
+    add_batch_ids = fields.List(Id(), validate=validate.Length(max=100), metadata={"example": [8]})
     note = Text(2000, allow_none=True, metadata={"example": "更新召回数量"})
 
 
 class CaseActionSchema(Schema):
     what = Required(4000, metadata={"example": "已通知经销商停止销售"})
     at = _timestamp("When it was done (default: now)", "2025-03-21T15:00:00+08:00")
-    started = fields.Boolean(load_default=False, metadata={
+    started = JsonBoolean(load_default=False, metadata={
         "description": "This action started the recall (food) or notified distributors and users (drugs)",
         "example": False})
 
@@ -406,7 +420,8 @@ class BlacklistRemoveSchema(Schema):
 # Sampling plan -----------------------------------------------------------------------------------
 
 class PlanArgs(PageArgs):
-    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month in YYYY-MM form"),
+    month = fields.String(validate=[validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month in YYYY-MM form"),
+                                    _plannable_month],
                           metadata={"description": "The month to plan (default: next month)", "example": "2025-05"})
     region = fields.String(validate=validate.Length(min=1, max=6), metadata={"example": "330100"})
 

@@ -23,7 +23,7 @@ class Calendar(MethodView):
         return service.list_days(db.session, args["from_"], args["to"])
 
 
-@blp.route("/calendar/<string(length=10):day>", parameters=[{"in": "path", "name": "day", "example": "2026-10-10"}])
+@blp.route("/calendar/<string(maxlength=10):day>", parameters=[{"in": "path", "name": "day", "example": "2026-10-10"}])
 class CalendarDay(MethodView):
     @require("administer")
     @blp.arguments(CalendarSetSchema)

@@ -58,7 +58,7 @@ class Case(MethodView):
         return service.get_case(db.session, case_id, scope_of(g.user))
 
     @require("followup_write")
-    @blp.arguments(CaseUpdateSchema)
+    @blp.arguments(CaseUpdateSchema, required=False)
     @blp.response(200, CaseDetailSchema)
     def patch(self, data, case_id: int):
         """Change a case's level, quantities, distribution or disposal of recovered goods; link batches."""

@@ -13,7 +13,7 @@ from followup.services import disposals as service
 from followup.views import blp
 
 BATCH = "<int(max=2147483647):batch_id>"
-BATCH_DOC = [{"in": "path", "name": "batch_id", "example": 5}]
+BATCH_DOC = [{"in": "path", "name": "batch_id", "example": 8}]
 CSV_COLUMNS = ("batch_id", "sample_no", "product", "lot", "category", "region", "sampled_on", "reported_on",
                "deadline", "days_left", "state", "severity", "notified_on", "unit_notified_on", "measures",
                "cause", "outcome", "closed_on")
@@ -56,7 +56,7 @@ class Disposal(MethodView):
         return service.get_disposal(db.session, batch_id, scope_of(g.user))
 
     @require("followup_write")
-    @blp.arguments(DisposalRecordSchema)
+    @blp.arguments(DisposalRecordSchema, required=False)
     @blp.response(200, DisposalSchema)
     def post(self, data, batch_id: int):
         """Record steps of a failed batch's disposal (who was told when, measures, cause, severity)."""
@@ -66,7 +66,7 @@ class Disposal(MethodView):
 @blp.route(f"/disposals/{BATCH}/close", parameters=BATCH_DOC)
 class DisposalClose(MethodView):
     @require("followup_write")
-    @blp.arguments(DisposalCloseSchema)
+    @blp.arguments(DisposalCloseSchema, required=False)
     @blp.response(200, DisposalSchema)
     def post(self, data, batch_id: int):
         """Close a disposal; the notification date, the cause and the outcome are required."""
