@@ -34,3 +34,12 @@ def scheduled_blacklist_rules() -> None:
     from followup.services.blacklist import apply_rules
 
     apply_rules(db.session)
+
+
+@followup_cli.command("demo")
+def demo_command() -> None:
+    """Follow-up demo data after `flask demo seed` and a first scan (idempotent)."""
+    from followup.demo import seed_followup_demo
+
+    for line in seed_followup_demo(db.session):
+        click.echo(line)

@@ -1,9 +1,10 @@
 """Risk-based sampling plan (分类监管): where to sample in a month, ranked, with the reason for each line.
 
 Two kinds of line, ranked together by score:
-- a series (leaf category x county) scores WEIGHTS["warning"] x the latest assessment's probability
-  of falling below the floor + WEIGHTS["uncertainty"] x thinness, where thinness is
-  max(0, 1 - batches in the last 12 months / FOLLOWUP_PLAN_THIN_BATCHES);
+- a series (leaf category x county) scores WEIGHTS["warning"] x (level weight + probability) / 2,
+  from the latest assessment (level weight: none 0, blue 0.25, yellow 0.5, orange 0.75, red 1;
+  probability: of falling below the floor within the horizon), + WEIGHTS["uncertainty"] x thinness,
+  where thinness is max(0, 1 - batches in the last 12 months / FOLLOWUP_PLAN_THIN_BATCHES);
 - an enterprise with credit grade C or D (or blacklisted) scores WEIGHTS["credit"] x (100 - score) / 100
   (a blacklisted one at least WEIGHTS["credit"]).
 The assessments are those of the latest finished scan as of the month before the plan's month.
@@ -25,6 +26,7 @@ from inspection.models import Batch, Enterprise, SeriesMonth
 from warning.models import Assessment, Scan
 
 COUNTY = 3
+LEVEL_WEIGHTS = {"none": 0.0, "blue": 0.25, "yellow": 0.5, "orange": 0.75, "red": 1.0}
 
 
 def _latest_scan(session: Session, as_of: str) -> Scan | None:
@@ -53,7 +55,7 @@ def _series_lines(session: Session, as_of: str, codes: frozenset[str] | None) ->
     lines = []
     for key in set(counts) | set(assessed):
         a, n = assessed.get(key), counts.get(key, 0)
-        warning = weights["warning"] * (a.probability if a else 0.0)
+        warning = weights["warning"] * (LEVEL_WEIGHTS.get(a.level, 0.0) + a.probability) / 2 if a else 0.0
         thin = max(0.0, 1.0 - n / settings.plan_thin_batches)
         uncertainty = weights["uncertainty"] * thin
         reasons = []
