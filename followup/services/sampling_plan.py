@@ -34,7 +34,8 @@ def _latest_scan(session: Session, as_of: str) -> Scan | None:
                           .order_by(Scan.as_of.desc(), Scan.id.desc()).limit(1))
 
 
-def _series_lines(session: Session, as_of: str, codes: frozenset[str] | None) -> list[dict[str, Any]]:
+def _series_lines(session: Session, as_of: str, scan: Scan | None,
+                  codes: frozenset[str] | None) -> list[dict[str, Any]]:
     settings, trees = load_settings(), load_trees(session)
     weights = settings.plan_weights
     counties = {c for c, n in trees.regions.nodes.items() if n.level == COUNTY and (codes is None or c in codes)}
@@ -46,11 +47,12 @@ def _series_lines(session: Session, as_of: str, codes: frozenset[str] | None) ->
                    SeriesMonth.category_code.in_(leaves), SeriesMonth.region_code.in_(counties))
             .group_by(SeriesMonth.category_code, SeriesMonth.region_code)):
         counts[(cat, region)] = int(n or 0)
-    assessed: dict[tuple[str, str], Assessment] = {}
-    scan = _latest_scan(session, as_of)
-    if scan is not None:
-        for a in session.scalars(select(Assessment).where(Assessment.scan_id == scan.id)):
-            if a.category_code in leaves and a.region_code in counties:
+    assessed: dict[tuple[str, str], Any] = {}
+    if scan is not None:  # plain rows: the ORM objects carry JSON forecasts the plan does not need
+        for a in session.execute(select(Assessment.category_code, Assessment.region_code, Assessment.level,
+                                        Assessment.probability, Assessment.floor, Assessment.pass_rate)
+                                 .where(Assessment.scan_id == scan.id, Assessment.region_code.in_(counties))):
+            if a.category_code in leaves:
                 assessed[(a.category_code, a.region_code)] = a
     lines = []
     for key in set(counts) | set(assessed):
@@ -110,12 +112,12 @@ def sampling_plan(session: Session, month: str | None, region: str | None, scope
     month = month or shift_month(month_of(local_today()), 1)
     as_of = shift_month(month, -1)
     codes = region_codes(session, region, scope)
-    lines = _series_lines(session, as_of, codes) + _enterprise_lines(session, as_of, codes)
+    scan = _latest_scan(session, as_of)
+    lines = _series_lines(session, as_of, scan, codes) + _enterprise_lines(session, as_of, codes)
     lines.sort(key=lambda line: (-line["score"], line["kind"], line["region"] or "", line["category"] or "",
                                  line["enterprise"].id if line["enterprise"] else 0))
     for rank, line in enumerate(lines, 1):
         line["rank"] = rank
-    scan = _latest_scan(session, as_of)
     return {"month": month, "as_of": as_of, "scan_id": scan.id if scan else None, "total": len(lines),
             "lines": lines[offset:offset + limit]}
 
