@@ -8,6 +8,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, Float, ForeignKey,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, UTCDateTime, utcnow
+from inspection.models import Enterprise
 
 SEVERITIES = ("minor", "general", "serious")
 DISPOSAL_STATUSES = ("open", "closed")
@@ -144,6 +145,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
+    enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
     batch_links: Mapped[list[CaseBatch]] = relationship(lazy="selectin", cascade="all, delete-orphan")
     events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", lazy="selectin",
                                                      back_populates="case")

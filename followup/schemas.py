@@ -278,7 +278,7 @@ class CaseSchema(Schema):
     status = fields.String()
     region = fields.String(attribute="region_code")
     enterprise_id = fields.Integer(allow_none=True)
-    enterprise_blacklisted = fields.Function(lambda c: bool(c.enterprise_id) and _blacklisted(c.enterprise_id),
+    enterprise_blacklisted = fields.Function(lambda c: bool(c.enterprise and c.enterprise.blacklisted),
                                              metadata={"description": "The enterprise is on the blacklist"})
     alert_id = fields.Integer(allow_none=True)
     batch_ids = fields.List(fields.Integer())
@@ -302,14 +302,6 @@ class CaseSchema(Schema):
 
 class CaseDetailSchema(CaseSchema):
     events = fields.List(fields.Nested(CaseEventSchema))
-
-
-def _blacklisted(enterprise_id: int) -> bool:
-    from core.extensions import db
-    from inspection.models import Enterprise
-
-    enterprise = db.session.get(Enterprise, enterprise_id)
-    return bool(enterprise and enterprise.blacklisted)
 
 
 # Traceability ------------------------------------------------------------------------------------

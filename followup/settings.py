@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,7 @@ class FollowupSettings:
 
 def load_settings(config: dict[str, Any] | None = None) -> FollowupSettings:
     """The FOLLOWUP_* values of `config` (default: the current app's), as one object."""
-    if config is None:
-        config = current_app.config if has_app_context() else {}
-    from config import Config
-
-    values = {}
-    for f in fields(FollowupSettings):
-        key = "FOLLOWUP_" + f.name.upper()
-        value = config.get(key, getattr(Config, key))
-        values[f.name] = tuple(value) if f.name == "refusal_patterns" else value
+    config = current_app.config if config is None else config
+    values = {f.name: config["FOLLOWUP_" + f.name.upper()] for f in fields(FollowupSettings)}
+    values["refusal_patterns"] = tuple(values["refusal_patterns"])
     return FollowupSettings(**values)

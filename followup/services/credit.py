@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import LOCAL_TZ, local_today
+from core.reference.trees import load_trees
 from followup.models import Case, Disposal, Retest
 from followup.services.common import add_months, report_date
 from followup.settings import FollowupSettings, load_settings
@@ -143,8 +144,6 @@ def credit_record(session: Session, enterprise: Enterprise, today: date | None =
 
 def enterprise_in_scope(session: Session, enterprise: Enterprise, scope: str | None) -> bool:
     """Registered in the caller's region, or sampled there."""
-    from core.reference.trees import load_trees
-
     if scope is None:
         return True
     codes = load_trees(session).regions.subtree(scope)

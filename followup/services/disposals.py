@@ -144,23 +144,25 @@ def _open_disposal(session: Session, batch: Batch, user_id: int) -> Disposal:
     return disposal
 
 
-def record_disposal(session: Session, batch_id: int, data: dict[str, Any], user_id: int,
-                    scope: str | None) -> DisposalRow:
-    """Record steps of a disposal (notifications, measures, cause, outcome, severity)."""
-    batch = failed_batch(session, batch_id, scope)
+def _apply(batch: Batch, disposal: Disposal, data: dict[str, Any]) -> None:
     today = local_today()
     for field in ("notified_on", "unit_notified_on"):
         not_future(field, data.get(field), today)
         if data.get(field) and data[field] < report_date(batch):
             raise ValidationFailed.on(field, "may not precede the batch's report date")
-    disposal = _open_disposal(session, batch, user_id)
-    before = _snapshot(disposal) if disposal.id else None
     for field in RECORD_FIELDS:
         if field in data:
             value = data[field]
-            setattr(disposal, field, value.strip() or None if isinstance(value, str) else value)
-    if disposal.severity is None:
-        raise ValidationFailed.on("severity", "may not be empty")
+            setattr(disposal, field, (value.strip() or None) if isinstance(value, str) else value)
+
+
+def record_disposal(session: Session, batch_id: int, data: dict[str, Any], user_id: int,
+                    scope: str | None) -> DisposalRow:
+    """Record steps of a disposal (notifications, measures, cause, outcome, severity)."""
+    batch = failed_batch(session, batch_id, scope)
+    disposal = _open_disposal(session, batch, user_id)
+    before = _snapshot(disposal) if disposal.id else None
+    _apply(batch, disposal, data)
     disposal.updated_at, disposal.updated_by_id = utcnow(), user_id
     session.flush()
     audit(session, user_id, "record", "disposal", batch.id, before, _snapshot(disposal))
@@ -178,9 +180,7 @@ def close_disposal(session: Session, batch_id: int, data: dict[str, Any], user_i
     batch = failed_batch(session, batch_id, scope)
     disposal = _open_disposal(session, batch, user_id)
     before = _snapshot(disposal) if disposal.id else None
-    for field in ("cause", "outcome", "measures", "notified_on"):
-        if data.get(field) is not None:
-            setattr(disposal, field, data[field])
+    _apply(batch, disposal, {k: v for k, v in data.items() if v is not None and k != "closed_on"})
     missing = {f: ["required to close a disposal"]
                for f in ("notified_on", "cause", "outcome") if not getattr(disposal, f)}
     if missing:

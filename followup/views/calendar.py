@@ -7,6 +7,7 @@ from flask import g
 from flask.views import MethodView
 
 from core.auth.permissions import require
+from core.errors import ValidationFailed
 from core.extensions import db
 from followup.schemas import CalendarArgs, CalendarDaySchema, CalendarSetSchema
 from followup.services import calendar_days as service
@@ -30,8 +31,6 @@ class CalendarDay(MethodView):
     @blp.response(200, CalendarDaySchema)
     def put(self, data, day: str):
         """Declare a date a working day or a day off (administrators)."""
-        from core.errors import ValidationFailed
-
         try:
             parsed = date.fromisoformat(day)
         except ValueError:
