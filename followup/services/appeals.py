@@ -66,24 +66,34 @@ def apply_for_retest(session: Session, batch_id: int, data: dict[str, Any], user
     return retest
 
 
-def get_retest(session: Session, retest_id: int, scope: str | None) -> Retest:
-    retest = session.get(Retest, retest_id)
-    if retest is None or not in_scope(session, session.get(Batch, retest.batch_id).region_code, scope):
-        raise NotFound(f"no retest {retest_id}")
-    return retest
+def _get(session: Session, model, record_id: int, scope: str | None, name: str):
+    record = session.get(model, record_id)
+    if record is None or not in_scope(session, session.get(Batch, record.batch_id).region_code, scope):
+        raise NotFound(f"no {name} {record_id}")
+    return record
 
 
-def list_retests(session: Session, scope: str | None, batch_id: int | None = None, status: str | None = None,
-                 limit: int = 100, offset: int = 0) -> list[Retest]:
-    stmt = select(Retest).join(Batch, Batch.id == Retest.batch_id)
+def _list(session: Session, model, scope: str | None, batch_id: int | None, status: str | None,
+          limit: int, offset: int) -> list:
+    """Retests or objections of batches in the caller's region subtree, newest first."""
+    stmt = select(model).join(Batch, Batch.id == model.batch_id)
     codes = region_codes(session, None, scope)
     if codes is not None:
         stmt = stmt.where(Batch.region_code.in_(codes))
     if batch_id is not None:
-        stmt = stmt.where(Retest.batch_id == batch_id)
+        stmt = stmt.where(model.batch_id == batch_id)
     if status:
-        stmt = stmt.where(Retest.status == status)
-    return list(session.scalars(stmt.order_by(Retest.id.desc()).limit(limit).offset(offset)))
+        stmt = stmt.where(model.status == status)
+    return list(session.scalars(stmt.order_by(model.id.desc()).limit(limit).offset(offset)))
+
+
+def get_retest(session: Session, retest_id: int, scope: str | None) -> Retest:
+    return _get(session, Retest, retest_id, scope, "retest")
+
+
+def list_retests(session: Session, scope: str | None, batch_id: int | None = None, status: str | None = None,
+                 limit: int = 100, offset: int = 0) -> list[Retest]:
+    return _list(session, Retest, scope, batch_id, status, limit, offset)
 
 
 def _passing_items(batch: Batch, items: list[dict] | None) -> list[dict]:
@@ -144,23 +154,12 @@ def raise_objection(session: Session, batch_id: int, data: dict[str, Any], user_
 
 
 def get_objection(session: Session, objection_id: int, scope: str | None) -> Objection:
-    objection = session.get(Objection, objection_id)
-    if objection is None or not in_scope(session, session.get(Batch, objection.batch_id).region_code, scope):
-        raise NotFound(f"no objection {objection_id}")
-    return objection
+    return _get(session, Objection, objection_id, scope, "objection")
 
 
 def list_objections(session: Session, scope: str | None, batch_id: int | None = None, status: str | None = None,
                     limit: int = 100, offset: int = 0) -> list[Objection]:
-    stmt = select(Objection).join(Batch, Batch.id == Objection.batch_id)
-    codes = region_codes(session, None, scope)
-    if codes is not None:
-        stmt = stmt.where(Batch.region_code.in_(codes))
-    if batch_id is not None:
-        stmt = stmt.where(Objection.batch_id == batch_id)
-    if status:
-        stmt = stmt.where(Objection.status == status)
-    return list(session.scalars(stmt.order_by(Objection.id.desc()).limit(limit).offset(offset)))
+    return _list(session, Objection, scope, batch_id, status, limit, offset)
 
 
 def decide_objection(session: Session, objection_id: int, data: dict[str, Any], user_id: int,
