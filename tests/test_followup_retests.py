@@ -118,6 +118,8 @@ def test_failing_retest_keeps_the_failure(client, admin, db_session):
     assert client.get(f"/api/batches/{batch['id']}", headers=h).json["conclusion"] == "fail"
     listed = client.get(f"/api/retests?batch_id={batch['id']}", headers=h).json
     assert [r["conclusion"] for r in listed] == ["fail"]
+    credit = client.get(f"/api/enterprises/{batch['enterprise']['id']}/credit", headers=h).json
+    assert (credit["retests"], credit["retests_confirmed"], credit["retests_passed"]) == (1, 1, 0)
 
 
 def test_passing_retest_with_a_failing_item_is_refused_and_nothing_changes(client, admin):
