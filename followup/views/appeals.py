@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from core.auth.permissions import require, scope_of
 from core.extensions import db
-from followup.schemas import (AppealListArgs, ObjectionDecideSchema, ObjectionRaiseSchema, ObjectionSchema,
+from followup.schemas.disposals import (AppealListArgs, ObjectionDecideSchema, ObjectionRaiseSchema, ObjectionSchema,
                               RetestApplySchema, RetestConcludeSchema, RetestSchema)
 from followup.services import appeals as service
 from followup.views import blp

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from core.auth.permissions import require
 from core.errors import ValidationFailed
 from core.extensions import db
-from followup.schemas import CalendarArgs, CalendarDaySchema, CalendarSetSchema
+from followup.schemas.disposals import CalendarArgs, CalendarDaySchema, CalendarSetSchema
 from followup.services import calendar_days as service
 from followup.views import blp
 

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from core.auth.permissions import require, scope_of
 from core.export import download
 from core.extensions import db
-from followup.schemas import (CaseActionSchema, CaseDetailSchema, CaseListArgs, CaseOpenSchema, CaseSchema,
+from followup.schemas.cases import (CaseActionSchema, CaseDetailSchema, CaseListArgs, CaseOpenSchema, CaseSchema,
                               CaseTransitionSchema, CaseUpdateSchema)
 from followup.services import cases as service
 from followup.views import blp

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from core.auth.permissions import require, scope_of
 from core.extensions import db
-from followup.schemas import (BlacklistAddSchema, BlacklistArgs, BlacklistEntrySchema, BlacklistRemoveSchema,
+from followup.schemas.credit import (BlacklistAddSchema, BlacklistArgs, BlacklistEntrySchema, BlacklistRemoveSchema,
                               BlacklistRowSchema, CreditSchema)
 from followup.services import blacklist as service
 from followup.services.credit import credit_record

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from core.auth.permissions import require, scope_of
 from core.export import download
 from core.extensions import db
-from followup.schemas import (DisposalCloseSchema, DisposalListArgs, DisposalRecordSchema, DisposalSchema,
+from followup.schemas.disposals import (DisposalCloseSchema, DisposalListArgs, DisposalRecordSchema, DisposalSchema,
                               RegionArgs, RegionSummarySchema)
 from followup.services import disposals as service
 from followup.views import blp

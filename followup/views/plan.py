@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from core.auth.permissions import require, scope_of
 from core.extensions import db
-from followup.schemas import PlanArgs, PlanSchema
+from followup.schemas.credit import PlanArgs, PlanSchema
 from followup.services.sampling_plan import sampling_plan
 from followup.views import blp
 

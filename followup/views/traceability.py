@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from core.auth.permissions import require, scope_of
 from core.extensions import db
-from followup.schemas import TraceSchema
+from followup.schemas.cases import TraceSchema
 from followup.services.traceability import trace_batch
 from followup.views import blp
 from followup.views.disposals import BATCH, BATCH_DOC
