@@ -171,3 +171,9 @@ def test_overdue_csv_export(client, admin):
     lines = response.data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("batch_id,sample_no") and len(lines) == 2
     assert ",'=CMD," in lines[1]  # formula-safe
+
+
+def test_calendar_seed_command(runner):
+    first = runner.invoke(args=["followup", "calendar", "seed", "--year", "2025"])
+    assert first.exit_code == 0 and f"{len(OFFICIAL[2025])} dates" in first.output
+    assert "0 dates" in runner.invoke(args=["followup", "calendar", "seed", "--year", "2025"]).output
