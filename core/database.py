@@ -64,17 +64,24 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict], build=None) ->
 
 def _bound(conn: Connection, table: Table, columns: Sequence[str],
            rows: Iterable[Sequence]) -> Iterator[tuple]:
-    """`rows` with each value converted as SQLAlchemy would bind it (dates, UTC timestamps...)."""
+    """`rows` with each value converted as SQLAlchemy would bind it (dates, UTC timestamps...).
+
+    Conversions are memoised per column: dates, flags and the import's timestamp repeat.
+    """
     processors = [table.c[c].type._cached_bind_processor(conn.dialect) for c in columns]
-    if not any(processors):
+    converters = [(i, process, {}) for i, process in enumerate(processors) if process is not None]
+    if not converters:
         yield from map(tuple, rows)
         return
-    indexed = [(i, p) for i, p in enumerate(processors) if p is not None]
     for row in rows:
         row = list(row)
-        for i, process in indexed:
-            if row[i] is not None:
-                row[i] = process(row[i])
+        for i, process, memo in converters:
+            value = row[i]
+            if value is not None:
+                converted = memo.get(value, memo)
+                if converted is memo:
+                    converted = memo[value] = process(value)
+                row[i] = converted
         yield tuple(row)
 
 

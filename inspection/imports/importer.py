@@ -6,8 +6,10 @@ written with multi-row INSERTs; the series aggregate gets one upsert per touched
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -88,6 +90,29 @@ def check_header(header: list[str]) -> None:
 def import_batches(session: Session, content: bytes, options: ImportOptions,
                    progress: Progress | None = None) -> ImportResult:
     """Import a CSV/XLSX file; raise FileRefused if the file as a whole cannot be read."""
+    with _collector_paused():
+        return _import(session, content, options, progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the import.
+
+    An import creates millions of small objects that live until it ends; the collector kept
+    rescanning them (measured: about a third of the time spent parsing and summing).
+    Reference counting still frees everything that is not in a cycle.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import(session: Session, content: bytes, options: ImportOptions,
+            progress: Progress | None) -> ImportResult:
     if len(content) > options.max_bytes:
         raise FileRefused(f"the file is {len(content):,} bytes; the limit is {options.max_bytes:,}")
     header, rows = read_table(content, options.filename)
@@ -145,10 +170,12 @@ def import_batches(session: Session, content: bytes, options: ImportOptions,
 
 def _drop_known(session: Session, candidates: dict[str, _Pending], result: ImportResult) -> list[_Pending]:
     """Remove rows whose sample number is stored: unchanged if identical, else a conflict."""
-    numbers = list(candidates)
+    numbers, stored = list(candidates), []
+    # Sample numbers first (index only); whole batches only for those found.
     for start in range(0, len(numbers), CHUNK):
-        chunk = numbers[start:start + CHUNK]
-        for batch in session.scalars(select(Batch).where(Batch.sample_no.in_(chunk))):
+        stored += session.scalars(select(Batch.sample_no).where(Batch.sample_no.in_(numbers[start:start + CHUNK])))
+    for start in range(0, len(stored), CHUNK):
+        for batch in session.scalars(select(Batch).where(Batch.sample_no.in_(stored[start:start + CHUNK]))):
             pending = candidates.pop(batch.sample_no)
             if batch.voided_at is not None:
                 result.reject(pending.row, "sample_no", f"sample number {batch.sample_no} belongs to "
