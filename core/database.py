@@ -5,9 +5,10 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Sequence
 
 from flask import Flask
-from sqlalchemy import Table, event
+from sqlalchemy import Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import ColumnElement
 
 # Page cache of a SQLite connection while it bulk-writes (KiB, as PRAGMA cache_size takes it
 # when negative). An import of 100,000 rows dirties most leaf pages of the batch indexes and
@@ -47,6 +48,20 @@ def bulk_writes(conn: Connection) -> Iterator[None]:
         yield
     finally:
         raw.execute(f"PRAGMA cache_size={int(before)}")
+
+
+def one_of(conn: Connection, column, values: Sequence) -> Iterator[ColumnElement]:
+    """Conditions that together select the rows whose `column` is one of `values`.
+
+    PostgreSQL: one `= ANY(array)` with a single parameter, planned once however long. SQLite:
+    `IN` lists of 900, under its bound-parameter limit.
+    """
+    if conn.dialect.name == "postgresql":
+        if values:
+            yield column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+        return
+    for start in range(0, len(values), 900):
+        yield column.in_(values[start:start + 900])
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict], build=None) -> None:

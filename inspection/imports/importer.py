@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.clock import local_today
-from core.database import bulk_writes, copy_rows
+from core.database import bulk_writes, copy_rows, one_of
 from core.models import utcnow
 from core.reference.trees import load_trees
 from inspection.aggregates import Deltas
@@ -29,7 +29,6 @@ from inspection.services.enterprises import new_enterprise
 from inspection.services.rules import check_batch
 
 Progress = Callable[[int, int], None]
-CHUNK = 900
 STORED_REJECTIONS = 10_000  # the import run keeps this many; the caller gets them all
 BATCH_COLUMNS = (*BATCH_FIELDS, "sample_no", "category_code", "region_code", "enterprise_id", "local",
                  "version", "created_at", "created_by_id", "import_id")
@@ -170,12 +169,12 @@ def _import(session: Session, content: bytes, options: ImportOptions,
 
 def _drop_known(session: Session, candidates: dict[str, _Pending], result: ImportResult) -> list[_Pending]:
     """Remove rows whose sample number is stored: unchanged if identical, else a conflict."""
-    numbers, stored = list(candidates), []
-    # Sample numbers first (index only); whole batches only for those found.
-    for start in range(0, len(numbers), CHUNK):
-        stored += session.scalars(select(Batch.sample_no).where(Batch.sample_no.in_(numbers[start:start + CHUNK])))
-    for start in range(0, len(stored), CHUNK):
-        for batch in session.scalars(select(Batch).where(Batch.sample_no.in_(stored[start:start + CHUNK]))):
+    conn = session.connection()
+    stored = []  # sample numbers first (from the index alone), whole batches only for those
+    for condition in one_of(conn, Batch.sample_no, list(candidates)):
+        stored += session.scalars(select(Batch.sample_no).where(condition))
+    for condition in one_of(conn, Batch.sample_no, stored):
+        for batch in session.scalars(select(Batch).where(condition)):
             pending = candidates.pop(batch.sample_no)
             if batch.voided_at is not None:
                 result.reject(pending.row, "sample_no", f"sample number {batch.sample_no} belongs to "
@@ -196,10 +195,9 @@ def _resolve_enterprises(session: Session, fresh: list[_Pending], result: Import
     """
     codes = sorted({p.data["enterprise_credit_code"] for p in fresh if p.data["enterprise_credit_code"]})
     known: dict[str, tuple[int, bool]] = {}
-    for start in range(0, len(codes), CHUNK):
+    for condition in one_of(session.connection(), Enterprise.credit_code, codes):
         for eid, code, region in session.execute(
-                select(Enterprise.id, Enterprise.credit_code, Enterprise.region_code)
-                .where(Enterprise.credit_code.in_(codes[start:start + CHUNK]))):
+                select(Enterprise.id, Enterprise.credit_code, Enterprise.region_code).where(condition)):
             known[code] = (eid, region.startswith("33"))
     new: dict[str, dict] = {}
     kept = []
@@ -248,10 +246,9 @@ def _write_rows(session: Session, conn: Connection, fresh: list[_Pending],
         codes = list(new_enterprises)
         copy_rows(conn, Enterprise.__table__, ENTERPRISE_COLUMNS,
                   [tuple(e[c] for c in ENTERPRISE_COLUMNS) for e in new_enterprises.values()])
-        for start in range(0, len(codes), CHUNK):
+        for condition in one_of(conn, Enterprise.credit_code, codes):
             for eid, code, region in conn.execute(
-                    select(Enterprise.id, Enterprise.credit_code, Enterprise.region_code)
-                    .where(Enterprise.credit_code.in_(codes[start:start + CHUNK]))):
+                    select(Enterprise.id, Enterprise.credit_code, Enterprise.region_code).where(condition)):
                 known[code] = (eid, region.startswith("33"))
     deltas = Deltas(trees)
     batch_rows, failing_items = [], {}
@@ -268,10 +265,8 @@ def _write_rows(session: Session, conn: Connection, fresh: list[_Pending],
     copy_rows(conn, Batch.__table__, BATCH_COLUMNS, batch_rows)
     if failing_items:
         ids: dict[str, int] = {}
-        numbers = list(failing_items)
-        for start in range(0, len(numbers), CHUNK):
-            ids.update((s, i) for i, s in conn.execute(
-                select(Batch.id, Batch.sample_no).where(Batch.sample_no.in_(numbers[start:start + CHUNK]))))
+        for condition in one_of(conn, Batch.sample_no, list(failing_items)):
+            ids.update((s, i) for i, s in conn.execute(select(Batch.id, Batch.sample_no).where(condition)))
         copy_rows(conn, TestItem.__table__, ("batch_id", "item", "verdict"),
                   [(ids[s], i["item"], i["verdict"]) for s, items in failing_items.items() for i in items])
     deltas.apply(session)
