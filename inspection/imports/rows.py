@@ -48,10 +48,11 @@ def _date(text: str, column: str, problems: list) -> date | None:
 def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Return the batch input for a row and the (column, reason) problems found parsing it."""
     problems: list[tuple[str, str]] = []
-    for column, value in cells.items():
-        if "\x00" in value:  # PostgreSQL cannot store it; refuse the row, not the file
-            problems.append((column, "contains a NUL character"))
-            cells[column] = value.replace("\x00", "")
+    if "\x00" in "".join(cells.values()):  # PostgreSQL cannot store it; refuse the row, not the file
+        for column, value in cells.items():
+            if "\x00" in value:
+                problems.append((column, "contains a NUL character"))
+                cells[column] = value.replace("\x00", "")
     text = {column: value.strip() for column, value in cells.items()}
     get = text.get
     for column in REQUIRED:
