@@ -50,6 +50,22 @@ class Config:
     WORKER_JOB_POLL_SECONDS = 2.0
     WORKER_JOB_STALE_SECONDS = 3600
 
+    # Alerts and notifications (README "Alerts and notifications")
+    ALERT_DISMISS_SNOOZE_DAYS = 90.0  # a dismissal holds this long unless the level rises
+    BASE_URL = "http://localhost:8000"  # links in notices: BASE_URL + /alerts/<id>
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_FROM = "warning@localhost"
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    NOTIFY_POLL_SECONDS = 30.0  # how often the worker delivers the outbox
+    NOTIFY_TIMEOUT_SECONDS = 10.0  # per SMTP or webhook connection
+    NOTIFY_BACKOFF_SECONDS = 60.0  # first retry; doubles per failure ...
+    NOTIFY_BACKOFF_MAX_SECONDS = 3600.0  # ... up to this
+    NOTIFY_MAX_ATTEMPTS = 12  # about 6 hours of retries before a notice is marked failed
+    NOTIFY_STALE_SECONDS = 600.0  # a notice left "sending" this long (worker died) is resent
+
     TESTING = False
     DEBUG = False
 

@@ -1,0 +1,137 @@
+"""Group what a scan raised or escalated and write the notices to the outbox (same transaction).
+
+A group is a connected set of the scan's new or escalated alerts where one series descends from
+another (same or narrower region and category): a city-wide drift alerted in the city and in
+its counties is one group, so each recipient gets one notice about it, not one per county.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth.models import User
+from core.auth.permissions import may, scope_of
+from core.reference.models import ALL_PRODUCTS
+from core.reference.trees import Trees, load_trees
+from warning.engine.levels import RANK
+from warning.models import Alert, AlertEvent, AlertGroup, Assessment, Scan
+from warning.notify.models import OutboxMessage, Subscription, Webhook
+
+NOTIFYING_ACTIONS = ("raised", "escalated")
+
+
+def category_ancestors(trees: Trees, code: str) -> tuple[str, ...]:
+    if code == ALL_PRODUCTS or code not in trees.categories:
+        return (code,) if code == ALL_PRODUCTS else (code, ALL_PRODUCTS)
+    return (*trees.categories.ancestors(code), ALL_PRODUCTS)
+
+
+def region_ancestors(trees: Trees, code: str) -> tuple[str, ...]:
+    return trees.regions.ancestors(code) if code in trees.regions else (code,)
+
+
+def matches(trees: Trees, region: str, category: str, min_level: str, alert: dict) -> bool:
+    """Whether a filter (region subtree, category subtree, lowest level) takes in an alert."""
+    return (region in region_ancestors(trees, alert["region"])
+            and category in category_ancestors(trees, alert["category"])
+            and RANK[alert["level"]] >= RANK[min_level])
+
+
+def group_alerts(trees: Trees, alerts: list[Alert]) -> list[list[Alert]]:
+    """Split alerts into groups: connected where one series descends from another."""
+    by_key = {(a.category_code, a.region_code): a for a in alerts}
+    parent = {key: key for key in by_key}
+
+    def root(key):
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for cat, region in by_key:
+        for up_cat in category_ancestors(trees, cat):
+            for up_region in region_ancestors(trees, region):
+                if (up_cat, up_region) in by_key:
+                    parent[root((cat, region))] = root((up_cat, up_region))
+    groups: dict = {}
+    for key, alert in by_key.items():
+        groups.setdefault(root(key), []).append(alert)
+    return [sorted(g, key=lambda a: (len(region_ancestors(trees, a.region_code)),
+                                     len(category_ancestors(trees, a.category_code)), a.id))
+            for g in sorted(groups.values(), key=lambda g: min(a.id for a in g))]
+
+
+@dataclass
+class _Notice:
+    address: str
+    target_id: int
+    alerts: list[dict] = field(default_factory=list)
+
+
+def _describe(trees: Trees, alert: Alert, action: str, reasons: dict) -> dict:
+    cat = trees.categories.nodes.get(alert.category_code)
+    region = trees.regions.nodes.get(alert.region_code)
+    return {"id": alert.id, "action": action, "level": alert.level, "status": alert.status,
+            "probability": round(alert.probability, 4),
+            "category": alert.category_code, "category_name": cat.name_zh if cat else "全部产品",
+            "region": alert.region_code, "region_name": region.name_zh if region else alert.region_code,
+            "reason_zh": reasons.get("zh", ""), "reason_en": reasons.get("en", ""),
+            "path": f"/alerts/{alert.id}"}
+
+
+def _recipients(session: Session, trees: Trees, described: list[dict]) -> list[tuple[str, _Notice]]:
+    notices: dict[tuple[str, str], _Notice] = {}
+    subscriptions = session.execute(
+        select(Subscription, User).join(User, User.id == Subscription.user_id)
+        .where(Subscription.active.is_(True), User.active.is_(True)).order_by(Subscription.id))
+    for sub, user in subscriptions:
+        if not may(user, "triage"):
+            continue  # a supervisor no longer: told nothing
+        scope = scope_of(user)
+        for item in described:
+            if matches(trees, sub.region_code, sub.category_code, sub.min_level, item) and (
+                    scope is None or scope in region_ancestors(trees, item["region"])):
+                notice = notices.setdefault(("email", sub.email.lower()), _Notice(sub.email, sub.id))
+                if item not in notice.alerts:
+                    notice.alerts.append(item)
+    for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)):
+        for item in described:
+            if matches(trees, hook.region_code, hook.category_code, hook.min_level, item):
+                notices.setdefault(("webhook", str(hook.id)), _Notice(hook.url, hook.id)).alerts.append(item)
+    return [(channel, notice) for (channel, _), notice in notices.items()]
+
+
+def notify_scan(session: Session, scan: Scan) -> int:
+    """Group the alerts `scan` raised or escalated; write one outbox row per group and recipient."""
+    actions = dict(session.execute(
+        select(AlertEvent.alert_id, AlertEvent.action)
+        .where(AlertEvent.scan_id == scan.id, AlertEvent.action.in_(NOTIFYING_ACTIONS))).all())
+    if not actions:
+        return 0
+    trees = load_trees(session)
+    alerts = list(session.scalars(select(Alert).where(Alert.id.in_(actions))))
+    regions = {a.region_code for a in alerts}
+    reasons = {(c, r): why for c, r, why in session.execute(
+        select(Assessment.category_code, Assessment.region_code, Assessment.reasons)
+        .where(Assessment.scan_id == scan.id, Assessment.region_code.in_(regions)))}
+    written = 0
+    for members in group_alerts(trees, alerts):
+        top = members[0]
+        group = AlertGroup(scan_id=scan.id, category_code=top.category_code, region_code=top.region_code,
+                           level=max((a.level for a in members), key=RANK.__getitem__))
+        session.add(group)
+        session.flush()
+        described = []
+        for alert in members:
+            alert.group_id = group.id
+            described.append(_describe(trees, alert, actions[alert.id],
+                                       reasons.get((alert.category_code, alert.region_code)) or {}))
+        for channel, notice in _recipients(session, trees, described):
+            session.add(OutboxMessage(
+                group_id=group.id, channel=channel, target_id=notice.target_id, address=notice.address,
+                payload={"group_id": group.id, "scan_id": scan.id, "as_of": scan.as_of, "level": group.level,
+                         "alerts": notice.alerts}))
+            written += 1
+    return written
