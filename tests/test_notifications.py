@@ -62,8 +62,9 @@ def active(session) -> dict:
             if a.status in ("open", "acknowledged", "escalated")}
 
 
-def test_a_city_and_its_counties_alerted_by_one_scan_are_one_group(db_session, world, make_user):
+def test_a_city_and_its_counties_alerted_by_one_scan_are_one_group(db_session, world, make_user, client):
     city_sub = subscribe(db_session, make_user, NINGBO, "food")
+    _, admin = make_user("admin")
     run_scan(db_session, AS_OF, "test")
 
     alerts = active(db_session)
@@ -79,6 +80,12 @@ def test_a_city_and_its_counties_alerted_by_one_scan_are_one_group(db_session, w
     assert {(MILK, NINGBO), (MILK, YINZHOU), (MILK, HAISHU)} <= told
     assert all(a["category"].startswith("food") and a["region"] in (NINGBO, YINZHOU, HAISHU)
                for a in rows[0].payload["alerts"]), "only what the filter takes in"
+    listed = {a["id"]: a["group_id"] for a in client.get("/api/alerts", headers=admin).json}
+    assert {listed[a.id] for a in ningbo.values()} == {group.id}
+    notices = client.get("/api/notifications", query_string={"status": "pending"}, headers=admin).json
+    mine = [n for n in notices if n["address"] == city_sub.email]
+    assert [(n["group_id"], n["channel"], sorted(n["alerts"])) for n in mine] == [
+        (group.id, "email", sorted(a["id"] for a in rows[0].payload["alerts"]))]
 
 
 def test_groups_join_series_that_descend_from_one_another_only(db_session):
