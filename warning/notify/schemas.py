@@ -7,7 +7,15 @@ from warning.models import ALERT_LEVELS
 from warning.notify.models import CHANNELS, OUTBOX_STATUSES
 from warning.schemas import PageArgs
 
-STRICT = {"truthy": {True}, "falsy": {False}}
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: not 0, 1 or "yes" (0 == False in Python, so truthy sets cannot)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 def _region(**kw):
@@ -38,7 +46,7 @@ class SubscriptionUpdateSchema(Schema):
     region = _region()
     category = _category()
     min_level = _min_level()
-    active = fields.Boolean(**STRICT, metadata={"description": "false stops the notices", "example": True})
+    active = StrictBoolean(metadata={"description": "false stops the notices", "example": True})
 
 
 class SubscriptionSchema(Schema):
@@ -75,7 +83,7 @@ class WebhookUpdateSchema(Schema):
     region = _region()
     category = _category()
     min_level = _min_level()
-    active = fields.Boolean(**STRICT, metadata={"description": "false stops the notices", "example": True})
+    active = StrictBoolean(metadata={"description": "false stops the notices", "example": True})
 
 
 class WebhookSchema(Schema):

@@ -26,6 +26,8 @@ def _snapshot(record, fields) -> dict:
 
 
 def _check_filters(session: Session, data: dict, scope: str | None) -> None:
+    if not data:
+        raise ValidationFailed("nothing to change: send at least one field", {"_schema": ["empty body"]})
     trees = load_trees(session)
     region, category = data.get("region_code"), data.get("category_code")
     if region is not None:
