@@ -33,7 +33,8 @@ def test_a_supervisor_manages_their_own_subscriptions(client, db_session, make_u
     assert db_session.get(Subscription, sub["id"]) is not None, "deactivated, never deleted"
     records = db_session.scalars(select(AuditRecord).where(AuditRecord.entity == "subscription")
                                  .order_by(AuditRecord.id)).all()
-    assert [(r.action, r.user_id) for r in records] == [("create", user.id), ("update", user.id), ("update", user.id)]
+    assert [(r.action, r.user_id) for r in records] == [("create", user.id), ("update", user.id),
+                                                       ("deactivate", user.id)]
     assert records[1].before["min_level"] == "orange" and records[1].after["min_level"] == "red"
     assert records[2].after["active"] is False
 
@@ -76,7 +77,7 @@ def test_webhooks_are_for_administrators_and_never_show_the_secret_again(client,
     off = client.delete(f"/api/webhooks/{hook_id}", headers=admin)
     assert off.status_code == 200 and off.json["active"] is False
     records = db_session.scalars(select(AuditRecord).where(AuditRecord.entity == "webhook")).all()
-    assert [r.action for r in records] == ["create", "update", "update"]
+    assert [r.action for r in records] == ["create", "update", "deactivate"]
     assert all(secret not in str(r.after) for r in records) and records[1].after["secret"] == "(changed)"
     assert client.get("/api/webhooks/999", headers=admin).status_code == 404
     assert admin_user.id == db_session.get(Webhook, hook_id).created_by_id

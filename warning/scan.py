@@ -1,8 +1,8 @@
 """The warning scan: read the series aggregate, assess every series, update the alerts.
 
-Everything a scan writes (the scan, its assessments, the alert changes) commits in one
-transaction; a scan that fails leaves nothing behind. A database lease keeps a second worker
-(or an operator's `flask warning scan`) from running at the same time.
+Everything a scan writes (the scan, its assessments, the alert changes and the notices in the
+outbox) commits in one transaction; a scan that fails leaves nothing behind. A database lease
+keeps a second worker (or an operator's `flask warning scan`) from running at the same time.
 """
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ from core.models import utcnow
 from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
 from warning import lease
-from warning.lifecycle import dismissal_holds, held_dismissals, resolve_vanished
-from warning.notify.outbox import notify_scan
 from warning.engine import DEFAULT_SETTINGS, Settings, assess, panel_from_long
 from warning.engine.levels import RANK
+from warning.lifecycle import dismissal_holds, held_dismissals, resolve_vanished
 from warning.models import (
     ACTIVE_STATUSES,
     ALERT_LEVELS,
@@ -32,6 +31,7 @@ from warning.models import (
     Assessment,
     Scan,
 )
+from warning.notify.outbox import notify_scan
 
 log = logging.getLogger(__name__)
 

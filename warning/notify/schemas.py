@@ -33,26 +33,24 @@ def _min_level(**kw):
                          metadata={"description": "The lowest level notified", "example": "yellow"})
 
 
-class SubscriptionCreateSchema(Schema):
+class FilterFields(Schema):
+    region = _region()
+    category = _category()
+    min_level = _min_level()
+
+
+class SubscriptionCreateSchema(FilterFields):
     email = fields.Email(required=True, validate=validate.Length(max=254),
                          metadata={"example": "supervisor@hz.example.gov.cn"})
-    region = _region()
-    category = _category()
-    min_level = _min_level()
 
 
-class SubscriptionUpdateSchema(Schema):
+class SubscriptionUpdateSchema(FilterFields):
     email = fields.Email(validate=validate.Length(max=254), metadata={"example": "supervisor@hz.example.gov.cn"})
-    region = _region()
-    category = _category()
-    min_level = _min_level()
     active = StrictBoolean(metadata={"description": "false stops the notices", "example": True})
 
 
-class SubscriptionSchema(Schema):
+class FilterOutFields(Schema):
     id = fields.Integer()
-    user_id = fields.Integer()
-    email = fields.String()
     region = fields.String(attribute="region_code")
     category = fields.String(attribute="category_code")
     min_level = fields.String()
@@ -61,41 +59,34 @@ class SubscriptionSchema(Schema):
     updated_at = fields.DateTime()
 
 
+class SubscriptionSchema(FilterOutFields):
+    user_id = fields.Integer()
+    email = fields.String()
+
+
 _URL = validate.Length(max=2000)
+_SCHEMES = {"http", "https"}
 
 
-class WebhookCreateSchema(Schema):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False, validate=_URL,
+class WebhookCreateSchema(FilterFields):
+    url = fields.Url(required=True, schemes=_SCHEMES, require_tld=False, validate=_URL,
                      metadata={"example": "https://hooks.example.gov.cn/warning"})
     secret = fields.String(load_only=True, validate=validate.Length(min=16, max=200),
                            metadata={"description": "Signing secret (generated when absent; shown once)",
                                      "example": "s3cret-signing-key-0123456789"})
-    region = _region()
-    category = _category()
-    min_level = _min_level()
 
 
-class WebhookUpdateSchema(Schema):
-    url = fields.Url(schemes={"http", "https"}, require_tld=False, validate=_URL,
+class WebhookUpdateSchema(FilterFields):
+    url = fields.Url(schemes=_SCHEMES, require_tld=False, validate=_URL,
                      metadata={"example": "https://hooks.example.gov.cn/warning"})
     secret = fields.String(load_only=True, validate=validate.Length(min=16, max=200),
                            metadata={"description": "A new signing secret", "example": "rotated-signing-key-0123456789"})
-    region = _region()
-    category = _category()
-    min_level = _min_level()
     active = StrictBoolean(metadata={"description": "false stops the notices", "example": True})
 
 
-class WebhookSchema(Schema):
-    id = fields.Integer()
+class WebhookSchema(FilterOutFields):
     url = fields.String()
-    region = fields.String(attribute="region_code")
-    category = fields.String(attribute="category_code")
-    min_level = fields.String()
-    active = fields.Boolean()
     created_by_id = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
 
 
 class WebhookCreatedSchema(WebhookSchema):

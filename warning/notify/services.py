@@ -25,6 +25,17 @@ def _snapshot(record, fields) -> dict:
     return {f: getattr(record, f) for f in fields}
 
 
+def _change(session: Session, record, changes: dict, user_id: int, action: str, entity: str, fields):
+    """Apply the changes and audit them (a new secret only as changed), in one transaction."""
+    before = _snapshot(record, fields)
+    for key, value in changes.items():
+        setattr(record, key, value)
+    after = {**_snapshot(record, fields), **({"secret": "(changed)"} if "secret" in changes else {})}
+    audit(session, user_id, action, entity, record.id, before, after)
+    session.commit()
+    return record
+
+
 def _check_filters(session: Session, data: dict, scope: str | None) -> None:
     if not data:
         raise ValidationFailed("nothing to change: send at least one field", {"_schema": ["empty body"]})
@@ -68,16 +79,11 @@ def create_subscription(session: Session, data: dict, user_id: int, scope: str |
 
 
 def update_subscription(session: Session, sub_id: int, changes: dict, user_id: int, is_admin: bool,
-                        scope: str | None) -> Subscription:
+                        scope: str | None, action: str = "update") -> Subscription:
     """Change a subscription's address, filters or active flag (deactivating is the delete)."""
     sub = get_subscription(session, sub_id, user_id, is_admin)
     _check_filters(session, changes, scope)
-    before = _snapshot(sub, SUBSCRIPTION_FIELDS)
-    for key, value in changes.items():
-        setattr(sub, key, value)
-    audit(session, user_id, "update", "subscription", sub.id, before, _snapshot(sub, SUBSCRIPTION_FIELDS))
-    session.commit()
-    return sub
+    return _change(session, sub, changes, user_id, action, "subscription", SUBSCRIPTION_FIELDS)
 
 
 # Webhooks: administrators only (the views require `administer`).
@@ -106,17 +112,11 @@ def create_webhook(session: Session, data: dict, user_id: int) -> Webhook:
     return hook
 
 
-def update_webhook(session: Session, hook_id: int, changes: dict, user_id: int) -> Webhook:
+def update_webhook(session: Session, hook_id: int, changes: dict, user_id: int, action: str = "update") -> Webhook:
     """Change a webhook's URL, filters, active flag or secret (the audit records only that it changed)."""
     hook = get_webhook(session, hook_id)
     _check_filters(session, changes, None)
-    before = _snapshot(hook, WEBHOOK_FIELDS)
-    for key, value in changes.items():
-        setattr(hook, key, value)
-    after = {**_snapshot(hook, WEBHOOK_FIELDS), **({"secret": "(changed)"} if "secret" in changes else {})}
-    audit(session, user_id, "update", "webhook", hook.id, before, after)
-    session.commit()
-    return hook
+    return _change(session, hook, changes, user_id, action, "webhook", WEBHOOK_FIELDS)
 
 
 def list_outbox(session: Session, status: str | None, limit: int, offset: int) -> list[OutboxMessage]:

@@ -60,7 +60,7 @@ class SubscriptionResource(MethodView):
     def delete(self, sub_id: int):
         """Deactivate a subscription (it is kept, inactive, for the record)."""
         return services.update_subscription(db.session, sub_id, {"active": False}, g.user.id, _is_admin(),
-                                            scope_of(g.user))
+                                            scope_of(g.user), action="deactivate")
 
 
 @blp.route("/webhooks")
@@ -99,7 +99,7 @@ class WebhookResource(MethodView):
     @blp.response(200, WebhookSchema)
     def delete(self, hook_id: int):
         """Deactivate a webhook (it is kept, inactive, for the record)."""
-        return services.update_webhook(db.session, hook_id, {"active": False}, g.user.id)
+        return services.update_webhook(db.session, hook_id, {"active": False}, g.user.id, action="deactivate")
 
 
 @blp.route("/notifications")
