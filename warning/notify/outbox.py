@@ -63,11 +63,41 @@ def group_alerts(trees: Trees, alerts: list[Alert]) -> list[list[Alert]]:
             for g in sorted(groups.values(), key=lambda g: min(a.id for a in g))]
 
 
+@dataclass(frozen=True)
+class _Filter:
+    """One recipient's filter; `scope` is the subscriber's own region (None: no limit)."""
+
+    channel: str
+    key: str  # one notice per key and group: an email address (any case), a webhook id
+    address: str
+    target_id: int
+    region: str
+    category: str
+    min_level: str
+    scope: str | None = None
+
+
 @dataclass
 class _Notice:
     address: str
     target_id: int
     alerts: list[dict] = field(default_factory=list)
+
+
+def _filters(session: Session) -> list[_Filter]:
+    """Every active recipient's filter: supervisors' subscriptions, then webhooks."""
+    out = []
+    subscriptions = session.execute(
+        select(Subscription, User).join(User, User.id == Subscription.user_id)
+        .where(Subscription.active.is_(True), User.active.is_(True)).order_by(Subscription.id))
+    for sub, user in subscriptions:
+        if may(user, "triage"):  # a supervisor no longer is told nothing
+            out.append(_Filter("email", sub.email.lower(), sub.email, sub.id, sub.region_code, sub.category_code,
+                               sub.min_level, scope_of(user)))
+    for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)):
+        out.append(_Filter("webhook", str(hook.id), hook.url, hook.id, hook.region_code, hook.category_code,
+                           hook.min_level))
+    return out
 
 
 def _describe(trees: Trees, alert: Alert, action: str, reasons: dict) -> dict:
@@ -81,25 +111,16 @@ def _describe(trees: Trees, alert: Alert, action: str, reasons: dict) -> dict:
             "path": f"/alerts/{alert.id}"}
 
 
-def _recipients(session: Session, trees: Trees, described: list[dict]) -> list[tuple[str, _Notice]]:
+def _recipients(trees: Trees, filters: list[_Filter], described: list[dict]) -> list[tuple[str, _Notice]]:
+    """One notice per recipient (an email address, a webhook) with the alerts its filters take in."""
     notices: dict[tuple[str, str], _Notice] = {}
-    subscriptions = session.execute(
-        select(Subscription, User).join(User, User.id == Subscription.user_id)
-        .where(Subscription.active.is_(True), User.active.is_(True)).order_by(Subscription.id))
-    for sub, user in subscriptions:
-        if not may(user, "triage"):
-            continue  # a supervisor no longer: told nothing
-        scope = scope_of(user)
+    for flt in filters:
         for item in described:
-            if matches(trees, sub.region_code, sub.category_code, sub.min_level, item) and (
-                    scope is None or scope in region_ancestors(trees, item["region"])):
-                notice = notices.setdefault(("email", sub.email.lower()), _Notice(sub.email, sub.id))
+            if matches(trees, flt.region, flt.category, flt.min_level, item) and (
+                    flt.scope is None or flt.scope in region_ancestors(trees, item["region"])):
+                notice = notices.setdefault((flt.channel, flt.key), _Notice(flt.address, flt.target_id))
                 if item not in notice.alerts:
                     notice.alerts.append(item)
-    for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)):
-        for item in described:
-            if matches(trees, hook.region_code, hook.category_code, hook.min_level, item):
-                notices.setdefault(("webhook", str(hook.id)), _Notice(hook.url, hook.id)).alerts.append(item)
     return [(channel, notice) for (channel, _), notice in notices.items()]
 
 
@@ -116,19 +137,21 @@ def notify_scan(session: Session, scan: Scan) -> int:
     reasons = {(c, r): why for c, r, why in session.execute(
         select(Assessment.category_code, Assessment.region_code, Assessment.reasons)
         .where(Assessment.scan_id == scan.id, Assessment.region_code.in_(regions)))}
+    filters = _filters(session)
+    grouped = [(members, AlertGroup(scan_id=scan.id, category_code=members[0].category_code,
+                                    region_code=members[0].region_code,
+                                    level=max((a.level for a in members), key=RANK.__getitem__)))
+               for members in group_alerts(trees, alerts)]
+    session.add_all([group for _, group in grouped])
+    session.flush()  # the groups' ids, once for all
     written = 0
-    for members in group_alerts(trees, alerts):
-        top = members[0]
-        group = AlertGroup(scan_id=scan.id, category_code=top.category_code, region_code=top.region_code,
-                           level=max((a.level for a in members), key=RANK.__getitem__))
-        session.add(group)
-        session.flush()
+    for members, group in grouped:
         described = []
         for alert in members:
             alert.group_id = group.id
             described.append(_describe(trees, alert, actions[alert.id],
                                        reasons.get((alert.category_code, alert.region_code)) or {}))
-        for channel, notice in _recipients(session, trees, described):
+        for channel, notice in _recipients(trees, filters, described):
             session.add(OutboxMessage(
                 group_id=group.id, channel=channel, target_id=notice.target_id, address=notice.address,
                 payload={"group_id": group.id, "scan_id": scan.id, "as_of": scan.as_of, "level": group.level,
