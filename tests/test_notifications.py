@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -247,6 +248,7 @@ def test_webhook_signed_and_retried_with_backoff_after_500s(db_session, world, a
         assert deliver_due(db_session, settings, now=now + timedelta(seconds=180)).sent == 1
     assert [r["answered"] for r in receiver.received] == [500, 503, 200]
     assert all(r["verified"] for r in receiver.received), "every request carried a valid signature"
+    assert all(abs(r["timestamp"] - time.time()) < 120 for r in receiver.received), "a current timestamp"
     assert {r["delivery_id"] for r in receiver.received} == {str(row.id)}
     payload = receiver.received[-1]["json"]
     assert payload["group_id"] == row.group_id and payload["alerts"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -37,7 +38,7 @@ def send(msg: EmailMessage, server: str, port: int, use_tls: bool, username: str
     """Hand the message to the SMTP server; returns only once the server accepted it."""
     with smtplib.SMTP(server, port, timeout=timeout) as smtp:
         if use_tls:
-            smtp.starttls()
+            smtp.starttls(context=ssl.create_default_context())  # verify the server's certificate
         if username:
             smtp.login(username, password or "")
         refused = smtp.send_message(msg)
