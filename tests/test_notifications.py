@@ -96,12 +96,12 @@ def test_groups_join_series_that_descend_from_one_another_only(db_session):
         return Alert(id=i, category_code=cat, region_code=region, level="yellow")
 
     a = [alert(1, MILK, YINZHOU), alert(2, MILK, NINGBO), alert(3, MILK, XIHU),
-         alert(4, "food.dairy", YINZHOU), alert(5, "food.dairy.milk_powder", "330100")]
+         alert(4, "food.dairy", YINZHOU), alert(5, "food.dairy.milk_powder", "330100"), alert(6, "*", NINGBO)]
     groups = [[x.id for x in g] for g in group_alerts(trees, a)]
-    # 1 descends from 2 (region) and from 4 (category); Xihu and Hangzhou milk powder stand alone.
-    assert sorted(map(sorted, groups)) == [[1, 2, 4], [3], [5]]
-    assert groups[0][0] in (2, 4)  # the top series comes first, the county-level milk last
-    assert groups[0][-1] == 1
+    # 1 descends from 2 (region), 4 (category) and 6 (all products in Ningbo); Xihu and Hangzhou
+    # milk powder descend from no other alerted series.
+    assert sorted(map(sorted, groups)) == [[1, 2, 4, 6], [3], [5]]
+    assert groups[0][0] == 6 and groups[0][-1] == 1  # the top series first, the county's milk last
 
 
 def test_filters_region_subtree_category_subtree_and_lowest_level(db_session, world, make_user):

@@ -23,9 +23,10 @@ NOTIFYING_ACTIONS = ("raised", "escalated")
 
 
 def category_ancestors(trees: Trees, code: str) -> tuple[str, ...]:
-    if code == ALL_PRODUCTS or code not in trees.categories:
-        return (code,) if code == ALL_PRODUCTS else (code, ALL_PRODUCTS)
-    return (*trees.categories.ancestors(code), ALL_PRODUCTS)
+    """The category, its ancestors and * (all products, the root of every series' category)."""
+    if code == ALL_PRODUCTS:
+        return (ALL_PRODUCTS,)
+    return (*(trees.categories.ancestors(code) if code in trees.categories else (code,)), ALL_PRODUCTS)
 
 
 def region_ancestors(trees: Trees, code: str) -> tuple[str, ...]:
