@@ -70,6 +70,21 @@ class Config:
     FOLLOWUP_REFUSAL_PATTERNS = ["拒绝抽样", "拒绝检查", "refused sampling"]  # in a batch's fail_reason
     FOLLOWUP_PLAN_THIN_BATCHES = 20  # fewer batches in 12 months: an uncertain series
     FOLLOWUP_PLAN_WEIGHTS = {"warning": 1.0, "uncertainty": 0.5, "credit": 0.8}
+    # Alerts and notifications (README "Alerts and notifications")
+    ALERT_DISMISS_SNOOZE_DAYS = 90.0  # a dismissal holds this long unless the level rises
+    BASE_URL = "http://localhost:8000"  # links in notices: BASE_URL + /alerts/<id>
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_FROM = "warning@localhost"
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    NOTIFY_POLL_SECONDS = 30.0  # how often the worker delivers the outbox
+    NOTIFY_TIMEOUT_SECONDS = 10.0  # per SMTP or webhook connection
+    NOTIFY_BACKOFF_SECONDS = 60.0  # first retry; doubles per failure ...
+    NOTIFY_BACKOFF_MAX_SECONDS = 3600.0  # ... up to this
+    NOTIFY_MAX_ATTEMPTS = 12  # about 6 hours of retries before a notice is marked failed
+    NOTIFY_STALE_SECONDS = 600.0  # a notice left "sending" this long (worker died) is resent
 
     TESTING = False
     DEBUG = False

@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     import inspection.models  # noqa: F401
     import warning.models  # noqa: F401
     import followup.models  # noqa: F401
+    import warning.notify.models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from core.reference.views import blp as reference_blp
     from followup.views import blp as followup_blp
     from inspection.views import blueprints as inspection_blueprints
+    from warning.notify.views import blp as notify_blp
     from warning.views import blp as warning_blp
     from web.auth import bp as web_bp
 
@@ -74,7 +76,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs_bp)
     app.register_blueprint(web_bp)
     register_api_auth(app)
-    for blp in (users_blp, audit_blp, reference_blp, jobs_blp, *inspection_blueprints, warning_blp, followup_blp):
+    for blp in (users_blp, audit_blp, reference_blp, jobs_blp, *inspection_blueprints, warning_blp,
+                notify_blp, followup_blp):
         api.register_blueprint(blp)
 
 
