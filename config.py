@@ -49,6 +49,8 @@ class Config:
     # Worker
     WORKER_JOB_POLL_SECONDS = 2.0
     WORKER_JOB_STALE_SECONDS = 3600
+    # A scan's lease: a scan killed midway blocks the next one this long; longer than any scan.
+    SCAN_LEASE_SECONDS = 3600.0
 
     TESTING = False
     DEBUG = False
