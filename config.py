@@ -46,6 +46,10 @@ class Config:
     # Request bodies beyond this are refused by Werkzeug before any parsing.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024 + 64 * 1024
 
+    # `flask backup` / `flask restore` on PostgreSQL: where pg_dump and pg_restore are, when not
+    # in /usr/lib/postgresql/<server major>/bin (empty: that folder, then PATH).
+    PG_BIN_DIR = ""
+
     # Worker
     WORKER_JOB_POLL_SECONDS = 2.0
     WORKER_JOB_STALE_SECONDS = 3600
