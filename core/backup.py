@@ -125,8 +125,13 @@ def restore(database_url: str, source: Path) -> None:
             backup_file.close()
 
 
-def _database_url() -> str:
-    return current_app.config["SQLALCHEMY_DATABASE_URI"]
+def _on_configured_database(step, file: Path) -> None:
+    """Run `backup` or `restore` on the app's database; exit 1 with the reason if it cannot."""
+    try:
+        step(current_app.config["SQLALCHEMY_DATABASE_URI"], file)
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
 
 
 @click.command("backup")
@@ -134,11 +139,7 @@ def _database_url() -> str:
 @with_appcontext
 def backup_command(file: Path) -> None:
     """Write the whole database (records and audit trail) to FILE."""
-    try:
-        backup(_database_url(), file)
-    except BackupError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    _on_configured_database(backup, file)
     click.echo(f"backup written to {file} ({file.stat().st_size:,} bytes)")
 
 
@@ -150,9 +151,5 @@ def restore_command(file: Path) -> None:
     from core.extensions import db
 
     db.engine.dispose()  # no pooled connection may hold the database while it is loaded
-    try:
-        restore(_database_url(), file)
-    except BackupError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    _on_configured_database(restore, file)
     click.echo(f"restored {file} into the configured database")

@@ -14,6 +14,7 @@ The same files go through the HTTP upload once per example, which must never ans
 """
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from datetime import timedelta
@@ -79,8 +80,6 @@ def rows(draw, min_size=1, max_size=12):
 
 def csv_text(header: list[str], body: list[list[str]]) -> str:
     buf = io.StringIO()
-    import csv
-
     writer = csv.writer(buf)
     writer.writerow(header)
     writer.writerows(body)
