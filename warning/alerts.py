@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core.audit import audit
 from core.clock import month_end, parse_month
@@ -52,7 +52,9 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
             if region not in trees.regions:
                 return []
             stmt = stmt.where(Alert.region_code.in_(trees.regions.subtree(region)))
-    return list(session.scalars(stmt.order_by(Alert.updated_at.desc(), Alert.id.desc())
+    # The list shows no events: skip the eager (selectin) load of every alert's history.
+    return list(session.scalars(stmt.options(lazyload(Alert.events))
+                                .order_by(Alert.updated_at.desc(), Alert.id.desc())
                                 .limit(limit).offset(offset)))
 
 
