@@ -46,9 +46,15 @@ class Config:
     # Request bodies beyond this are refused by Werkzeug before any parsing.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024 + 64 * 1024
 
+    # `flask backup` / `flask restore` on PostgreSQL: where pg_dump and pg_restore are, when not
+    # in /usr/lib/postgresql/<server major>/bin (empty: that folder, then PATH).
+    PG_BIN_DIR = ""
+
     # Worker
     WORKER_JOB_POLL_SECONDS = 2.0
     WORKER_JOB_STALE_SECONDS = 3600
+    # A scan's lease: a scan killed midway blocks the next one this long; longer than any scan.
+    SCAN_LEASE_SECONDS = 3600.0
 
     # Follow-ups (README "Follow-ups"): deadlines from the rules, credit score and blacklist rules.
     FOLLOWUP_DISPOSAL_MONTHS = 3  # a failed batch's disposal is due 3 months after its report

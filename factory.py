@@ -89,6 +89,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from core.auth.cli import users_cli
+    from core.backup import backup_command, restore_command
     from core.reference.cli import seed_cli
     from core.worker import worker_command
     from followup.cli import followup_cli
@@ -97,7 +98,8 @@ def register_commands(app: Flask) -> None:
 
     for group in (users_cli, seed_cli, inspection_cli, demo_cli, warning_cli, followup_cli):
         app.cli.add_command(group)
-    app.cli.add_command(worker_command)
+    for command in (worker_command, backup_command, restore_command):
+        app.cli.add_command(command)
 
 
 def register_jobs(app: Flask) -> None:

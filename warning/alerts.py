@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core.audit import audit
 from core.clock import month_end, parse_month
@@ -53,7 +53,9 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
             if region not in trees.regions:
                 return []
             stmt = stmt.where(Alert.region_code.in_(trees.regions.subtree(region)))
-    return list(session.scalars(stmt.order_by(Alert.updated_at.desc(), Alert.id.desc())
+    # The list shows no events: skip the eager (selectin) load of every alert's history.
+    return list(session.scalars(stmt.options(lazyload(Alert.events))
+                                .order_by(Alert.updated_at.desc(), Alert.id.desc())
                                 .limit(limit).offset(offset)))
 
 

@@ -33,7 +33,8 @@ def scan_command(as_of: str | None) -> None:
     """Assess every series and update the alerts; exit 1 if another scan holds the lease."""
     started = time.monotonic()
     try:
-        scan = run_scan(db.session, as_of, scan_holder("cli"))
+        scan = run_scan(db.session, as_of, scan_holder("cli"),
+                        lease_seconds=current_app.config["SCAN_LEASE_SECONDS"])
     except ScanBusy as busy:
         click.echo(f"error: {busy.message}", err=True)
         sys.exit(1)
@@ -90,6 +91,7 @@ def scheduled_notify() -> None:
 def scheduled_scan() -> None:
     """The worker's scheduled scan (the last complete month); a held lease is not an error."""
     try:
-        run_scan(db.session, None, scan_holder("scheduler"))
+        run_scan(db.session, None, scan_holder("scheduler"),
+                 lease_seconds=current_app.config["SCAN_LEASE_SECONDS"])
     except ScanBusy as busy:
         click.echo(f"scheduled scan skipped: {busy.message}", err=True)

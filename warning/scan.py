@@ -36,7 +36,7 @@ from warning.notify.outbox import notify_scan
 log = logging.getLogger(__name__)
 
 SCAN_LEASE = "warning-scan"
-LEASE_SECONDS = 3600
+LEASE_SECONDS = 3600  # the default of the SCAN_LEASE_SECONDS setting
 MODEL_VERSION = "classical-1"
 
 
@@ -49,15 +49,18 @@ def last_complete_month(today: date | None = None) -> str:
 
 
 def run_scan(session: Session, as_of: str | None, holder: str,
-             settings: Settings = DEFAULT_SETTINGS) -> Scan:
-    """Assess every series with a batch in the window ending `as_of` and update the alerts."""
+             settings: Settings = DEFAULT_SETTINGS, lease_seconds: float = LEASE_SECONDS) -> Scan:
+    """Assess every series with a batch in the window ending `as_of` and update the alerts.
+
+    A scan killed midway keeps the lease until `lease_seconds` have passed; it must be longer
+    than the longest scan, or a second scan could start while the first still runs."""
     as_of = as_of or last_complete_month()
     try:
         parse_month(as_of)
     except ValueError as exc:
         raise ValidationFailed.on("as_of", str(exc)) from None
     session.rollback()  # start clean: the lease commits on its own
-    if not lease.acquire(session, SCAN_LEASE, holder, LEASE_SECONDS):
+    if not lease.acquire(session, SCAN_LEASE, holder, lease_seconds):
         raise ScanBusy(f"another scan is running (lease '{SCAN_LEASE}' is held); try again later")
     try:
         scan = _scan(session, as_of, settings)

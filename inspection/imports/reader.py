@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from datetime import date, datetime
 from typing import Iterator
 
@@ -46,13 +45,23 @@ def _cell(value) -> str:
 def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
     from openpyxl import load_workbook  # imported lazily: only XLSX uploads need it
 
+    # A damaged workbook makes openpyxl raise almost anything (zlib, XML, zip, index and type
+    # errors, found by tests/test_import_fuzz.py), while opening or while reading rows lazily.
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:
         raise FileRefused(f"the XLSX file cannot be read ({exc.__class__.__name__})") from None
     try:
-        sheet = book.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
+        if not book.worksheets:
+            raise FileRefused("the XLSX workbook has no worksheet")
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise FileRefused(f"the XLSX file cannot be read ({exc.__class__.__name__})") from None
             yield [_cell(v) for v in row]
     finally:
         book.close()
