@@ -46,6 +46,9 @@ class Config:
     # Request bodies beyond this are refused by Werkzeug before any parsing.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024 + 64 * 1024
 
+    # Early warning: where scans keep the month's risk model (default: instance/warning-models)
+    WARNING_MODEL_DIR: str | None = None
+
     # Worker
     WORKER_JOB_POLL_SECONDS = 2.0
     WORKER_JOB_STALE_SECONDS = 3600

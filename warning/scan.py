@@ -20,7 +20,9 @@ from core.models import utcnow
 from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
 from warning import lease
-from warning.engine import DEFAULT_SETTINGS, Settings, assess, panel_from_long
+from warning.engine import DEFAULT_SETTINGS, Panel, Settings, assess, panel_from_long
+from warning.engine.training import history_months
+from warning.model_store import CLASSICAL, risk_model_for
 from warning.engine.levels import RANK
 from warning.models import (
     ACTIVE_STATUSES,
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 
 SCAN_LEASE = "warning-scan"
 LEASE_SECONDS = 3600
-MODEL_VERSION = "classical-1"
 
 
 class ScanBusy(Conflict):
@@ -47,8 +48,10 @@ def last_complete_month(today: date | None = None) -> str:
 
 
 def run_scan(session: Session, as_of: str | None, holder: str,
-             settings: Settings = DEFAULT_SETTINGS) -> Scan:
-    """Assess every series with a batch in the window ending `as_of` and update the alerts."""
+             settings: Settings = DEFAULT_SETTINGS, model_dir: str | None = None) -> Scan:
+    """Assess every series with a batch in the window ending `as_of` and update the alerts.
+    The risk model is trained on the history known at `as_of` (cached in `model_dir` when
+    given, see warning/model_store.py); too short a history keeps the scan classical."""
     as_of = as_of or last_complete_month()
     try:
         parse_month(as_of)
@@ -58,7 +61,7 @@ def run_scan(session: Session, as_of: str | None, holder: str,
     if not lease.acquire(session, SCAN_LEASE, holder, LEASE_SECONDS):
         raise ScanBusy(f"another scan is running (lease '{SCAN_LEASE}' is held); try again later")
     try:
-        scan = _scan(session, as_of, settings)
+        scan = _scan(session, as_of, settings, model_dir)
         session.commit()
     except Exception:
         session.rollback()
@@ -82,25 +85,37 @@ def _long_frame(session: Session, first: str, as_of: str) -> pd.DataFrame:
     return frame[frame["n"] > 0]
 
 
-def _scan(session: Session, as_of: str, settings: Settings) -> Scan:
+def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | None) -> Scan:
     trees = load_trees(session)
-    months = [shift_month(as_of, k) for k in range(-(settings.window - 1), 1)]
-    frame = _long_frame(session, months[0], as_of)
     on = month_end(*parse_month(as_of))
-    floors = {c: trees.floors.effective(c, on) for c in frame["category"].unique()}
-    frame = frame[frame["category"].map(lambda c: floors[c] is not None)]
-    scan = Scan(as_of=as_of, status="running", model_version=MODEL_VERSION, settings=asdict(settings),
-                series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
-    session.add(scan)
-    session.flush()
-    if not frame.empty:
-        panel = panel_from_long(
+
+    def panel_of(months_back: int) -> Panel | None:
+        months = [shift_month(as_of, k) for k in range(-(months_back - 1), 1)]
+        frame = _long_frame(session, months[0], as_of)
+        floors = {c: trees.floors.effective(c, on) for c in frame["category"].unique()}
+        frame = frame[frame["category"].map(lambda c: floors[c] is not None)]
+        if frame.empty:
+            return None
+        return panel_from_long(
             frame, floors,
             cat_parent=lambda c: (trees.categories.nodes[c].parent_code if c in trees.categories else None),
             region_parent=lambda r: (trees.regions.nodes[r].parent_code if r in trees.regions else None),
             months=months)
-        result = assess(panel, settings)
-        _record(session, scan, result, months[-1], settings.horizon)
+
+    scan = Scan(as_of=as_of, status="running", model_version="", settings=asdict(settings),
+                series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
+    session.add(scan)
+    session.flush()
+    model, summary = None, {"version": CLASSICAL, "reason": "no series with a batch in the window"}
+    panel = panel_of(settings.window)
+    if panel is not None:
+        # The model learns from the longer history known at as_of (read only to train).
+        model, summary = risk_model_for(lambda: panel_of(history_months(settings)), as_of,
+                                        settings, model_dir)
+        result = assess(panel, settings, model)
+        _record(session, scan, result, as_of, settings.horizon)
+    scan.model_version = summary["version"]
+    scan.settings = {**asdict(settings), "model": summary}
     scan.status, scan.finished_at = "done", utcnow()
     return scan
 

@@ -12,7 +12,8 @@ from scipy.stats import norm
 
 FEATURES = ["p_classical", "p_now", "gap_logit", "z_now", "slope", "slope_z", "log_ne",
             "log_nb", "base_gap_logit", "parent_gap_logit", "raw3_gap", "months_data",
-            "blacklisted_share"]
+            "blacklisted_share", "log_volume", "z1_floor", "z3_floor", "z6_floor", "z1_base",
+            "z3_base", "z6_base", "cusum_floor", "parent_z3_base", "parent_z3_floor"]
 
 
 def forecast_probability(eta_now, var_now, slope, var_slope, season_delta, floor, horizon):

@@ -25,6 +25,14 @@ class Settings:
     interval: float = 0.90        # the current rate's interval
     red_confidence: float = 0.975  # red: P(current rate below floor) at least this
     red_min_batches: int = 5      # red also needs this many batches in the last 3 months
+    band_edges: tuple = (20.0, 100.0)  # batches a month (own mean, last 12 months): thresholds by band
+    # The risk model, trained on the province's own history (warning/engine/training.py).
+    model_kind: str = "hgb"       # "hgb" (gradient boosting) or "logistic", both calibrated
+    train_months: int = 12        # label months it learns from (the latest with an outcome)
+    train_min_data_months: int = 12  # a label month needs this many months of data up to it
+    train_min_label_months: int = 6  # fewer: the scan stays classical and says why
+    train_min_positives: int = 30    # examples of each outcome needed
+    train_max_rows: int = 120_000
     # Probability thresholds for blue / yellow / orange (calibrated, see evaluate.py).
     thresholds: dict = field(default_factory=lambda: {
         "blue": 0.90, "yellow": 0.989, "orange": 0.998})
