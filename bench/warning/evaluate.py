@@ -189,10 +189,8 @@ LEVEL_BUDGETS = {"blue": 20.0, "yellow": FA_BUDGET, "orange": 1.0}
 
 
 def banded_flags(score: np.ndarray, band: np.ndarray, thr: dict) -> np.ndarray:
-    t = np.full(score.shape, np.inf)
-    for b, v in thr.items():
-        t[band == b] = v
-    return score >= t
+    """band: codes 0..2 (index into BANDS)."""
+    return score >= np.array([thr[b] for b in BANDS])[band]
 
 
 def fa_rate_band(scores, data, thr: dict, b: str) -> float:
@@ -201,7 +199,7 @@ def fa_rate_band(scores, data, thr: dict, b: str) -> float:
     for sc, d in zip(scores, data):
         stab = d["series"]["stable_well_above"].to_numpy(bool)
         fl = banded_flags(sc[stab], d["band"][stab], thr)
-        inb = d["band"][stab][:, WARMUP:] == b
+        inb = d["band"][stab][:, WARMUP:] == BANDS.index(b)
         e += (_starts(fl)[:, WARMUP:] & inb).sum()
         y += inb.sum() / 12.0
     return 100 * e / y if y else 0.0
@@ -289,6 +287,8 @@ def _load(seeds, workers):
     else:
         data = [run_seed(s) for s in seeds]
     for d in data:
+        if d["band"].dtype == object:  # codes, for speed
+            d["band"] = sum((d["band"] == b) * np.int8(k) for k, b in enumerate(BANDS)).astype(np.int8)
         ev = d["events"]
         d["own"] = set(zip(ev["category"], ev["region"]))
         ser = d["series"]
@@ -310,26 +310,39 @@ def fmt(df: pd.DataFrame) -> str:
 
 def scan_timing(copies: int = 2, seed: int = 1) -> None:
     """Time one scan (assess, as of the last month, 24 months) of `copies` simulated
-    provinces stacked into one panel (~9,000 series each), pinned to the cores available."""
+    provinces stacked into one panel (~9,000 series each), classical and with the risk model
+    trained on the stacked panel's own history (training timed apart: a scan trains once a
+    month and reuses the model)."""
     from warning.engine import Panel, assess
+    from warning.engine.training import history_months, train_on_history
     tr = load_trees()
+    months = history_months(DEFAULT_SETTINGS)
     parts = []
     for k in range(copies):
-        r = simulate(seed + k, 24)
+        r = simulate(seed + k, months)
         p = panel_from_long(aggregate(r.leaves), tr.floor, tr.cat_parent, tr.region_parent)
         keys = p.keys.copy()
         for c in ("region", "parent_region"):  # a second province: regions renamed
             keys[c] = keys[c].map(lambda x, k=k: None if pd.isna(x) else f"{x}#{k}")
         parts.append((keys, p.n, p.failed, p.months))
     keys = pd.concat([q[0] for q in parts], ignore_index=True)
-    big = Panel(keys, np.vstack([q[1] for q in parts]), np.vstack([q[2] for q in parts]),
-                parts[0][3])
-    assess(big.upto(big.T - 1, 24))  # warm-up (imports)
+    history = Panel(keys, np.vstack([q[1] for q in parts]), np.vstack([q[2] for q in parts]),
+                    parts[0][3])
+    big = history.upto(history.T - 1, DEFAULT_SETTINGS.window)
+    t0 = time.perf_counter()
+    model, summary = train_on_history(history, DEFAULT_SETTINGS)
+    train_s = time.perf_counter() - t0
+    assess(big)  # warm-up (imports)
     t0 = time.perf_counter()
     out = assess(big)
-    dt = time.perf_counter() - t0
-    print(f"scan of {len(out)} series x {big.T} months: {dt:.2f} s "
-          f"(threads: {os.environ.get('OMP_NUM_THREADS', 'default')}, cpus {os.cpu_count()})")
+    classical_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assess(big, DEFAULT_SETTINGS, model)
+    model_s = time.perf_counter() - t0
+    print(f"scan of {len(out)} series x {big.T} months: classical {classical_s:.2f} s, with the "
+          f"risk model {model_s:.2f} s; training on {summary['rows']} series-months of history "
+          f"{train_s:.1f} s (threads: {os.environ.get('OMP_NUM_THREADS', 'default')}, "
+          f"cpus {os.cpu_count()}, load {os.getloadavg()[0]:.1f})")
 
 
 def _thr_text(v) -> str:

@@ -31,7 +31,8 @@ class Settings:
     train_months: int = 12        # label months it learns from (the latest with an outcome)
     train_min_data_months: int = 12  # a label month needs this many months of data up to it
     train_min_label_months: int = 6  # fewer: the scan stays classical and says why
-    train_min_positives: int = 30    # examples of each outcome needed
+    train_min_rows: int = 2000       # series-months needed (a province, not a handful)
+    train_min_positives: int = 50    # examples of each outcome needed
     train_max_rows: int = 120_000
     # Probability thresholds for blue / yellow / orange (calibrated, see evaluate.py).
     thresholds: dict = field(default_factory=lambda: {

@@ -63,9 +63,11 @@ def train_on_history(panel: Panel, settings: Settings = DEFAULT_SETTINGS,
         summary["reason"] = (f"history too short: {len(months)} label months with a year of data "
                              f"before and {s.horizon} after (need {s.train_min_label_months})")
         return None, summary
-    if summary["positives"] < s.train_min_positives or summary["rows"] - summary["positives"] < s.train_min_positives:
-        summary["reason"] = (f"too few examples of each outcome: {summary['positives']} of "
-                             f"{summary['rows']} below the floor (need {s.train_min_positives} each)")
+    pos, rows = summary["positives"], summary["rows"]
+    if rows < s.train_min_rows or min(pos, rows - pos) < s.train_min_positives:
+        summary["reason"] = (f"too few examples: {rows} series-months, {pos} followed by a rate "
+                             f"below the floor (need {s.train_min_rows}, and "
+                             f"{s.train_min_positives} of each outcome)")
         return None, summary
     if len(y) > s.train_max_rows:  # a uniform subsample keeps the base rate
         idx = np.random.default_rng(seed).choice(len(y), size=s.train_max_rows, replace=False)
