@@ -233,7 +233,12 @@ def _xy(d: dict, label: str):
     T = d["T"]
     ms = np.arange(WARMUP, T - 3)
     X = d["feats"][:, :, ms].reshape(len(FEATURES), -1).T
-    y = (d["below_within"] if label == "truth" else d["hist_label"])[:, ms].ravel()
+    if label == "truth":
+        y = d["below_within"][:, ms].ravel()
+    elif label.startswith("history_alpha"):  # e.g. history_alpha0.2
+        y = history_labels(d["n"], d["f"], d["floor"], 3, alpha=float(label[13:]))[:, ms].ravel()
+    else:
+        y = d["hist_label"][:, ms].ravel()
     ok = np.isfinite(y) & np.isfinite(X).all(1)
     return X[ok], y[ok]
 
@@ -287,6 +292,11 @@ def _load(seeds, workers):
     else:
         data = [run_seed(s) for s in seeds]
     for d in data:
+        if "n" not in d:  # the counts (cheap to simulate again), for label variants
+            r = simulate(d["seed"], d["T"])
+            tr = load_trees()
+            p = panel_from_long(aggregate(r.leaves), tr.floor, tr.cat_parent, tr.region_parent)
+            d["n"], d["f"], d["floor"] = p.n, p.failed, p.keys["floor"].to_numpy(float)
         if d["band"].dtype == object:  # codes, for speed
             d["band"] = sum((d["band"] == b) * np.int8(k) for k, b in enumerate(BANDS)).astype(np.int8)
         ev = d["events"]
@@ -395,7 +405,8 @@ def _banded_fa(scores, data, thr) -> float:
     return 100 * e / y
 
 
-def select(kinds=("hgb", "logistic"), labels=("history",), workers: int = 2) -> None:
+def select(kinds=("hgb",), labels=("history", "history_alpha0.2", "history_alpha0.05"),
+           workers: int = 2) -> None:
     """Model choice inside the tuning seeds only: train and tune on seeds 1-3, measure on
     4-5 (the report seeds are never looked at)."""
     data = _load(TUNING_SEEDS, workers)

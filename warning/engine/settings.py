@@ -1,10 +1,5 @@
-"""Engine settings.
-
-The yellow thresholds must be the values `bench/warning/evaluate.py` tunes on the tuning
-seeds to <= 5 false-alarm episodes / 100 series-years (it prints them). NOT YET WRITTEN
-BACK: `thresholds["yellow"]` below is the classical value of the first full run (0.989);
-blue/orange and the model thresholds are still provisional (orange/blue budgets of about
-1 and 20 episodes / 100 series-years are the intended calibration, not done yet)."""
+"""Engine settings. The level thresholds are not guessed: `bench/warning/evaluate.py` calibrates
+them on the simulator's tuning seeds (see `thresholds` below)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -34,11 +29,17 @@ class Settings:
     train_min_rows: int = 2000       # series-months needed (a province, not a handful)
     train_min_positives: int = 50    # examples of each outcome needed
     train_max_rows: int = 120_000
-    # Probability thresholds for blue / yellow / orange (calibrated, see evaluate.py).
+    # Probability thresholds for blue / yellow / orange by volume band, calibrated by
+    # `bench/warning/evaluate.py` on the tuning seeds to 20 / 5 / 1 false-alarm episodes per
+    # 100 series-years on stable series in each band (it prints them; copied here).
     thresholds: dict = field(default_factory=lambda: {
-        "blue": 0.90, "yellow": 0.989, "orange": 0.998})
+        "lt20": {"blue": 0.8057, "yellow": 0.9983, "orange": 1.0},
+        "20to100": {"blue": 0.3568, "yellow": 0.7917, "orange": 0.9852},
+        "gt100": {"blue": 0.0894, "yellow": 0.3845, "orange": 0.7808}})
     model_thresholds: dict = field(default_factory=lambda: {
-        "blue": 0.10, "yellow": 0.30, "orange": 0.60})
+        "lt20": {"blue": 0.2892, "yellow": 0.3568, "orange": 0.4281},
+        "20to100": {"blue": 0.1925, "yellow": 0.2959, "orange": 0.4061},
+        "gt100": {"blue": 0.0757, "yellow": 0.1582, "orange": 0.3149}})
 
     def with_(self, **kw) -> "Settings":
         return replace(self, **kw)
