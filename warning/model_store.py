@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 CLASSICAL = "classical-1"
 TRAINING_SETTINGS = ("horizon", "window", "trend_window", "half_life", "baseline_gap",
                      "parent_pseudo", "recent_kappa", "kappa_bounds", "slope_prior_sd", "season",
-                     "band_edges", "model_kind", "train_months", "train_min_data_months",
+                     "band_edges", "model_kind", "label_alpha", "train_months", "train_min_data_months",
                      "train_min_label_months", "train_min_positives", "train_max_rows")
 
 

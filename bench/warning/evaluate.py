@@ -235,10 +235,9 @@ def _xy(d: dict, label: str):
     X = d["feats"][:, :, ms].reshape(len(FEATURES), -1).T
     if label == "truth":
         y = d["below_within"][:, ms].ravel()
-    elif label.startswith("history_alpha"):  # e.g. history_alpha0.2
-        y = history_labels(d["n"], d["f"], d["floor"], 3, alpha=float(label[13:]))[:, ms].ravel()
-    else:
-        y = d["hist_label"][:, ms].ravel()
+    else:  # "history": the labels a scan trains on; "history_alpha0.05": a variant
+        alpha = float(label[13:]) if label.startswith("history_alpha") else DEFAULT_SETTINGS.label_alpha
+        y = history_labels(d["n"], d["f"], d["floor"], 3, alpha=alpha)[:, ms].ravel()
     ok = np.isfinite(y) & np.isfinite(X).all(1)
     return X[ok], y[ok]
 
@@ -405,7 +404,7 @@ def _banded_fa(scores, data, thr) -> float:
     return 100 * e / y
 
 
-def select(kinds=("hgb",), labels=("history", "history_alpha0.2", "history_alpha0.05"),
+def select(kinds=("hgb",), labels=("history_alpha0.5", "history_alpha0.2", "history_alpha0.05"),
            workers: int = 2) -> None:
     """Model choice inside the tuning seeds only: train and tune on seeds 1-3, measure on
     4-5 (the report seeds are never looked at)."""

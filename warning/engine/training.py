@@ -36,7 +36,8 @@ def training_set(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> tuple:
     first = int(has[0]) + s.train_min_data_months - 1
     last = T - 1 - s.horizon
     months = list(range(max(first, last - s.train_months + 1), last + 1))
-    y_all = history_labels(panel.n, panel.failed, panel.keys["floor"].to_numpy(float), s.horizon)
+    y_all = history_labels(panel.n, panel.failed, panel.keys["floor"].to_numpy(float), s.horizon,
+                           alpha=s.label_alpha)
     Xs, ys = [], []
     for m in months:
         F = features(panel.upto(m, s.window), s)
