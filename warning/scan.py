@@ -21,9 +21,9 @@ from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
 from warning import lease
 from warning.engine import DEFAULT_SETTINGS, Panel, Settings, assess, panel_from_long
+from warning.engine.levels import RANK
 from warning.engine.training import history_months
 from warning.model_store import CLASSICAL, risk_model_for
-from warning.engine.levels import RANK
 from warning.models import (
     ACTIVE_STATUSES,
     ALERT_LEVELS,

@@ -73,7 +73,7 @@ def run_seed(seed: int, months: int = 60, settings=DEFAULT_SETTINGS, tag: str = 
     out = {"seed": seed, "T": T, "series": series, "events": r.events, "feats": feats,
            "band": observed_band(panel.n, settings.band_edges),
            "scores": scores, "below_within": bw, "engine_s_per_month": engine_s,
-           "S": S, "hist_label": history_labels(panel.n, panel.failed, floor, 3)}
+           "S": S}
     CACHE.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         pickle.dump(out, fh)
