@@ -25,7 +25,8 @@ class ScheduledJob:
     id: str
     func: Callable[[], Any]
     trigger: str
-    trigger_args: dict[str, Any]
+    # Or a function of the app's config, for a schedule that is a setting.
+    trigger_args: dict[str, Any] | Callable[[Any], dict[str, Any]]
 
 
 _scheduled: list[ScheduledJob] = []
@@ -74,7 +75,8 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler.add_job(_in_context(app, work_queue), "interval", id="job-queue", name="job-queue",
                       seconds=app.config["WORKER_JOB_POLL_SECONDS"])
     for job in _scheduled:
-        scheduler.add_job(_in_context(app, job.func), job.trigger, id=job.id, name=job.id, **job.trigger_args)
+        args = job.trigger_args(app.config) if callable(job.trigger_args) else job.trigger_args
+        scheduler.add_job(_in_context(app, job.func), job.trigger, id=job.id, name=job.id, **args)
     return scheduler
 
 

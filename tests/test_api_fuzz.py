@@ -42,7 +42,9 @@ from core.jobs import enqueue
 from factory import create_app
 from inspection.jobs import IMPORT_JOB
 from tests.conftest import VALID_CODE, IsolatedClient, batch_payload, clean_database
+from tests.followup_data import seed_followup_world
 from warning.models import Alert, AlertEvent, Assessment, Scan
+from warning.notify.models import Subscription, Webhook
 
 PASSWORD = "correct horse battery"  # the PasswordChange example's current_password
 IDENTITIES = {  # who -> (username, roles, region)
@@ -90,6 +92,15 @@ def seed_alert(session) -> None:
                   status="open", opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.99)
     alert.events.append(AlertEvent(action="raised", to_level="yellow"))
     session.add(alert)
+    session.commit()
+
+
+def seed_notifications(session, user_id: int) -> None:
+    session.add(Subscription(user_id=user_id, email="fuzz@example.test", region_code="330106",
+                             category_code="*", min_level="yellow", active=True))
+    session.add(Webhook(url="https://hooks.example.test/warning", secret="fuzz-secret-0123456789",
+                        region_code="330000", category_code="*", min_level="yellow", active=True,
+                        created_by_id=user_id))
     session.commit()
 
 
@@ -150,7 +161,9 @@ class Harness:
             enqueue(db.session, IMPORT_JOB, {"filename": "big.csv", "atomic": False, "scope": "330106"},
                     csv, inspector_id)
             seed_alert(db.session)  # scan 1, its assessment and open alert 1 in the county
+            seed_notifications(db.session, inspector_id)  # subscription 1, webhook 1
             db.session.remove()
+        seed_followup_world(client, admin)  # batches 8-9, disposals, retest 1, objection 1, case 1
 
     def run(self, case, who: str) -> None:
         auth = self.headers[who]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -71,8 +72,9 @@ def assessment_history(session: Session, category: str, region: str, limit: int 
 
 
 def act_on_alert(session: Session, alert_id: int, action: str, note: str | None, user_id: int,
-                 scope: str | None) -> Alert:
-    """Acknowledge, escalate or dismiss an alert; 409 when its status does not allow it."""
+                 scope: str | None, snooze_days: float = 90.0) -> Alert:
+    """Acknowledge, escalate or dismiss an alert; 409 when its status does not allow it.
+    A dismissal holds for `snooze_days` unless the level rises (warning/lifecycle.py)."""
     alert = get_alert(session, alert_id, scope)
     allowed_from, to_status, event = TRANSITIONS[action]
     if action == "dismiss" and not (note or "").strip():
@@ -81,10 +83,12 @@ def act_on_alert(session: Session, alert_id: int, action: str, note: str | None,
         raise Conflict(f"alert {alert_id} is {alert.status}; it cannot be {to_status}")
     before = {"status": alert.status, "level": alert.level}
     alert.status, alert.updated_at = to_status, utcnow()
+    if action == "dismiss":
+        alert.dismissed_until = alert.updated_at + timedelta(days=snooze_days)
     alert.events.append(AlertEvent(action=event, user_id=user_id, from_level=alert.level,
                                    to_level=alert.level, note=note))
     audit(session, user_id, action, "alert", alert.id, before, {"status": alert.status, "level": alert.level,
-                                                               "note": note})
+                                                               "note": note, "dismissed_until": alert.dismissed_until})
     session.commit()
     return alert
 

@@ -1,5 +1,6 @@
 """`flask warning scan [--as-of YYYY-MM]`: run a warning scan now.
-`flask warning backtest --from YYYY-MM --to YYYY-MM --output alerts.csv`: the backtest."""
+`flask warning backtest --from YYYY-MM --to YYYY-MM --output alerts.csv`: the backtest.
+`flask warning notify`: deliver the notices due now."""
 from __future__ import annotations
 
 import socket
@@ -7,13 +8,15 @@ import sys
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from core.errors import DomainError
 from core.extensions import db
+from warning.notify.delivery import DeliverySettings, deliver_due
 from warning.scan import ScanBusy, run_scan
 
-warning_cli = AppGroup("warning", help="Early warning: scans and backtests.")
+warning_cli = AppGroup("warning", help="Early warning: scans, backtests and notifications.")
 
 
 def model_dir() -> str:
@@ -82,6 +85,18 @@ def backtest_command(first: str, last: str, output: str) -> None:
     months = month_index(last) - month_index(first) + 1
     click.echo(f"backtest {first}..{last}: {months} months, {len(rows)} rows written to {output} "
                f"in {time.monotonic() - started:.1f} s")
+
+
+@warning_cli.command("notify")
+def notify_command() -> None:
+    """Deliver the notices due now (email and webhooks); failures wait for their retry."""
+    report = deliver_due(db.session, DeliverySettings.from_config(current_app.config))
+    click.echo(f"notices sent {report.sent}, to retry {report.retrying}, failed for good {report.failed}")
+
+
+def scheduled_notify() -> None:
+    """The worker's outbox delivery."""
+    deliver_due(db.session, DeliverySettings.from_config(current_app.config))
 
 
 def scheduled_scan() -> None:

@@ -17,6 +17,20 @@ EVENT_ACTIONS = ("raised", "escalated", "lowered", "resolved", "acknowledged", "
                  "escalated_by_user")
 
 
+class AlertGroup(Base):
+    """Alerts one scan raised or escalated on a series and its descendant series: one notice."""
+
+    __tablename__ = "alert_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    # The group's top series (the one its members descend from) and its highest level.
+    category_code: Mapped[str] = mapped_column(String(96))
+    region_code: Mapped[str] = mapped_column(String(6))
+    level: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Scan(Base):
     __tablename__ = "scans"
 
@@ -72,6 +86,10 @@ class Alert(Base):
     opened_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
     last_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
     probability: Mapped[float] = mapped_column(Float)
+    # The group of the scan that last raised or escalated it (the notice sent about it).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id"), index=True)
+    # A dismissal holds until then, unless the series' level rises above this alert's level.
+    dismissed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -86,6 +104,7 @@ class AlertEvent(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))  # the scan that made it
     action: Mapped[str] = mapped_column(String(24))
     from_level: Mapped[str | None] = mapped_column(String(8))
     to_level: Mapped[str | None] = mapped_column(String(8))

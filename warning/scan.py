@@ -1,8 +1,8 @@
 """The warning scan: read the series aggregate, assess every series, update the alerts.
 
-Everything a scan writes (the scan, its assessments, the alert changes) commits in one
-transaction; a scan that fails leaves nothing behind. A database lease keeps a second worker
-(or an operator's `flask warning scan`) from running at the same time.
+Everything a scan writes (the scan, its assessments, the alert changes and the notices in the
+outbox) commits in one transaction; a scan that fails leaves nothing behind. A database lease
+keeps a second worker (or an operator's `flask warning scan`) from running at the same time.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from warning import lease
 from warning.engine import DEFAULT_SETTINGS, Panel, Settings, assess, panel_from_long
 from warning.engine.levels import RANK
 from warning.engine.training import history_months
+from warning.lifecycle import dismissal_holds, held_dismissals, resolve_vanished
 from warning.model_store import CLASSICAL, risk_model_for
 from warning.models import (
     ACTIVE_STATUSES,
@@ -32,6 +33,7 @@ from warning.models import (
     Assessment,
     Scan,
 )
+from warning.notify.outbox import notify_scan
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,8 @@ def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | Non
         _record(session, scan, result, as_of, settings.horizon)
     scan.model_version = summary["version"]
     scan.settings = {**asdict(settings), "model": summary}
+    resolve_vanished(session, scan)
+    notify_scan(session, scan)  # the outbox commits with the alerts it tells about
     scan.status, scan.finished_at = "done", utcnow()
     return scan
 
@@ -129,6 +133,7 @@ def _forecast(row, as_of: str, horizon: int) -> list[dict]:
 def _record(session: Session, scan: Scan, result: pd.DataFrame, as_of: str, horizon: int) -> None:
     active = {(a.category_code, a.region_code): a for a in session.scalars(
         select(Alert).where(Alert.status.in_(ACTIVE_STATUSES)))}
+    dismissed = held_dismissals(session, utcnow())
     assessments = []
     for row in result.to_dict("records"):
         key, level, prob = (row["category"], row["region"]), str(row["level"]), float(row["prob_below"])
@@ -138,30 +143,33 @@ def _record(session: Session, scan: Scan, result: pd.DataFrame, as_of: str, hori
             pass_rate_hi=float(row["pass_rate_hi"]), slope=float(row["trend_points_per_month"]),
             forecast=_forecast(row, as_of, horizon), probability=prob, level=level,
             reasons={"zh": str(row["reason_zh"]), "en": str(row["reason_en"])}))
-        _update_alert(session, scan, active.get(key), key, level, prob)
+        _update_alert(session, scan, active.get(key), key, level, prob, dismissed.get(key))
     session.add_all(assessments)
     scan.series_assessed = len(assessments)
 
 
 def _update_alert(session: Session, scan: Scan, alert: Alert | None, key: tuple[str, str],
-                  level: str, prob: float) -> None:
+                  level: str, prob: float, dismissed: Alert | None = None) -> None:
     flagged = level in ALERT_LEVELS
     if alert is None:
-        if flagged:
+        if flagged and not dismissal_holds(dismissed, level):
             alert = Alert(category_code=key[0], region_code=key[1], level=level, status="open",
                           opened_scan_id=scan.id, last_scan_id=scan.id, probability=prob)
-            alert.events.append(AlertEvent(action="raised", to_level=level))
+            note = f"above the level of dismissed alert {dismissed.id}" if dismissed else None
+            alert.events.append(AlertEvent(action="raised", scan_id=scan.id, to_level=level, note=note))
             session.add(alert)
             scan.alerts_raised += 1
         return
     alert.probability, alert.last_scan_id = prob, scan.id
     if not flagged:
-        alert.events.append(AlertEvent(action="resolved", from_level=alert.level, to_level=level))
+        alert.events.append(AlertEvent(action="resolved", scan_id=scan.id, from_level=alert.level,
+                                       to_level=level))
         alert.status = "resolved"  # the level it reached stays on record
         scan.alerts_resolved += 1
     elif RANK[level] != RANK[alert.level]:
         action = "escalated" if RANK[level] > RANK[alert.level] else "lowered"
-        alert.events.append(AlertEvent(action=action, from_level=alert.level, to_level=level))
+        alert.events.append(AlertEvent(action=action, scan_id=scan.id, from_level=alert.level,
+                                       to_level=level))
         alert.level = level
         if action == "escalated":
             scan.alerts_escalated += 1

@@ -64,6 +64,7 @@ class AssessmentSchema(Schema):
 class AlertEventSchema(Schema):
     at = fields.DateTime()
     user_id = fields.Integer(allow_none=True)
+    scan_id = fields.Integer(allow_none=True, metadata={"description": "The scan that made the change"})
     action = fields.String()
     from_level = fields.String(allow_none=True)
     to_level = fields.String(allow_none=True)
@@ -79,6 +80,10 @@ class AlertSchema(Schema):
     probability = fields.Float()
     opened_scan_id = fields.Integer()
     last_scan_id = fields.Integer()
+    group_id = fields.Integer(allow_none=True, metadata={
+        "description": "The group (one notice) of the scan that last raised or escalated it"})
+    dismissed_until = fields.DateTime(allow_none=True, metadata={
+        "description": "A dismissal holds until then unless the level rises"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -1,7 +1,7 @@
 """Warning API: alerts (list, show, triage), scans, and one series' history with its assessment."""
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -48,7 +48,7 @@ def _action(action: str, schema, field: str, summary: str, body_required: bool):
         @blp.response(200, AlertDetailSchema)
         def post(self, data, alert_id: int):
             alert = service.act_on_alert(db.session, alert_id, action, data.get(field), g.user.id,
-                                         scope_of(g.user))
+                                         scope_of(g.user), current_app.config["ALERT_DISMISS_SNOOZE_DAYS"])
             return _detail(alert)
 
     AlertAction.post.__doc__ = summary

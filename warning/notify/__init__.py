@@ -1,0 +1,1 @@
+"""Notifications of alerts: subscriptions, webhooks, the outbox and its delivery."""

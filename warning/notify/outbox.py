@@ -1,0 +1,161 @@
+"""Group what a scan raised or escalated and write the notices to the outbox (same transaction).
+
+A group is a connected set of the scan's new or escalated alerts where one series descends from
+another (same or narrower region and category): a city-wide drift alerted in the city and in
+its counties is one group, so each recipient gets one notice about it, not one per county.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth.models import User
+from core.auth.permissions import may, scope_of
+from core.reference.models import ALL_PRODUCTS
+from core.reference.trees import Trees, load_trees
+from warning.engine.levels import RANK
+from warning.models import Alert, AlertEvent, AlertGroup, Assessment, Scan
+from warning.notify.models import OutboxMessage, Subscription, Webhook
+
+NOTIFYING_ACTIONS = ("raised", "escalated")
+
+
+def category_ancestors(trees: Trees, code: str) -> tuple[str, ...]:
+    """The category, its ancestors and * (all products, the root of every series' category)."""
+    if code == ALL_PRODUCTS:
+        return (ALL_PRODUCTS,)
+    return (*(trees.categories.ancestors(code) if code in trees.categories else (code,)), ALL_PRODUCTS)
+
+
+def region_ancestors(trees: Trees, code: str) -> tuple[str, ...]:
+    return trees.regions.ancestors(code) if code in trees.regions else (code,)
+
+
+def matches(trees: Trees, region: str, category: str, min_level: str, alert: dict) -> bool:
+    """Whether a filter (region subtree, category subtree, lowest level) takes in an alert."""
+    return (region in region_ancestors(trees, alert["region"])
+            and category in category_ancestors(trees, alert["category"])
+            and RANK[alert["level"]] >= RANK[min_level])
+
+
+def group_alerts(trees: Trees, alerts: list[Alert]) -> list[list[Alert]]:
+    """Split alerts into groups: connected where one series descends from another."""
+    by_key = {(a.category_code, a.region_code): a for a in alerts}
+    parent = {key: key for key in by_key}
+
+    def root(key):
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for cat, region in by_key:
+        for up_cat in category_ancestors(trees, cat):
+            for up_region in region_ancestors(trees, region):
+                if (up_cat, up_region) in by_key:
+                    parent[root((cat, region))] = root((up_cat, up_region))
+    groups: dict = {}
+    for key, alert in by_key.items():
+        groups.setdefault(root(key), []).append(alert)
+    return [sorted(g, key=lambda a: (len(region_ancestors(trees, a.region_code)),
+                                     len(category_ancestors(trees, a.category_code)), a.id))
+            for g in sorted(groups.values(), key=lambda g: min(a.id for a in g))]
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """One recipient's filter; `scope` is the subscriber's own region (None: no limit)."""
+
+    channel: str
+    key: str  # one notice per key and group: an email address (any case), a webhook id
+    address: str
+    target_id: int
+    region: str
+    category: str
+    min_level: str
+    scope: str | None = None
+
+
+@dataclass
+class _Notice:
+    address: str
+    target_id: int
+    alerts: list[dict] = field(default_factory=list)
+
+
+def _filters(session: Session) -> list[_Filter]:
+    """Every active recipient's filter: supervisors' subscriptions, then webhooks."""
+    out = []
+    subscriptions = session.execute(
+        select(Subscription, User).join(User, User.id == Subscription.user_id)
+        .where(Subscription.active.is_(True), User.active.is_(True)).order_by(Subscription.id))
+    for sub, user in subscriptions:
+        if may(user, "triage"):  # a supervisor no longer is told nothing
+            out.append(_Filter("email", sub.email.lower(), sub.email, sub.id, sub.region_code, sub.category_code,
+                               sub.min_level, scope_of(user)))
+    for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)):
+        out.append(_Filter("webhook", str(hook.id), hook.url, hook.id, hook.region_code, hook.category_code,
+                           hook.min_level))
+    return out
+
+
+def _describe(trees: Trees, alert: Alert, action: str, reasons: dict) -> dict:
+    cat = trees.categories.nodes.get(alert.category_code)
+    region = trees.regions.nodes.get(alert.region_code)
+    return {"id": alert.id, "action": action, "level": alert.level, "status": alert.status,
+            "probability": round(alert.probability, 4),
+            "category": alert.category_code, "category_name": cat.name_zh if cat else "全部产品",
+            "region": alert.region_code, "region_name": region.name_zh if region else alert.region_code,
+            "reason_zh": reasons.get("zh", ""), "reason_en": reasons.get("en", ""),
+            "path": f"/alerts/{alert.id}"}
+
+
+def _recipients(trees: Trees, filters: list[_Filter], described: list[dict]) -> list[tuple[str, _Notice]]:
+    """One notice per recipient (an email address, a webhook) with the alerts its filters take in."""
+    notices: dict[tuple[str, str], _Notice] = {}
+    for flt in filters:
+        for item in described:
+            if matches(trees, flt.region, flt.category, flt.min_level, item) and (
+                    flt.scope is None or flt.scope in region_ancestors(trees, item["region"])):
+                notice = notices.setdefault((flt.channel, flt.key), _Notice(flt.address, flt.target_id))
+                if item not in notice.alerts:
+                    notice.alerts.append(item)
+    return [(channel, notice) for (channel, _), notice in notices.items()]
+
+
+def notify_scan(session: Session, scan: Scan) -> int:
+    """Group the alerts `scan` raised or escalated; write one outbox row per group and recipient."""
+    actions = dict(session.execute(
+        select(AlertEvent.alert_id, AlertEvent.action)
+        .where(AlertEvent.scan_id == scan.id, AlertEvent.action.in_(NOTIFYING_ACTIONS))).all())
+    if not actions:
+        return 0
+    trees = load_trees(session)
+    alerts = list(session.scalars(select(Alert).where(Alert.id.in_(actions))))
+    regions = {a.region_code for a in alerts}
+    reasons = {(c, r): why for c, r, why in session.execute(
+        select(Assessment.category_code, Assessment.region_code, Assessment.reasons)
+        .where(Assessment.scan_id == scan.id, Assessment.region_code.in_(regions)))}
+    filters = _filters(session)
+    grouped = [(members, AlertGroup(scan_id=scan.id, category_code=members[0].category_code,
+                                    region_code=members[0].region_code,
+                                    level=max((a.level for a in members), key=RANK.__getitem__)))
+               for members in group_alerts(trees, alerts)]
+    session.add_all([group for _, group in grouped])
+    session.flush()  # the groups' ids, once for all
+    written = 0
+    for members, group in grouped:
+        described = []
+        for alert in members:
+            alert.group_id = group.id
+            described.append(_describe(trees, alert, actions[alert.id],
+                                       reasons.get((alert.category_code, alert.region_code)) or {}))
+        for channel, notice in _recipients(trees, filters, described):
+            session.add(OutboxMessage(
+                group_id=group.id, channel=channel, target_id=notice.target_id, address=notice.address,
+                payload={"group_id": group.id, "scan_id": scan.id, "as_of": scan.as_of, "level": group.level,
+                         "alerts": notice.alerts}))
+            written += 1
+    return written
