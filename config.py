@@ -49,6 +49,8 @@ class Config:
     # `flask backup` / `flask restore` on PostgreSQL: where pg_dump and pg_restore are, when not
     # in /usr/lib/postgresql/<server major>/bin (empty: that folder, then PATH).
     PG_BIN_DIR = ""
+    # Early warning: where scans keep the month's risk model (default: instance/warning-models)
+    WARNING_MODEL_DIR: str | None = None
 
     # Worker
     WORKER_JOB_POLL_SECONDS = 2.0

@@ -147,3 +147,23 @@ def test_once_everything_is_known_the_backtest_agrees_with_a_scan(db_session, wo
         a = scanned[k]
         assert (r["level"], r["reason"]) == (a.level, a.reasons["en"])
         assert r["probability"] == pytest.approx(a.probability) and r["rate"] == pytest.approx(a.pass_rate)
+
+
+def test_the_backtest_trains_each_month_on_what_was_known_then(db_session, world, monkeypatch):
+    import warning.backtest as bt
+    from warning.engine import Settings
+
+    seen = {}
+    real = bt.train_on_history
+
+    def spy(panel, settings):
+        i = list(zip(panel.keys["category"], panel.keys["region"])).index((MILK, LATE))
+        seen[panel.months[-1]] = dict(zip(panel.months, panel.failed[i]))
+        return real(panel, settings)
+
+    monkeypatch.setattr(bt, "train_on_history", spy)
+    run_backtest(db_session, "2024-07", "2024-08", Settings(train_min_rows=50, train_min_positives=3,
+                                                             train_min_label_months=3))
+    assert seen["2024-07"]["2024-06"] == 0  # the June failures were reported in August
+    assert seen["2024-08"]["2024-06"] == 15
+    assert "2024-09" not in seen["2024-08"]

@@ -176,3 +176,56 @@ def test_evidence_rules_for_levels():
     recent = np.array([0, 3, 12, 12])
     assert list(levels(prob, p_now, thresholds, 0.975, recent, 5)) == ["blue", "orange", "red", "red"]
     assert list(levels(prob, p_now, thresholds, 0.975)) == ["red", "red", "red", "red"]
+
+
+def test_thresholds_by_volume_band_apply_per_series():
+    from warning.engine.levels import per_series
+    thresholds = {"lt20": {"blue": 0.5, "yellow": 0.8, "orange": 0.9},
+                  "gt100": {"blue": 0.1, "yellow": 0.3, "orange": 0.6}}
+    band = np.array(["lt20", "gt100", "20to100"])  # 20to100 not listed: the strictest applies
+    prob = np.full(3, 0.7)
+    lv = levels(prob, np.zeros(3), per_series(thresholds, band))
+    assert list(lv) == ["blue", "orange", "blue"]
+    with pytest.raises(ValueError):
+        levels(prob, np.zeros(3), thresholds)
+
+
+def test_volume_band_follows_the_series_own_batches():
+    p = make_panel(small={("food.a", "330102"): 4}, n_leaf=30, seed=4)
+    F = features(p)
+    assert _row(F, "food.a", "330102")["band"] == "lt20"
+    assert _row(F, "food.a", "330103")["band"] == "20to100"
+    assert _row(F, "*", "330000")["band"] == "gt100"
+
+
+def _drifting_history(T=30):
+    bad = {("food.a", c): (lambda t: 0.98 if t < 18 else 0.88) for c in COUNTIES[:3]}
+    return make_panel(T=T, bad=bad, n_leaf=20, seed=6)
+
+
+def test_training_sees_only_what_was_known_at_each_label_month():
+    from warning.engine.training import training_set
+    s = Settings(train_months=6)
+    p = _drifting_history()
+    X, y, months = training_set(p, s)
+    assert months == p.months[p.T - 1 - s.horizon - 5: p.T - s.horizon]  # outcomes known by as-of
+    assert y.sum() > 0 and (1 - y).sum() > 0
+    # The last month's data change the last label month's outcome, never any features.
+    q = _drifting_history()
+    q.failed[:, -1] = 0
+    X2, y2, _ = training_set(q, s)
+    pd.testing.assert_frame_equal(X, X2)
+    assert not np.array_equal(y, y2)
+    rows = len(X) // len(months)
+    np.testing.assert_array_equal(y[:-rows], y2[:-rows])
+
+
+def test_a_short_history_trains_no_model_and_says_why():
+    from warning.engine.training import train_on_history
+    model, summary = train_on_history(_drifting_history(T=16), Settings())
+    assert model is None and "history too short" in summary["reason"]
+    model, summary = train_on_history(_drifting_history(), Settings(train_min_rows=100, train_min_positives=5))
+    assert model is not None and summary["version"].startswith("sklearn-hgb-")
+    assert summary["rows"] > 0 and summary["positives"] >= 5
+    out = assess(_drifting_history(), Settings(), model)
+    assert out["prob_below"].between(0, 1).all()

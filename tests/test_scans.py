@@ -169,3 +169,21 @@ def test_the_worker_schedules_the_two_scans(app):
     assert {"warning-scan-nightly", "warning-scan-month-close"} <= set(jobs)
     assert str(jobs["warning-scan-nightly"].trigger) == "cron[hour='2', minute='30']"
     assert str(jobs["warning-scan-month-close"].trigger) == "cron[day='1', hour='3', minute='0']"
+
+
+def test_the_scan_records_its_model_and_falls_back_to_classical_with_a_reason(db_session, world, tmp_path):
+    from warning.engine import Settings
+
+    short = run_scan(db_session, AS_OF, "test")  # two series: too few examples to learn from
+    assert short.model_version == "classical-1"
+    assert "too few examples" in short.settings["model"]["reason"]
+
+    learn = Settings(train_min_rows=50, train_min_positives=3, train_min_label_months=3)
+    trained = run_scan(db_session, AS_OF, "test", learn, model_dir=str(tmp_path))
+    model = trained.settings["model"]
+    assert trained.model_version.startswith("sklearn-hgb-") and model["cached"] is False
+    # It learnt from label months whose outcome (the next 3 months) was known at AS_OF.
+    assert model["label_months"][-1] == shift_month(AS_OF, -3) and model["positives"] >= 3
+    assert list(tmp_path.glob(f"risk-{AS_OF}-*.joblib"))
+    again = run_scan(db_session, AS_OF, "test", learn, model_dir=str(tmp_path))
+    assert again.model_version == trained.model_version and again.settings["model"]["cached"] is True

@@ -9,7 +9,9 @@ each month of a range, and report the series at blue or above.
 * a batch counts in its sampled month, in every ancestor series (category ancestors up to
   `*` x region ancestors up to the province), like the SeriesMonth aggregate a scan reads;
 * the floor in force at `month_end(M)` applies;
-* the engine is fitted on that panel alone (the classical engine has no stored model).
+* the engine is fitted on that panel alone, and the risk model is trained on the history as
+  known at the end of M (`training.train_on_history` on the batches known then; label months
+  end H months before M); with too short a history the month is assessed classically.
 
 The backtest is pure reading: it loads the batches once (five columns), works in memory and
 writes nothing to the database.
@@ -35,6 +37,7 @@ from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import Trees, load_trees
 from inspection.models import Batch
 from warning.engine import DEFAULT_SETTINGS, Settings, assess, panel_from_long
+from warning.engine.training import history_months, train_on_history
 
 COLUMNS = ("as_of", "category", "region", "level", "probability", "rate", "reason")
 REPORTED_LEVELS = ("blue", "yellow", "orange", "red")
@@ -124,22 +127,35 @@ def floors_at(trees: Trees, categories: Iterable[str], month: str) -> dict[str, 
     return {c: trees.floors.effective(c, on) for c in categories}
 
 
-def assess_at(expanded: Expanded, trees: Trees, month: str,
-              settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """Every series assessed as of `month` with what was known then (empty frame if none)."""
-    frame = expanded.counts_known_at(month, settings.window)
+def panel_at(expanded: Expanded, trees: Trees, month: str, months_back: int):
+    """The panel of the `months_back` months to `month`, with what was known then (None if
+    empty)."""
+    frame = expanded.counts_known_at(month, months_back)
     floors = floors_at(trees, frame["category"].unique(), month)
     frame = frame[frame["category"].map(lambda c: floors[c] is not None)]
     if frame.empty:
-        return pd.DataFrame(columns=["category", "region", "floor", "pass_rate", "prob_below",
-                                     "level", "reason_en"])
-    months = [month_label(month_index(month) + k) for k in range(-(settings.window - 1), 1)]
-    panel = panel_from_long(
+        return None
+    months = [month_label(month_index(month) + k) for k in range(-(months_back - 1), 1)]
+    return panel_from_long(
         frame, floors,
         cat_parent=lambda c: (trees.categories.nodes[c].parent_code if c in trees.categories else None),
         region_parent=lambda r: (trees.regions.nodes[r].parent_code if r in trees.regions else None),
         months=months)
-    return assess(panel, settings, reasons_lang=("en",))
+
+
+def assess_at(expanded: Expanded, trees: Trees, month: str,
+              settings: Settings = DEFAULT_SETTINGS, with_model: bool = True) -> pd.DataFrame:
+    """Every series assessed as of `month` with what was known then (empty frame if none),
+    the risk model trained on the history known then."""
+    panel = panel_at(expanded, trees, month, settings.window)
+    if panel is None:
+        return pd.DataFrame(columns=["category", "region", "floor", "pass_rate", "prob_below",
+                                     "level", "reason_en"])
+    model = None
+    if with_model:
+        history = panel_at(expanded, trees, month, history_months(settings))
+        model, _ = train_on_history(history, settings)
+    return assess(panel, settings, model, reasons_lang=("en",))
 
 
 def backtest_rows(batches: pd.DataFrame, trees: Trees, first: str, last: str,

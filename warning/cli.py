@@ -19,6 +19,16 @@ from warning.scan import ScanBusy, run_scan
 warning_cli = AppGroup("warning", help="Early warning: scans, backtests and notifications.")
 
 
+def model_dir() -> str:
+    """Where scans keep the month's risk model (WARNING_MODEL_DIR, else the instance folder)."""
+    import os
+
+    from flask import current_app
+
+    return (current_app.config.get("WARNING_MODEL_DIR")
+            or os.path.join(current_app.instance_path, "warning-models"))
+
+
 def scan_holder(origin: str) -> str:
     """Who holds the scan lease: the host, process and origin (cli, scheduler)."""
     import os
@@ -34,7 +44,7 @@ def scan_command(as_of: str | None) -> None:
     started = time.monotonic()
     try:
         scan = run_scan(db.session, as_of, scan_holder("cli"),
-                        lease_seconds=current_app.config["SCAN_LEASE_SECONDS"])
+                        lease_seconds=current_app.config["SCAN_LEASE_SECONDS"], model_dir=model_dir())
     except ScanBusy as busy:
         click.echo(f"error: {busy.message}", err=True)
         sys.exit(1)
@@ -43,7 +53,9 @@ def scan_command(as_of: str | None) -> None:
         sys.exit(2)
     click.echo(f"scan {scan.id} as of {scan.as_of}: {scan.series_assessed} series assessed, "
                f"alerts raised {scan.alerts_raised}, escalated {scan.alerts_escalated}, "
-               f"resolved {scan.alerts_resolved} in {time.monotonic() - started:.1f} s")
+               f"resolved {scan.alerts_resolved} in {time.monotonic() - started:.1f} s; "
+               f"model {scan.model_version}"
+               + (f" ({scan.settings['model']['reason']})" if scan.settings["model"].get("reason") else ""))
 
 
 @warning_cli.command("backtest")
@@ -92,6 +104,6 @@ def scheduled_scan() -> None:
     """The worker's scheduled scan (the last complete month); a held lease is not an error."""
     try:
         run_scan(db.session, None, scan_holder("scheduler"),
-                 lease_seconds=current_app.config["SCAN_LEASE_SECONDS"])
+                 lease_seconds=current_app.config["SCAN_LEASE_SECONDS"], model_dir=model_dir())
     except ScanBusy as busy:
         click.echo(f"scheduled scan skipped: {busy.message}", err=True)

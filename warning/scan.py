@@ -20,9 +20,11 @@ from core.models import utcnow
 from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
 from warning import lease
-from warning.engine import DEFAULT_SETTINGS, Settings, assess, panel_from_long
+from warning.engine import DEFAULT_SETTINGS, Panel, Settings, assess, panel_from_long
 from warning.engine.levels import RANK
+from warning.engine.training import history_months
 from warning.lifecycle import dismissal_holds, held_dismissals, resolve_vanished
+from warning.model_store import CLASSICAL, risk_model_for
 from warning.models import (
     ACTIVE_STATUSES,
     ALERT_LEVELS,
@@ -37,7 +39,6 @@ log = logging.getLogger(__name__)
 
 SCAN_LEASE = "warning-scan"
 LEASE_SECONDS = 3600  # the default of the SCAN_LEASE_SECONDS setting
-MODEL_VERSION = "classical-1"
 
 
 class ScanBusy(Conflict):
@@ -49,11 +50,14 @@ def last_complete_month(today: date | None = None) -> str:
 
 
 def run_scan(session: Session, as_of: str | None, holder: str,
-             settings: Settings = DEFAULT_SETTINGS, lease_seconds: float = LEASE_SECONDS) -> Scan:
+             settings: Settings = DEFAULT_SETTINGS, lease_seconds: float = LEASE_SECONDS,
+             model_dir: str | None = None) -> Scan:
     """Assess every series with a batch in the window ending `as_of` and update the alerts.
 
-    A scan killed midway keeps the lease until `lease_seconds` have passed; it must be longer
-    than the longest scan, or a second scan could start while the first still runs."""
+    The risk model is trained on the history known at `as_of` (cached in `model_dir` when
+    given, see warning/model_store.py); too short a history keeps the scan classical. A scan
+    killed midway keeps the lease until `lease_seconds` have passed; it must be longer than the
+    longest scan, or a second scan could start while the first still runs."""
     as_of = as_of or last_complete_month()
     try:
         parse_month(as_of)
@@ -63,7 +67,7 @@ def run_scan(session: Session, as_of: str | None, holder: str,
     if not lease.acquire(session, SCAN_LEASE, holder, lease_seconds):
         raise ScanBusy(f"another scan is running (lease '{SCAN_LEASE}' is held); try again later")
     try:
-        scan = _scan(session, as_of, settings)
+        scan = _scan(session, as_of, settings, model_dir)
         session.commit()
     except Exception:
         session.rollback()
@@ -87,25 +91,37 @@ def _long_frame(session: Session, first: str, as_of: str) -> pd.DataFrame:
     return frame[frame["n"] > 0]
 
 
-def _scan(session: Session, as_of: str, settings: Settings) -> Scan:
+def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | None) -> Scan:
     trees = load_trees(session)
-    months = [shift_month(as_of, k) for k in range(-(settings.window - 1), 1)]
-    frame = _long_frame(session, months[0], as_of)
     on = month_end(*parse_month(as_of))
-    floors = {c: trees.floors.effective(c, on) for c in frame["category"].unique()}
-    frame = frame[frame["category"].map(lambda c: floors[c] is not None)]
-    scan = Scan(as_of=as_of, status="running", model_version=MODEL_VERSION, settings=asdict(settings),
-                series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
-    session.add(scan)
-    session.flush()
-    if not frame.empty:
-        panel = panel_from_long(
+
+    def panel_of(months_back: int) -> Panel | None:
+        months = [shift_month(as_of, k) for k in range(-(months_back - 1), 1)]
+        frame = _long_frame(session, months[0], as_of)
+        floors = {c: trees.floors.effective(c, on) for c in frame["category"].unique()}
+        frame = frame[frame["category"].map(lambda c: floors[c] is not None)]
+        if frame.empty:
+            return None
+        return panel_from_long(
             frame, floors,
             cat_parent=lambda c: (trees.categories.nodes[c].parent_code if c in trees.categories else None),
             region_parent=lambda r: (trees.regions.nodes[r].parent_code if r in trees.regions else None),
             months=months)
-        result = assess(panel, settings)
-        _record(session, scan, result, months[-1], settings.horizon)
+
+    scan = Scan(as_of=as_of, status="running", model_version="", settings=asdict(settings),
+                series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
+    session.add(scan)
+    session.flush()
+    model, summary = None, {"version": CLASSICAL, "reason": "no series with a batch in the window"}
+    panel = panel_of(settings.window)
+    if panel is not None:
+        # The model learns from the longer history known at as_of (read only to train).
+        model, summary = risk_model_for(lambda: panel_of(history_months(settings)), as_of,
+                                        settings, model_dir)
+        result = assess(panel, settings, model)
+        _record(session, scan, result, as_of, settings.horizon)
+    scan.model_version = summary["version"]
+    scan.settings = {**asdict(settings), "model": summary}
     resolve_vanished(session, scan)
     notify_scan(session, scan)  # the outbox commits with the alerts it tells about
     scan.status, scan.finished_at = "done", utcnow()

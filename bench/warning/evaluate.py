@@ -26,20 +26,27 @@ from bench.warning import below_within, simulate, aggregate
 from bench.warning.baselines import BASELINES
 from bench.warning.scenarios import REPORT_SEEDS, TUNING_SEEDS
 from bench.warning.trees import load_trees
-from warning.engine.assess import features
+from warning.engine.assess import features, volume_band
 from warning.engine.panel import panel_from_long
 from warning.engine.risk import FEATURES, RiskModel, history_labels
 from warning.engine.settings import DEFAULT_SETTINGS
 
 WARMUP = 12
 FA_BUDGET = 5.0
+# The settings the cached walk-forward features depend on (the cache key).
+FEATURE_SETTINGS = ("horizon", "window", "trend_window", "half_life", "baseline_gap",
+                    "parent_pseudo", "recent_kappa", "kappa_bounds", "slope_prior_sd", "season",
+                    "band_edges")
 CACHE = Path(os.environ.get("WARNING_EVAL_CACHE", "/tmp/warning_eval_cache"))
 
 
 # ---- per seed: data, walk-forward engine features, baseline scores ------------------------
 
 def run_seed(seed: int, months: int = 60, settings=DEFAULT_SETTINGS, tag: str = "") -> dict:
-    path = CACHE / f"seed{seed}_{months}{tag}.pkl"
+    import hashlib
+    version = hashlib.sha1(repr((FEATURES, [getattr(settings, k) for k in FEATURE_SETTINGS]))
+                           .encode()).hexdigest()[:8]
+    path = CACHE / f"seed{seed}_{months}{tag}_{version}.pkl"
     if path.exists():
         with open(path, "rb") as fh:
             return pickle.load(fh)
@@ -64,12 +71,23 @@ def run_seed(seed: int, months: int = 60, settings=DEFAULT_SETTINGS, tag: str = 
                                        tr_sorted["region"].to_numpy()[::T]])
     bw = bw[tkeys.get_indexer(key)]
     out = {"seed": seed, "T": T, "series": series, "events": r.events, "feats": feats,
+           "band": observed_band(panel.n, settings.band_edges),
            "scores": scores, "below_within": bw, "engine_s_per_month": engine_s,
-           "S": S, "hist_label": history_labels(panel.n, panel.failed, floor, 3)}
+           "S": S}
     CACHE.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         pickle.dump(out, fh)
     return out
+
+
+def observed_band(n: np.ndarray, edges) -> np.ndarray:
+    """The volume band each series is in at each month as the engine sees it (its mean
+    batches a month over the last 12 months): the same for every method."""
+    c = np.concatenate([np.zeros((n.shape[0], 1)), np.cumsum(n, 1)], 1)
+    T = n.shape[1]
+    lo = np.maximum(np.arange(T) + 1 - 12, 0)
+    mean = (c[:, 1:] - c[:, lo]) / (np.arange(T) + 1 - lo)
+    return volume_band(mean, edges).reshape(n.shape)
 
 
 # ---- metrics --------------------------------------------------------------------------------
@@ -166,13 +184,60 @@ def tune(scores: list, data: list, budget: float = FA_BUDGET, iters: int = 40) -
     return hi
 
 
+BANDS = ("lt20", "20to100", "gt100")
+LEVEL_BUDGETS = {"blue": 20.0, "yellow": FA_BUDGET, "orange": 1.0}
+
+
+def banded_flags(score: np.ndarray, band: np.ndarray, thr: dict) -> np.ndarray:
+    """band: codes 0..2 (index into BANDS)."""
+    return score >= np.array([thr[b] for b in BANDS])[band]
+
+
+def fa_rate_band(scores, data, thr: dict, b: str) -> float:
+    """FA episodes starting in months the series is in band b, per 100 series-years in b."""
+    e = y = 0.0
+    for sc, d in zip(scores, data):
+        stab = d["series"]["stable_well_above"].to_numpy(bool)
+        fl = banded_flags(sc[stab], d["band"][stab], thr)
+        inb = d["band"][stab][:, WARMUP:] == BANDS.index(b)
+        e += (_starts(fl)[:, WARMUP:] & inb).sum()
+        y += inb.sum() / 12.0
+    return 100 * e / y if y else 0.0
+
+
+def tune_banded(scores: list, data: list, budget: float = FA_BUDGET, iters: int = 30) -> dict:
+    """One threshold per volume band, each the smallest with at most `budget` FA episodes /
+    100 series-years in its band (bisection; two passes, as bands interact at changes)."""
+    finite = np.concatenate([s[:, WARMUP:][np.isfinite(s[:, WARMUP:])].ravel() for s in scores])
+    top = float(finite.max()) + 1e-9
+    thr = {b: top for b in BANDS}
+    for _ in range(2):
+        for b in BANDS:
+            lo, hi = float(finite.min()), top
+            if fa_rate_band(scores, data, {**thr, b: lo}, b) <= budget:
+                thr[b] = lo
+                continue
+            for _ in range(iters):
+                mid = 0.5 * (lo + hi)
+                if fa_rate_band(scores, data, {**thr, b: mid}, b) <= budget:
+                    hi = mid
+                else:
+                    lo = mid
+            thr[b] = hi
+    return thr
+
+
 # ---- the model -----------------------------------------------------------------------------
 
 def _xy(d: dict, label: str):
     T = d["T"]
     ms = np.arange(WARMUP, T - 3)
     X = d["feats"][:, :, ms].reshape(len(FEATURES), -1).T
-    y = (d["below_within"] if label == "truth" else d["hist_label"])[:, ms].ravel()
+    if label == "truth":
+        y = d["below_within"][:, ms].ravel()
+    else:  # "history": the labels a scan trains on; "history_alpha0.05": a variant
+        alpha = float(label[13:]) if label.startswith("history_alpha") else DEFAULT_SETTINGS.label_alpha
+        y = history_labels(d["n"], d["f"], d["floor"], 3, alpha=alpha)[:, ms].ravel()
     ok = np.isfinite(y) & np.isfinite(X).all(1)
     return X[ok], y[ok]
 
@@ -226,6 +291,13 @@ def _load(seeds, workers):
     else:
         data = [run_seed(s) for s in seeds]
     for d in data:
+        if "n" not in d:  # the counts (cheap to simulate again), for label variants
+            r = simulate(d["seed"], d["T"])
+            tr = load_trees()
+            p = panel_from_long(aggregate(r.leaves), tr.floor, tr.cat_parent, tr.region_parent)
+            d["n"], d["f"], d["floor"] = p.n, p.failed, p.keys["floor"].to_numpy(float)
+        if d["band"].dtype == object:  # codes, for speed
+            d["band"] = sum((d["band"] == b) * np.int8(k) for k, b in enumerate(BANDS)).astype(np.int8)
         ev = d["events"]
         d["own"] = set(zip(ev["category"], ev["region"]))
         ser = d["series"]
@@ -247,26 +319,105 @@ def fmt(df: pd.DataFrame) -> str:
 
 def scan_timing(copies: int = 2, seed: int = 1) -> None:
     """Time one scan (assess, as of the last month, 24 months) of `copies` simulated
-    provinces stacked into one panel (~9,000 series each), pinned to the cores available."""
+    provinces stacked into one panel (~9,000 series each), classical and with the risk model
+    trained on the stacked panel's own history (training timed apart: a scan trains once a
+    month and reuses the model)."""
     from warning.engine import Panel, assess
+    from warning.engine.training import history_months, train_on_history
     tr = load_trees()
+    months = history_months(DEFAULT_SETTINGS)
     parts = []
     for k in range(copies):
-        r = simulate(seed + k, 24)
+        r = simulate(seed + k, months)
         p = panel_from_long(aggregate(r.leaves), tr.floor, tr.cat_parent, tr.region_parent)
         keys = p.keys.copy()
         for c in ("region", "parent_region"):  # a second province: regions renamed
             keys[c] = keys[c].map(lambda x, k=k: None if pd.isna(x) else f"{x}#{k}")
         parts.append((keys, p.n, p.failed, p.months))
     keys = pd.concat([q[0] for q in parts], ignore_index=True)
-    big = Panel(keys, np.vstack([q[1] for q in parts]), np.vstack([q[2] for q in parts]),
-                parts[0][3])
-    assess(big.upto(big.T - 1, 24))  # warm-up (imports)
+    history = Panel(keys, np.vstack([q[1] for q in parts]), np.vstack([q[2] for q in parts]),
+                    parts[0][3])
+    big = history.upto(history.T - 1, DEFAULT_SETTINGS.window)
+    t0 = time.perf_counter()
+    model, summary = train_on_history(history, DEFAULT_SETTINGS)
+    train_s = time.perf_counter() - t0
+    assess(big)  # warm-up (imports)
     t0 = time.perf_counter()
     out = assess(big)
-    dt = time.perf_counter() - t0
-    print(f"scan of {len(out)} series x {big.T} months: {dt:.2f} s "
-          f"(threads: {os.environ.get('OMP_NUM_THREADS', 'default')}, cpus {os.cpu_count()})")
+    classical_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assess(big, DEFAULT_SETTINGS, model)
+    model_s = time.perf_counter() - t0
+    print(f"scan of {len(out)} series x {big.T} months: classical {classical_s:.2f} s, with the "
+          f"risk model {model_s:.2f} s; training on {summary['rows']} series-months of history "
+          f"{train_s:.1f} s (threads: {os.environ.get('OMP_NUM_THREADS', 'default')}, "
+          f"cpus {os.cpu_count()}, load {os.getloadavg()[0]:.1f})")
+
+
+def _thr_text(v) -> str:
+    return (", ".join(f"{b} {v[b]:.4g}" for b in BANDS) if isinstance(v, dict) else f"{v:.4g}")
+
+
+def run_methods(tune_data: list, test_data: list, kind: str = "hgb", label: str = "history",
+                levels: bool = True) -> dict:
+    """Every method's thresholds tuned on `tune_data` (the model trained there too) and its
+    flags on `test_data`. Baselines with one threshold and with one per band; the engine
+    (classical and with the model) with one per band."""
+    sc_t = {name: [d["scores"][name] for d in tune_data] for name in BASELINES}
+    sc_r = {name: [d["scores"][name] for d in test_data] for name in BASELINES}
+    k = FEATURES.index("p_classical")
+    sc_t["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in tune_data]
+    sc_r["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in test_data]
+    t1 = time.perf_counter()
+    model = train_model(tune_data, label, kind)
+    sc_t["engine_sklearn"] = [model_scores(model, d) for d in tune_data]
+    sc_r["engine_sklearn"] = [model_scores(model, d) for d in test_data]
+    print(f"model ({kind}, {label} labels) trained in {time.perf_counter() - t1:.0f} s", file=sys.stderr)
+    thr, flags, tuning_fa, scores, level_thr = {}, {}, {}, {}, {}
+    for name in sc_t:
+        if name in BASELINES:
+            thr[name] = t = tune(sc_t[name], tune_data)
+            flags[name] = [x >= t for x in sc_r[name]]
+            tuning_fa[name] = fa_rate(sc_t[name], tune_data, t)
+            scores[name] = sc_r[name]
+        banded = name + "_banded" if name in BASELINES else name
+        thr[banded] = t = tune_banded(sc_t[name], tune_data)
+        flags[banded] = [banded_flags(x, d["band"], t) for x, d in zip(sc_r[name], test_data)]
+        tuning_fa[banded] = _banded_fa(sc_t[name], tune_data, t)
+        scores[banded] = sc_r[name]
+        if levels and not name in BASELINES:
+            lv = {b: {} for b in BANDS}
+            for level, budget in LEVEL_BUDGETS.items():
+                tb = t if level == "yellow" else tune_banded(sc_t[name], tune_data, budget)
+                for b in BANDS:
+                    lv[b][level] = round(float(tb[b]), 4)
+            level_thr[name] = lv
+    return {"thr": thr, "flags": flags, "tuning_fa": tuning_fa, "scores": scores,
+            "models": {label: model}, "level_thr": level_thr}
+
+
+def _banded_fa(scores, data, thr) -> float:
+    e = y = 0.0
+    for sc, d in zip(scores, data):
+        ee, yy = fa_counts(banded_flags(sc, d["band"], thr), d["series"])
+        e, y = e + ee, y + yy
+    return 100 * e / y
+
+
+def select(kinds=("hgb",), labels=("history_alpha0.5", "history_alpha0.2", "history_alpha0.05"),
+           workers: int = 2) -> None:
+    """Model choice inside the tuning seeds only: train and tune on seeds 1-3, measure on
+    4-5 (the report seeds are never looked at)."""
+    data = _load(TUNING_SEEDS, workers)
+    fit, held = data[:3], data[3:]
+    rows = []
+    for kind in kinds:
+        for label in labels:
+            ev = run_methods(fit, held, kind, label, levels=False)
+            t = summarise(ev["flags"], held)
+            t.insert(1, "model", f"{kind}/{label}")
+            rows.append(t)
+    print(fmt(pd.concat(rows, ignore_index=True)))
 
 
 def main(argv=None) -> None:
@@ -275,9 +426,13 @@ def main(argv=None) -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--model-kind", default="hgb", choices=["hgb", "logistic"])
     ap.add_argument("--scan-timing", action="store_true", help="only time a >10k-series scan")
+    ap.add_argument("--select", action="store_true",
+                    help="model choice on the tuning seeds only (fit 1-3, measure 4-5)")
     args = ap.parse_args(argv)
     if args.scan_timing:
         return scan_timing()
+    if args.select:
+        return select(workers=args.workers)
     tseeds, rseeds = (TUNING_SEEDS[:2], REPORT_SEEDS[:3]) if args.quick else (TUNING_SEEDS, REPORT_SEEDS)
     t0 = time.perf_counter()
     tune_data = _load(tseeds, args.workers)
@@ -286,30 +441,19 @@ def main(argv=None) -> None:
           f"{np.mean([d['engine_s_per_month'] for d in tune_data + rep_data]):.2f} s per "
           f"as-of month for ~{tune_data[0]['S']} series", file=sys.stderr)
 
-    methods_t = {name: [d["scores"][name] for d in tune_data] for name in BASELINES}
-    methods_r = {name: [d["scores"][name] for d in rep_data] for name in BASELINES}
-    k = FEATURES.index("p_classical")
-    methods_t["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in tune_data]
-    methods_r["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in rep_data]
-    models = {}
-    for label in ("history", "truth"):
-        t1 = time.perf_counter()
-        m = train_model(tune_data, label, args.model_kind)
-        models[label] = m
-        name = f"engine_sklearn_{label}"
-        methods_t[name] = [model_scores(m, d) for d in tune_data]
-        methods_r[name] = [model_scores(m, d) for d in rep_data]
-        print(f"model ({label} labels) trained in {time.perf_counter() - t1:.0f} s", file=sys.stderr)
-
-    thr = {name: tune(methods_t[name], tune_data) for name in methods_t}
-    flags_r = {name: [s >= thr[name] for s in methods_r[name]] for name in methods_r}
-    {name: [s >= thr[name] for s in methods_t[name]] for name in methods_t}
+    ev = run_methods(tune_data, rep_data, args.model_kind)
+    thr, flags_r, methods_r, models = ev["thr"], ev["flags"], ev["scores"], ev["models"]
 
     print(f"# Early-warning evaluation ({len(tseeds)} tuning seeds, {len(rseeds)} report seeds)\n")
-    print("Thresholds tuned on the tuning seeds to <= 5 FA episodes / 100 series-years:\n")
-    print(fmt(pd.DataFrame({"method": list(thr), "threshold": list(thr.values()),
-                            "tuning_fa_per_100_sy": [fa_rate(methods_t[n], tune_data, thr[n])
-                                                     for n in thr]})))
+    print("Thresholds tuned on the tuning seeds to <= 5 FA episodes / 100 series-years (one "
+          "threshold, or one per volume band (`_banded`, the band the method sees: the "
+          "series' own mean batches a month over the last 12 months) at <= 5 in each band):\n")
+    print(fmt(pd.DataFrame({"method": list(thr), "threshold": [_thr_text(v) for v in thr.values()],
+                            "tuning_fa_per_100_sy": [ev["tuning_fa"][n] for n in thr]})))
+    print("\nEngine level thresholds by band (blue <= 20, yellow <= 5, orange <= 1 FA episodes / "
+          "100 series-years on the tuning seeds; copy into warning/engine/settings.py):\n")
+    for name, lvls in ev["level_thr"].items():
+        print(f"- {name}: {lvls}")
     print("\n## Report seeds, overall\n")
     print(fmt(summarise(flags_r, rep_data)))
     for g in ("band", "scenario", "level"):
@@ -318,11 +462,11 @@ def main(argv=None) -> None:
         print(fmt(t.sort_values([g, "method"])))
     print("\n## Brier score (report seeds; months 12..T-4, all series)\n")
     rows = []
-    for name in ("engine_classical", "engine_sklearn_history", "engine_sklearn_truth"):
+    for name in ("engine_classical", "engine_sklearn"):
         b, ref = brier(methods_r[name], rep_data)
         rows.append({"method": name, "brier": b, "climatology_ybar(1-ybar)": ref})
     print(fmt(pd.DataFrame(rows)))
-    for label, m in models.items():
+    for label, m in models.items():  # noqa: B007
         print(f"\nmodel[{label}] meta: {m.meta}")
     print(f"\ntotal {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 

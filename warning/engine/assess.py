@@ -45,6 +45,37 @@ def _season_offsets(panel: Panel, moy: np.ndarray, H: int, on: bool):
     return past, fut
 
 
+def _recent_evidence(n, f, base, floor, pj, root) -> dict:
+    """Raw (unshrunk) recent evidence, CUSUM-like: the last 1, 3 and 6 months' failures as
+    z-scores against the floor's failure rate and against the series' own baseline, a
+    binomial CUSUM from the baseline toward the floor over the window, and the parent's
+    recent change. Big series carry their own information here; the shrunk rate above
+    deliberately does not trust them alone."""
+    S, T = n.shape
+    p1 = np.clip(1 - floor, 1e-4, 0.9)
+    pb = np.clip(base, 1e-4, 0.9)
+    out = {}
+    for k in (1, 3, 6):
+        nk, fk = n[:, -k:].sum(1), f[:, -k:].sum(1)
+        out[f"z{k}_floor"] = (fk - nk * p1) / np.sqrt(np.maximum(nk * p1 * (1 - p1), 1e-9))
+        out[f"z{k}_base"] = (fk - nk * pb) / np.sqrt(np.maximum(nk * pb * (1 - pb), 1e-9))
+    p0 = np.minimum(pb, 0.7 * p1)
+    up, down = np.log(p1 / p0), np.log((1 - p1) / (1 - p0))
+    st = np.zeros(S)
+    for t in range(T):  # over months, vectorised over series
+        st = np.maximum(0.0, st + f[:, t] * up + (n[:, t] - f[:, t]) * down)
+    out["cusum_floor"] = st
+    out["parent_z3_base"] = np.where(root, out["z3_base"], out["z3_base"][pj])
+    out["parent_z3_floor"] = np.where(root, out["z3_floor"], out["z3_floor"][pj])
+    return out
+
+
+def volume_band(volume: np.ndarray, edges=(20.0, 100.0)) -> np.ndarray:
+    """'lt20' / '20to100' / 'gt100' from batches a month (the series' own recent mean)."""
+    lo, hi = edges
+    return np.where(volume > hi, "gt100", np.where(volume >= lo, "20to100", "lt20")).astype(object)
+
+
 def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """The engine's estimates and features for every series, as of the panel's last month."""
     s = settings
@@ -127,6 +158,11 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
                               if "blacklisted_share" in panel.keys else np.zeros(S)),
         "rate3": rate3, "n3": n3,
     })
+    volume = n[:, -12:].mean(1)
+    out["log_volume"] = np.log1p(volume)
+    out["band"] = volume_band(volume, s.band_edges)
+    for k, v in _recent_evidence(n, f, base, floor, pj, root).items():
+        out[k] = v
     for h in range(H):
         out[f"forecast_{h + 1}"] = 1 - expit(eta[:, h])
         out[f"forecast_{h + 1}_lo"] = 1 - expit(eta[:, h] + 1.645 * sd[:, h])
@@ -149,6 +185,7 @@ def assess(panel: Panel, settings: Settings = DEFAULT_SETTINGS, model=None,
     else:
         prob = F["p_classical"].to_numpy()
         thresholds = s.thresholds
+    band = F["band"].to_numpy()
     alpha = (1 - s.interval) / 2
     a, b = F["a"].to_numpy(), F["b"].to_numpy()
     q = F["q"].to_numpy()
@@ -164,8 +201,9 @@ def assess(panel: Panel, settings: Settings = DEFAULT_SETTINGS, model=None,
             out[c] = F[c]
     out["prob_below"] = prob
     out["p_now"] = F["p_now"]
-    out["level"] = lv.levels(prob, F["p_now"].to_numpy(), thresholds, s.red_confidence,
-                             F["n3"].to_numpy(), s.red_min_batches)
+    out["band"] = band
+    out["level"] = lv.levels(prob, F["p_now"].to_numpy(), lv.per_series(thresholds, band),
+                             s.red_confidence, F["n3"].to_numpy(), s.red_min_batches)
     for lang in reasons_lang:
         out[f"reason_{lang}"] = reasons(F["rate3"].to_numpy(), F["n3"].to_numpy(),
                                         out["trend_points_per_month"].to_numpy(), prob,

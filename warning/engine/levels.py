@@ -7,6 +7,22 @@ LEVELS = ("none", "blue", "yellow", "orange", "red")
 RANK = {lv: i for i, lv in enumerate(LEVELS)}
 
 
+def per_series(thresholds: dict, band: np.ndarray) -> dict:
+    """{level: threshold array} from flat thresholds ({level: value}) or thresholds by
+    volume band ({band: {level: value}}; a band not listed uses the strictest)."""
+    band = np.asarray(band, dtype=object)
+    if all(not isinstance(v, dict) for v in thresholds.values()):
+        return {k: np.full(band.shape, float(v)) for k, v in thresholds.items()}
+    out = {}
+    for level in ("blue", "yellow", "orange"):
+        strictest = max(t[level] for t in thresholds.values())
+        arr = np.full(band.shape, float(strictest))
+        for b, t in thresholds.items():
+            arr[band == b] = t[level]
+        out[level] = arr
+    return out
+
+
 def levels(prob: np.ndarray, p_now: np.ndarray, thresholds: dict,
            red_confidence: float = 0.975, recent_n: np.ndarray | None = None,
            red_min_batches: int = 5) -> np.ndarray:
@@ -19,6 +35,8 @@ def levels(prob: np.ndarray, p_now: np.ndarray, thresholds: dict,
     floor now") needs at least `red_min_batches` recent batches of its own.
     """
     prob = np.asarray(prob, float)
+    if any(isinstance(v, dict) for v in thresholds.values()):
+        raise ValueError("thresholds by band: pass per_series(thresholds, band)")
     out = np.full(prob.shape, "none", dtype=object)
     out[prob >= thresholds["blue"]] = "blue"
     out[prob >= thresholds["yellow"]] = "yellow"

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.special import logit
-from scipy.stats import norm
+from scipy.stats import binom, norm
 
 FEATURES = ["p_classical", "p_now", "gap_logit", "z_now", "slope", "slope_z", "log_ne",
             "log_nb", "base_gap_logit", "parent_gap_logit", "raw3_gap", "months_data",
-            "blacklisted_share"]
+            "blacklisted_share", "log_volume", "z1_floor", "z3_floor", "z6_floor", "z1_base",
+            "z3_base", "z6_base", "cusum_floor", "parent_z3_base", "parent_z3_floor"]
 
 
 def forecast_probability(eta_now, var_now, slope, var_slope, season_delta, floor, horizon):
@@ -87,9 +88,12 @@ class RiskModel:
 
 
 def history_labels(n: np.ndarray, f: np.ndarray, floor: np.ndarray, horizon: int = 3,
-                   min_n: float = 0.0) -> np.ndarray:
+                   min_n: float = 0.0, alpha: float | None = None) -> np.ndarray:
     """Production labels from a province's own history, for month m: the observed pooled
-    rate over months m+1..m+H is below the floor (NaN where the months are not all seen)."""
+    rate over months m+1..m+H is below the floor (NaN where the months have no batch).
+    With `alpha`, below the floor beyond chance: that many failures or more would happen with
+    probability at most alpha at a failure rate of exactly 1 - floor (thin series then need
+    more than one failed batch to count as a crossing)."""
     S, T = n.shape
     y = np.full((S, T), np.nan)
     cn = np.concatenate([np.zeros((S, 1)), np.cumsum(n, 1)], 1)
@@ -98,5 +102,8 @@ def history_labels(n: np.ndarray, f: np.ndarray, floor: np.ndarray, horizon: int
         nn = cn[:, m + 1 + horizon] - cn[:, m + 1]
         ff = cf[:, m + 1 + horizon] - cf[:, m + 1]
         ok = nn > min_n
-        y[ok, m] = (1 - ff[ok] / nn[ok]) < floor[ok]
+        if alpha is None:
+            y[ok, m] = (1 - ff[ok] / nn[ok]) < floor[ok]
+        else:
+            y[ok, m] = binom.sf(ff[ok] - 1, nn[ok], 1 - floor[ok]) <= alpha
     return y

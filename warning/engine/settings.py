@@ -1,10 +1,5 @@
-"""Engine settings.
-
-The yellow thresholds must be the values `bench/warning/evaluate.py` tunes on the tuning
-seeds to <= 5 false-alarm episodes / 100 series-years (it prints them). NOT YET WRITTEN
-BACK: `thresholds["yellow"]` below is the classical value of the first full run (0.989);
-blue/orange and the model thresholds are still provisional (orange/blue budgets of about
-1 and 20 episodes / 100 series-years are the intended calibration, not done yet)."""
+"""Engine settings. The level thresholds are not guessed: `bench/warning/evaluate.py` calibrates
+them on the simulator's tuning seeds (see `thresholds` below)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -25,11 +20,29 @@ class Settings:
     interval: float = 0.90        # the current rate's interval
     red_confidence: float = 0.975  # red: P(current rate below floor) at least this
     red_min_batches: int = 5      # red also needs this many batches in the last 3 months
-    # Probability thresholds for blue / yellow / orange (calibrated, see evaluate.py).
+    band_edges: tuple = (20.0, 100.0)  # batches a month (own mean, last 12 months): thresholds by band
+    # The risk model, trained on the province's own history (warning/engine/training.py).
+    model_kind: str = "hgb"       # "hgb" (gradient boosting) or "logistic", both calibrated
+    train_months: int = 12        # label months it learns from (the latest with an outcome)
+    # A label month counts as "crossed" when the next `horizon` months' failures are beyond
+    # chance at the floor (one-sided, this level); chosen on the tuning seeds (evaluate --select).
+    label_alpha: float = 0.2
+    train_min_data_months: int = 12  # a label month needs this many months of data up to it
+    train_min_label_months: int = 6  # fewer: the scan stays classical and says why
+    train_min_rows: int = 2000       # series-months needed (a province, not a handful)
+    train_min_positives: int = 50    # examples of each outcome needed
+    train_max_rows: int = 120_000
+    # Probability thresholds for blue / yellow / orange by volume band, calibrated by
+    # `bench/warning/evaluate.py` on the tuning seeds to 20 / 5 / 1 false-alarm episodes per
+    # 100 series-years on stable series in each band (it prints them; copied here).
     thresholds: dict = field(default_factory=lambda: {
-        "blue": 0.90, "yellow": 0.989, "orange": 0.998})
+        "lt20": {"blue": 0.8057, "yellow": 0.9983, "orange": 1.0},
+        "20to100": {"blue": 0.3568, "yellow": 0.7917, "orange": 0.9852},
+        "gt100": {"blue": 0.0894, "yellow": 0.3845, "orange": 0.7808}})
     model_thresholds: dict = field(default_factory=lambda: {
-        "blue": 0.10, "yellow": 0.30, "orange": 0.60})
+        "lt20": {"blue": 0.0665, "yellow": 0.106, "orange": 0.1781},
+        "20to100": {"blue": 0.0525, "yellow": 0.1104, "orange": 0.2496},
+        "gt100": {"blue": 0.0253, "yellow": 0.0618, "orange": 0.1794}})
 
     def with_(self, **kw) -> "Settings":
         return replace(self, **kw)
