@@ -1,0 +1,45 @@
+"""What every page blueprint shares: templates, HTML error pages, domain errors shown as pages."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from core.errors import DomainError
+
+
+def _error_page(status: int, message: str):
+    return render_template("error.html", status=status, message=message), status
+
+
+def _http_error(error: HTTPException):
+    messages = {403: _("Your role does not allow this page."), 404: _("This page or record does not exist."),
+                405: _("This action is not available here.")}
+    return _error_page(error.code or 500, messages.get(error.code, error.description or ""))
+
+
+def _domain_error(error: DomainError):
+    # A domain error a view did not turn into form messages (e.g. out of scope, not found).
+    return _error_page(error.status, error.message)
+
+
+def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:
+    """A blueprint whose errors are HTML pages (the app-wide handlers answer JSON for the API)."""
+    bp = Blueprint(name, import_name, url_prefix=url_prefix, template_folder="templates")
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(DomainError, _domain_error)
+    return bp
+
+
+def form_errors(form, error: DomainError) -> list[str]:
+    """Put a domain error's field messages next to the form's fields; return the rest."""
+    rest = []
+    for field, messages in (error.errors or {}).items():
+        target = getattr(form, field, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + list(messages)
+        else:
+            rest.extend(messages)
+    if not error.errors:
+        rest.append(error.message)
+    return rest
