@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
                      PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 
 from inspection.models import CONCLUSIONS, STAGES
 
@@ -47,7 +48,11 @@ class ItemForm(Form):
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=32)])
     limit = StringField(_l("Limit"), validators=[Optional(), Length(max=100)])
     standard = StringField(_l("Standard"), validators=[Optional(), Length(max=200)])
-    verdict = SelectField(_l("Verdict"), choices=verdict_choices)
+    verdict = SelectField(_l("Verdict"), choices=verdict_choices, validate_choice=False)
+
+    def validate_verdict(self, field):
+        if (self.item.data or "").strip() and field.data not in CONCLUSIONS:
+            raise ValidationError(_l("Choose pass or fail."))
 
 
 class BatchForm(FlaskForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+from wtforms import FieldList
 
 from core.errors import DomainError
 
@@ -36,7 +37,7 @@ def form_errors(form, error: DomainError) -> list[str]:
     rest = []
     for field, messages in (error.errors or {}).items():
         target = getattr(form, field, None)
-        if target is not None and hasattr(target, "errors"):
+        if target is not None and not isinstance(target, FieldList) and hasattr(target, "errors"):
             target.errors = list(target.errors) + list(messages)
         else:
             rest.extend(messages)
