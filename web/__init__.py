@@ -1,14 +1,13 @@
 """Server-rendered pages (Jinja) for each role, on the same services as the API."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Flask, send_file
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from core.extensions import db
 from core.reference.trees import load_trees
 from web.access import can
+from web.charts import plotly_js
 from web.forms import EmptyForm
 from web.i18n import node_name, register_i18n
 from web.navigation import menu
@@ -33,14 +32,6 @@ def role_labels(roles) -> str:
     return "、".join(str(ROLE_LABELS.get(r, r)) for r in sorted(roles))
 
 
-def _plotly_js():
-    # plotly.js as shipped inside the pinned `plotly` wheel: the servers have no internet.
-    import plotly
-
-    return send_file(Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
-                     mimetype="text/javascript", max_age=86400)
-
-
 def register_pages(app: Flask) -> None:
     from web.admin import bp as admin_bp
     from web.auth import bp as auth_bp
@@ -51,7 +42,7 @@ def register_pages(app: Flask) -> None:
     register_i18n(app)
     for bp in (auth_bp, batches_bp, supervision_bp, reports_bp, admin_bp):
         app.register_blueprint(bp)
-    app.add_url_rule("/web-static/vendor/plotly.min.js", "plotly_js", _plotly_js)
+    app.add_url_rule("/web-static/vendor/plotly.min.js", "plotly_js", plotly_js)
     app.jinja_env.globals.update(menu=menu, can=can, region_label=region_label, category_label=category_label,
                                  role_labels=role_labels)
 

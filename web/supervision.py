@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -16,6 +16,7 @@ from inspection.services.stats import RateQuery, pass_rates, wilson
 from warning.alerts import TRANSITIONS, AlertFilter, act_on_alert, get_alert, list_alerts, series_history
 from warning.engine.levels import LEVELS
 from web.access import page_requires, user_scope
+from web.charts import with_chart_csp
 from web.choices import category_choices, region_choices
 from web.forms import AlertActionForm
 from web.i18n import is_english
@@ -117,8 +118,9 @@ def series():
         "labels": {"rate": _("Pass rate"), "interval": _("95 percent interval"), "floor": _("Floor"),
                    "forecast": _("Forecast"), "band": _("Forecast band"), "month": _("Month")},
     }
-    return render_template("supervision/series.html", category=category, region=region, months=months,
-                           assessment=assessment, reasons=reasons, chart=chart, level_labels=LEVEL_LABELS)
+    return with_chart_csp(make_response(render_template(
+        "supervision/series.html", category=category, region=region, months=months, assessment=assessment,
+        reasons=reasons, chart=chart, level_labels=LEVEL_LABELS)))
 
 
 @bp.get("/alerts")
