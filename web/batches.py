@@ -186,7 +186,8 @@ def upload():
 def job(job_id: int):
     """A queued import: its progress while it runs, its report once done."""
     queued = job_for(db.session, job_id, g.user)
-    return render_template("batches/job.html", job=queued, report=_job_report(queued))
+    report = queued.result if queued.status == "done" else None
+    return render_template("batches/job.html", job=queued, report=report)
 
 
 @bp.get("/import/jobs/<int(max=2147483647):job_id>/progress")
@@ -195,9 +196,3 @@ def job_progress(job_id: int):
     """The job's progress for the page's progress bar (polled by app.js)."""
     queued = job_for(db.session, job_id, g.user)
     return jsonify(status=queued.status, progress=queued.progress, total=queued.total)
-
-
-def _job_report(queued: Job) -> dict | None:
-    if queued.status != "done" or not queued.result:
-        return None
-    return queued.result
