@@ -226,6 +226,16 @@ def test_upload_reports_the_bad_row(client, signed_in, db_session):
     assert db_session.scalar(select(func.count()).select_from(Batch)) == 1
 
 
+def test_refused_file_is_said_next_to_the_file_field(client, signed_in, db_session):
+    signed_in("inspector")
+    token = csrf_token(client, "/batches/import")
+    response = client.post("/batches/import", data={"csrf_token": token,
+                                                    "file": (io.BytesIO(b"colour,size\nred,1\n"), "odd.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert re.search(r'id="file-error">[^<]*unknown column', response.data.decode())
+
+
 def test_large_upload_runs_as_a_job_with_progress(app, client, signed_in, db_session):
     signed_in("inspector")
     rows = "".join(f"L{i:06d},2025-03-01,{MILK},330106,pass\n" for i in range(3000))

@@ -7,14 +7,13 @@ from flask_babel import gettext as _
 from core.audit import list_audit
 from core.auth.models import ROLES
 from core.auth.services import create_user, get_user, list_users, update_user
-from core.errors import DomainError
 from core.extensions import db
 from core.reference.floors import list_floors, set_floor
 from web import ROLE_LABELS
 from web.access import page_requires
 from web.choices import category_choices, region_choices
 from web.forms import FloorForm, UserEditForm, UserForm
-from web.pages import form_errors, page_blueprint
+from web.pages import page_blueprint, run_service
 
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 50
@@ -32,14 +31,10 @@ def users():
     form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
     problems: list[str] = []
     if form.validate_on_submit():
-        try:
-            user = create_user(db.session, form.username.data, form.password.data, form.roles.data,
-                               form.region.data, actor_id=g.user.id)
-        except DomainError as error:
-            db.session.rollback()
-            problems = form_errors(form, error)
-        else:
-            flash(_("User %(name)s created.", name=user.username), "info")
+        done, problems = run_service(form, lambda: create_user(
+            db.session, form.username.data, form.password.data, form.roles.data, form.region.data, actor_id=g.user.id))
+        if done is not None:
+            flash(_("User %(name)s created.", name=done.username), "info")
             return redirect(url_for(".users"))
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = list_users(db.session, PAGE + 1, (page - 1) * PAGE)
@@ -59,13 +54,9 @@ def user(user_id: int):
     form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
     problems: list[str] = []
     if form.validate_on_submit():
-        try:
-            update_user(db.session, user_id, {"roles": form.roles.data, "region": form.region.data,
-                                              "active": bool(form.active.data)}, g.user.id)
-        except DomainError as error:
-            db.session.rollback()
-            problems = form_errors(form, error)
-        else:
+        changes = {"roles": form.roles.data, "region": form.region.data, "active": bool(form.active.data)}
+        done, problems = run_service(form, lambda: update_user(db.session, user_id, changes, g.user.id))
+        if done is not None:
             flash(_("User %(name)s updated.", name=account.username), "info")
             return redirect(url_for(".users"))
     return render_template("admin/user.html", account=account, form=form, problems=problems), \
@@ -80,13 +71,10 @@ def floors():
     form.category.choices = category_choices(include_all=True)
     problems: list[str] = []
     if form.validate_on_submit():
-        try:
-            set_floor(db.session, form.category.data, float(form.floor.data) / 100, form.effective_from.data,
-                      form.note.data or None, g.user.id)
-        except DomainError as error:
-            db.session.rollback()
-            problems = form_errors(form, error)
-        else:
+        done, problems = run_service(form, lambda: set_floor(
+            db.session, form.category.data, float(form.floor.data) / 100, form.effective_from.data,
+            form.note.data or None, g.user.id))
+        if done is not None:
             flash(_("Floor set."), "info")
             return redirect(url_for(".floors"))
     return render_template("admin/floors.html", rows=list_floors(db.session), form=form, problems=problems), \

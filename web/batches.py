@@ -6,7 +6,7 @@ from datetime import date
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from core.errors import DomainError, PreconditionFailed
+from core.errors import DomainError
 from core.extensions import db
 from core.jobs import Job, job_for
 from inspection.models import CONCLUSIONS, STAGES
@@ -16,7 +16,7 @@ from inspection.services.uploads import UploadLimits, import_or_queue
 from web.access import page_requires, user_scope
 from web.choices import category_choices, region_choices
 from web.forms import AmendForm, BatchForm, UploadForm, VoidForm
-from web.pages import form_errors, page_blueprint
+from web.pages import page_blueprint, run_service
 
 bp = page_blueprint("batch_pages", __name__, url_prefix="/batches")
 PAGE_SIZE = 25
@@ -71,14 +71,11 @@ def new():
     _choose(form)
     problems: list[str] = []
     if form.validate_on_submit():
-        try:
-            batch = service.create_batch(db.session, form.to_data(), g.user.id, user_scope())
-        except DomainError as error:
-            db.session.rollback()
-            problems = form_errors(form, error)
-        else:
-            flash(_("Batch %(no)s recorded.", no=batch.sample_no), "info")
-            return redirect(url_for(".show", batch_id=batch.id))
+        done, problems = run_service(
+            form, lambda: service.create_batch(db.session, form.to_data(), g.user.id, user_scope()))
+        if done is not None:
+            flash(_("Batch %(no)s recorded.", no=done.sample_no), "info")
+            return redirect(url_for(".show", batch_id=done.id))
     return render_template("batches/form.html", form=form, problems=problems, batch=None), \
         422 if form.errors or problems else 200
 
@@ -104,17 +101,12 @@ def amend(batch_id: int):
     if form.validate_on_submit():
         changes = form.to_data()
         changes.pop("sample_no")
-        try:
-            service.amend_batch(db.session, batch_id, changes, form.reason.data, _version(form),
-                                g.user.id, user_scope())
-        except PreconditionFailed:
-            db.session.rollback()
-            problems = [_("Someone else changed this batch while you were editing. "
-                          "Open it again to see the current version, then redo your change.")]
-        except DomainError as error:
-            db.session.rollback()
-            problems = form_errors(form, error)
-        else:
+        done, problems = run_service(
+            form, lambda: service.amend_batch(db.session, batch_id, changes, form.reason.data, _version(form),
+                                              g.user.id, user_scope()),
+            stale=_("Someone else changed this batch while you were editing. "
+                    "Open it again to see the current version, then redo your change."))
+        if done is not None:
             flash(_("Batch %(no)s amended.", no=batch.sample_no), "info")
             return redirect(url_for(".show", batch_id=batch_id))
     return render_template("batches/form.html", form=form, problems=problems, batch=batch), \
@@ -129,15 +121,11 @@ def void(batch_id: int):
     form = VoidForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        try:
-            service.void_batch(db.session, batch_id, form.reason.data, _version(form), g.user.id, user_scope())
-        except PreconditionFailed:
-            db.session.rollback()
-            problems = [_("Someone else changed this batch meanwhile; it was not voided. Look at it again first.")]
-        except DomainError as error:
-            db.session.rollback()
-            problems = form_errors(form, error)
-        else:
+        done, problems = run_service(
+            form, lambda: service.void_batch(db.session, batch_id, form.reason.data, _version(form), g.user.id,
+                                             user_scope()),
+            stale=_("Someone else changed this batch meanwhile; it was not voided. Look at it again first."))
+        if done is not None:
             flash(_("Batch %(no)s voided.", no=batch.sample_no), "info")
             return redirect(url_for(".show", batch_id=batch_id))
     revisions = service.list_revisions(db.session, batch_id, user_scope())
@@ -163,22 +151,18 @@ def _form_data(batch) -> dict:
 def upload():
     """Upload a CSV or XLSX file; small files report at once, large ones run as a worker job."""
     form = UploadForm()
-    report = None
+    report, problems = None, []
     if form.validate_on_submit():
         limits = UploadLimits.from_config(current_app.config)
         upload = form.file.data
-        try:
-            outcome = import_or_queue(db.session, upload.read(limits.max_bytes + 1), upload.filename or "upload.csv",
-                                      bool(form.atomic.data), g.user.id, user_scope(), limits)
-        except DomainError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            if isinstance(outcome, Job):
-                return redirect(url_for(".job", job_id=outcome.id))
-            report = outcome
-    return render_template("batches/upload.html", form=form, report=report,
-                           async_bytes=current_app.config["IMPORT_ASYNC_BYTES"]), 422 if form.errors else 200
+        outcome, problems = run_service(form, lambda: import_or_queue(
+            db.session, upload.read(limits.max_bytes + 1), upload.filename or "upload.csv", bool(form.atomic.data),
+            g.user.id, user_scope(), limits))
+        if isinstance(outcome, Job):
+            return redirect(url_for(".job", job_id=outcome.id))
+        report = outcome
+    return render_template("batches/upload.html", form=form, report=report, problems=problems,
+                           async_bytes=current_app.config["IMPORT_ASYNC_BYTES"]), 422 if form.errors or problems else 200
 
 
 @bp.get("/import/jobs/<int(max=2147483647):job_id>")

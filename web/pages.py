@@ -1,12 +1,15 @@
 """What every page blueprint shares: templates, HTML error pages, domain errors shown as pages."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from wtforms import FieldList
 
-from core.errors import DomainError
+from core.errors import DomainError, PreconditionFailed
+from core.extensions import db
 
 
 def _error_page(status: int, message: str):
@@ -44,3 +47,16 @@ def form_errors(form, error: DomainError) -> list[str]:
     if not error.errors:
         rest.append(error.message)
     return rest
+
+
+def run_service(form, action: Callable[[], Any], stale: str | None = None) -> tuple[Any, list[str]]:
+    """Call a service for a submitted form: (its result, []) or, on a domain error, rolled back,
+    (None, messages not shown next to a field); `stale` words a version conflict for the page."""
+    try:
+        return action(), []
+    except PreconditionFailed as error:
+        db.session.rollback()
+        return None, [stale] if stale else form_errors(form, error)
+    except DomainError as error:
+        db.session.rollback()
+        return None, form_errors(form, error)
