@@ -143,7 +143,7 @@ def test_form_messages_sit_next_to_their_fields(client, signed_in, db_session):
 def test_form_without_csrf_token_is_refused(client, signed_in, db_session):
     signed_in("inspector")
     response = client.post("/batches/new", data=_batch_form(""))
-    assert response.status_code == 400
+    assert response.status_code == 400 and "表单已过期或不完整" in response.data.decode()
     assert db_session.scalar(select(func.count()).select_from(Batch)) == 0
 
 

@@ -17,7 +17,8 @@ def _error_page(status: int, message: str):
 
 
 def _http_error(error: HTTPException):
-    messages = {403: _("Your role does not allow this page."), 404: _("This page or record does not exist."),
+    messages = {400: _("The form had expired or was incomplete; go back, reload the page and try again."),
+                403: _("Your role does not allow this page."), 404: _("This page or record does not exist."),
                 405: _("This action is not available here.")}
     return _error_page(error.code or 500, messages.get(error.code, error.description or ""))
 
