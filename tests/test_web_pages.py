@@ -354,6 +354,16 @@ def test_attainment_report_page_and_xlsx(client, signed_in, make_user, db_sessio
     assert hangzhou_food[header.index("change")] == pytest.approx(-0.2)
 
 
+def test_attainment_report_keeps_to_the_region(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    load(db_session, admin.id, csv_rows("330106", "2025-05", 20, 4))
+    signed_in("supervisor", region="330200")  # Ningbo
+    page = client.get("/reports/attainment?year=2025&region=330100").data.decode()
+    assert "80.0%" not in page and "该地区暂无可报告的数据" in page
+    own = client.get("/reports/attainment?year=2025").data.decode()
+    assert "宁波市" in own and "杭州市" not in own
+
+
 def test_admin_pages(client, signed_in, db_session):
     me = signed_in("admin")
     token = csrf_token(client, "/admin/users")
