@@ -50,6 +50,27 @@ class Config:
     WORKER_JOB_POLL_SECONDS = 2.0
     WORKER_JOB_STALE_SECONDS = 3600
 
+    # Follow-ups (README "Follow-ups"): deadlines from the rules, credit score and blacklist rules.
+    FOLLOWUP_DISPOSAL_MONTHS = 3  # a failed batch's disposal is due 3 months after its report
+    FOLLOWUP_DISPOSAL_DUE_DAYS = 14  # "due soon" window
+    FOLLOWUP_RETEST_WORKING_DAYS = 7  # retest application window after the producer is told
+    FOLLOWUP_FOOD_RECALL_START_HOURS = {"I": 24, "II": 48, "III": 72}
+    FOLLOWUP_FOOD_RECALL_COMPLETE_WORKING_DAYS = {"I": 10, "II": 20, "III": 30}
+    FOLLOWUP_DRUG_RECALL_NOTIFY_DAYS = {"I": 1, "II": 3, "III": 7}
+    FOLLOWUP_CREDIT_SEVERITY_WEIGHTS = {"minor": 5.0, "general": 10.0, "serious": 25.0}
+    FOLLOWUP_CREDIT_HALF_LIFE_DAYS = 365
+    FOLLOWUP_CREDIT_WINDOW_MONTHS = 36
+    FOLLOWUP_CREDIT_RECALL_WEIGHTS = {"I": 15.0, "II": 10.0, "III": 5.0}
+    FOLLOWUP_CREDIT_TRACEABILITY_WEIGHT = 2.0
+    FOLLOWUP_CREDIT_OVERDUE_WEIGHT = 10.0
+    FOLLOWUP_CREDIT_RETEST_CONFIRMED_WEIGHT = 0.0
+    FOLLOWUP_CREDIT_GRADES = {"A": 90.0, "B": 75.0, "C": 60.0}  # lowest score of each grade; below: D
+    FOLLOWUP_BLACKLIST_SERIOUS_FAILURES = 2
+    FOLLOWUP_BLACKLIST_WINDOW_MONTHS = 12
+    FOLLOWUP_REFUSAL_PATTERNS = ["拒绝抽样", "拒绝检查", "refused sampling"]  # in a batch's fail_reason
+    FOLLOWUP_PLAN_THIN_BATCHES = 20  # fewer batches in 12 months: an uncertain series
+    FOLLOWUP_PLAN_WEIGHTS = {"warning": 1.0, "uncertainty": 0.5, "credit": 0.8}
+
     TESTING = False
     DEBUG = False
 

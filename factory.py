@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     import core.reference.models  # noqa: F401
     import inspection.models  # noqa: F401
     import warning.models  # noqa: F401
+    import followup.models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -64,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from core.health import bp as health_bp
     from core.jobs_views import blp as jobs_blp
     from core.reference.views import blp as reference_blp
+    from followup.views import blp as followup_blp
     from inspection.views import blueprints as inspection_blueprints
     from warning.views import blp as warning_blp
     from web import register_pages
@@ -72,7 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs_bp)
     register_pages(app)
     register_api_auth(app)
-    for blp in (users_blp, audit_blp, reference_blp, jobs_blp, *inspection_blueprints, warning_blp):
+    for blp in (users_blp, audit_blp, reference_blp, jobs_blp, *inspection_blueprints, warning_blp, followup_blp):
         api.register_blueprint(blp)
 
 
@@ -86,17 +88,20 @@ def register_commands(app: Flask) -> None:
     from core.auth.cli import users_cli
     from core.reference.cli import seed_cli
     from core.worker import worker_command
+    from followup.cli import followup_cli
     from inspection.cli import demo_cli, inspection_cli
     from warning.cli import warning_cli
 
-    for group in (users_cli, seed_cli, inspection_cli, demo_cli, warning_cli):
+    for group in (users_cli, seed_cli, inspection_cli, demo_cli, warning_cli, followup_cli):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)
 
 
 def register_jobs(app: Flask) -> None:
+    from followup.jobs import register as register_followup_jobs
     from inspection.jobs import register as register_inspection_jobs
     from warning.jobs import register as register_warning_jobs
 
     register_inspection_jobs()
     register_warning_jobs()
+    register_followup_jobs()

@@ -8,6 +8,7 @@ export FLASK_APP=wsgi APP_CONFIG=${APP_CONFIG:-development}
 .venv/bin/flask db upgrade
 .venv/bin/flask demo seed
 .venv/bin/flask warning scan  # so the alert inbox is filled before the first nightly scan
+.venv/bin/flask followup demo  # calendar, disposals, cases, a blacklisted enterprise
 .venv/bin/flask worker &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM

@@ -42,6 +42,7 @@ from core.jobs import enqueue
 from factory import create_app
 from inspection.jobs import IMPORT_JOB
 from tests.conftest import VALID_CODE, IsolatedClient, batch_payload, clean_database
+from tests.followup_data import seed_followup_world
 from warning.models import Alert, AlertEvent, Assessment, Scan
 
 PASSWORD = "correct horse battery"  # the PasswordChange example's current_password
@@ -151,6 +152,7 @@ class Harness:
                     csv, inspector_id)
             seed_alert(db.session)  # scan 1, its assessment and open alert 1 in the county
             db.session.remove()
+        seed_followup_world(client, admin)  # batches 8-9, disposals, retest 1, objection 1, case 1
 
     def run(self, case, who: str) -> None:
         auth = self.headers[who]

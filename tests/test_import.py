@@ -255,3 +255,41 @@ def test_nul_characters_reject_the_row_not_the_file(client, admin, db_session):
     assert r.status_code == 200, r.json
     assert r.json["accepted"] == 60
     assert r.json["rejected"] == [{"row": 62, "column": "sample_no", "reason": "contains a NUL character"}]
+
+
+def test_large_import_takes_the_bulk_path_and_keeps_the_aggregate_exact(client, admin, db_session):
+    """Enough rows for the set-based aggregate upsert (over a thousand series keys), on top of
+    series rows that already exist, and the driver-level inserts store what the ORM would."""
+    import random
+    from datetime import date, timedelta
+
+    from inspection.aggregates import BULK
+    from tests.test_aggregate_property import CATEGORIES, REGIONS, expected_aggregate, stored_aggregate
+
+    user, h = admin
+    assert upload(client, h, rows_csv(*GOOD)).json["accepted"] == 4
+    rng = random.Random(7)
+    lines = []
+    for i in range(700):
+        day = date(rng.choice((2023, 2024)), rng.randint(1, 12), rng.randint(1, 28))
+        code, name = rng.choice([(VALID_CODE, ""), (OUTSIDE_CODE, "南京某乳业有限公司"), ("", "")])
+        category = rng.choice(CATEGORIES) if code else "farm.vegetable"
+        result, items = ("fail", "铅(以Pb计);菌落总数") if i % 7 == 0 else ("pass", "")
+        lines.append(f"B-{i},{day},{category},{rng.choice(REGIONS)},{result},{code},{name},{items},")
+    r = upload(client, h, rows_csv(*lines))
+    assert (r.json["accepted"], r.json["rejected"]) == (700, []), r.json
+    assert sum(key[4] == "n" for key in stored_aggregate(db_session)) > BULK + 100
+    assert stored_aggregate(db_session) == expected_aggregate(db_session.scalars(select(Batch)).all())
+
+    sample_no, sampled_on, category, region, _, code = lines[7].split(",")[:6]
+    b = db_session.scalar(select(Batch).where(Batch.sample_no == sample_no))
+    assert (b.sampled_on, b.category_code, b.region_code, b.conclusion, b.version, b.import_id) == (
+        date.fromisoformat(sampled_on), category, region, "fail", 1, r.json["import_id"])
+    assert b.local is (code == VALID_CODE) and (b.enterprise.credit_code if b.enterprise else "") == code
+    assert b.created_at.utcoffset() == timedelta(0) and b.created_by_id == user.id and b.reported_on is None
+    assert [(i.item, i.verdict) for i in b.items] == [("铅(以Pb计)", "fail"), ("菌落总数", "fail")]
+
+    again = upload(client, h, rows_csv(*lines))
+    assert (again.json["accepted"], again.json["unchanged"]) == (0, 700)
+    db_session.expire_all()
+    assert stored_aggregate(db_session) == expected_aggregate(db_session.scalars(select(Batch)).all())

@@ -2,7 +2,8 @@
 
 Pages of later rounds add their entries here: agency (follow-up) pages, supervisors' alert
 subscriptions, administrators' holiday calendar and webhooks. An entry whose endpoint is
-not registered yet is left out, so a slot can be reserved before its page exists.
+not registered yet is left out, so a slot can be reserved before its page exists. (Page
+blueprints need names of their own: "followup" is already the follow-up API's blueprint.)
 """
 from __future__ import annotations
 
@@ -30,12 +31,12 @@ NAV: list[tuple[object, list[Entry]]] = [
     (_l("Supervision"), [
         Entry("supervision.dashboard", _l("Dashboard"), "read"),
         Entry("supervision.alerts", _l("Alerts"), "read"),
-        Entry("subscriptions.index", _l("My alert subscriptions"), "triage"),  # next round
+        Entry("subscription_pages.index", _l("My alert subscriptions"), "triage"),  # next round
     ]),
     (_l("Follow-up"), [  # agency pages: next round (followup package)
-        Entry("followup.disposals", _l("Disposal of failed batches"), "followup_read"),
-        Entry("followup.cases", _l("Cases"), "followup_read"),
-        Entry("followup.blacklist", _l("Blacklist"), "followup_read"),
+        Entry("followup_pages.disposals", _l("Disposal of failed batches"), "followup_read"),
+        Entry("followup_pages.cases", _l("Cases"), "followup_read"),
+        Entry("followup_pages.blacklist", _l("Blacklist"), "followup_read"),
     ]),
     (_l("Reports"), [
         Entry("reports.attainment", _l("Annual target attainment"), "read"),

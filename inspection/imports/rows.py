@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 REQUIRED = ("sample_no", "sampled_on", "category", "region", "result")
@@ -20,32 +21,44 @@ STAGE_WORDS = {"production": "production", "distribution": "distribution", "cate
 FIELD_TO_COLUMN = {"conclusion": "result", "items": "failed_items", "producer_name": "enterprise_name"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ITEM_SPLIT = re.compile(r"[;；]")
+_TEXT_COLUMNS = ("product", "brand", "specification", "lot", "sampling_agency", "laboratory",
+                 "report_no", "fail_reason")
 
 
-def _date(text: str, column: str, problems: list) -> date | None:
-    if not text:
-        return None
+@lru_cache(maxsize=4096)
+def _iso_date(text: str) -> date | None:
+    # Cached: a file holds a few hundred distinct dates in up to a million rows.
     if _ISO_DATE.match(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    problems.append((column, f"'{text[:40]}' is not a date in YYYY-MM-DD form"))
     return None
+
+
+def _date(text: str, column: str, problems: list) -> date | None:
+    if not text:
+        return None
+    value = _iso_date(text)
+    if value is None:
+        problems.append((column, f"'{text[:40]}' is not a date in YYYY-MM-DD form"))
+    return value
 
 
 def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Return the batch input for a row and the (column, reason) problems found parsing it."""
     problems: list[tuple[str, str]] = []
-    get = lambda c: (cells.get(c) or "").strip()  # noqa: E731
-    for column, value in cells.items():
-        if "\x00" in value:  # PostgreSQL cannot store it; refuse the row, not the file
-            problems.append((column, "contains a NUL character"))
-            cells[column] = value.replace("\x00", "")
+    if "\x00" in "".join(cells.values()):  # PostgreSQL cannot store it; refuse the row, not the file
+        for column, value in cells.items():
+            if "\x00" in value:
+                problems.append((column, "contains a NUL character"))
+                cells[column] = value.replace("\x00", "")
+    text = {column: value.strip() for column, value in cells.items()}
+    get = text.get
     for column in REQUIRED:
         if not get(column):
             problems.append((column, f"{column} is required"))
-    result = get("result")
+    result = get("result", "")
     conclusion = RESULTS.get(result.lower())
     if result and conclusion is None:
         problems.append(("result", f"result must be 'pass' or 'fail', got '{result[:40]}'"))
@@ -54,17 +67,18 @@ def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, st
     if stage_text and stage is None:
         problems.append(("stage", f"unknown stage '{stage_text[:40]}'; use production, "
                                   "distribution, catering or online"))
+    failed_items = get("failed_items")
     items = [{"item": name.strip(), "verdict": "fail"}
-             for name in _ITEM_SPLIT.split(get("failed_items")) if name.strip()]
-    code = get("enterprise_credit_code").upper() or None
+             for name in _ITEM_SPLIT.split(failed_items) if name.strip()] if failed_items else []
+    code = get("enterprise_credit_code", "").upper() or None
     name = get("enterprise_name") or None
     data: dict[str, Any] = {
-        "sample_no": get("sample_no"),
+        "sample_no": get("sample_no", ""),
         "sampled_on": _date(get("sampled_on"), "sampled_on", problems),
         "reported_on": _date(get("reported_on"), "reported_on", problems),
         "production_date": _date(get("production_date"), "production_date", problems),
-        "category": get("category"),
-        "region": get("region"),
+        "category": get("category", ""),
+        "region": get("region", ""),
         "conclusion": conclusion,
         "stage": stage,
         "enterprise_credit_code": code,
@@ -72,7 +86,6 @@ def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, st
         "producer_name": None if code else name,
         "items": items,
     }
-    for column in ("product", "brand", "specification", "lot", "sampling_agency", "laboratory",
-                   "report_no", "fail_reason"):
+    for column in _TEXT_COLUMNS:
         data[column] = get(column) or None
     return data, problems

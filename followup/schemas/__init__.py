@@ -1,0 +1,1 @@
+"""marshmallow schemas of the follow-up API (input validation and OpenAPI in one place), by subject."""

@@ -1,0 +1,154 @@
+"""Quality credit (质量信用): each enterprise's record and a score with a grade, from settings.
+
+    score = 100 - failures - cases - overdue - retests, floored at 0, one decimal
+    failures = sum over failed batches reported in the window (FOLLOWUP_CREDIT_WINDOW_MONTHS) of
+               SEVERITY_WEIGHTS[severity] * 0.5 ** (age in days / HALF_LIFE_DAYS)
+    cases    = sum of RECALL_WEIGHTS[level] over recalls + TRACEABILITY_WEIGHT per traceability case,
+               opened in the window and not cancelled
+    overdue  = OVERDUE_WEIGHT per failed batch whose disposal is overdue now
+    retests  = RETEST_CONFIRMED_WEIGHT per retest that confirmed the failure
+
+A failure's severity is the one recorded on its disposal (default general); a refusal of sampling
+(fail_reason matching FOLLOWUP_REFUSAL_PATTERNS) counts as serious. Grades: A from GRADES["A"], B
+from GRADES["B"], C from GRADES["C"], D below; a blacklisted enterprise is D whatever its score.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import LOCAL_TZ, local_today
+from core.reference.trees import load_trees
+from followup.models import Case, Disposal, Retest
+from followup.services.common import add_months, report_date
+from followup.settings import FollowupSettings, load_settings
+from inspection.models import Batch, Enterprise
+
+
+@dataclass
+class Failure:
+    batch_id: int
+    sample_no: str
+    reported_on: date
+    severity: str
+    refused: bool
+    disposal_closed: bool
+    overdue: bool
+
+
+@dataclass
+class Facts:
+    """What the credit record is built from, for one enterprise."""
+
+    batches: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    recalls: dict[str, int] = field(default_factory=dict)  # level -> cases
+    traceability_cases: int = 0
+    open_cases: int = 0
+    retests: int = 0
+    retests_confirmed: int = 0
+    retests_passed: int = 0
+
+
+def is_refusal(fail_reason: str | None, settings: FollowupSettings) -> bool:
+    text = (fail_reason or "").lower()
+    return any(p.lower() in text for p in settings.refusal_patterns)
+
+
+def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | None = None,
+               settings: FollowupSettings | None = None) -> dict[int, Facts]:
+    """The credit facts of many enterprises in a few queries."""
+    settings, today = settings or load_settings(), today or local_today()
+    ids = list(dict.fromkeys(enterprise_ids))
+    facts: dict[int, Facts] = {i: Facts() for i in ids}
+    if not ids:
+        return facts
+    since = add_months(today, -settings.credit_window_months)
+    live = (Batch.enterprise_id.in_(ids), Batch.voided_at.is_(None))
+    for eid, n in session.execute(select(Batch.enterprise_id, func.count()).where(*live, Batch.sampled_on >= since)
+                                  .group_by(Batch.enterprise_id)):
+        facts[eid].batches = n
+    rows = session.execute(select(Batch, Disposal).outerjoin(Disposal, Disposal.batch_id == Batch.id)
+                           .where(*live, Batch.conclusion == "fail",
+                                  func.coalesce(Batch.reported_on, Batch.sampled_on) >= since))
+    for batch, disposal in rows:
+        refused = is_refusal(batch.fail_reason, settings)
+        severity = "serious" if refused else (disposal.severity if disposal else "general")
+        closed = disposal is not None and disposal.status == "closed"
+        overdue = not closed and add_months(report_date(batch), settings.disposal_months) < today
+        facts[batch.enterprise_id].failures.append(
+            Failure(batch.id, batch.sample_no, report_date(batch), severity, refused, closed, overdue))
+    for f in facts.values():
+        f.failures.sort(key=lambda x: (x.reported_on, x.batch_id), reverse=True)
+    for case in session.scalars(select(Case).where(Case.enterprise_id.in_(ids), Case.status != "cancelled")):
+        target = facts[case.enterprise_id]
+        if case.status not in ("closed",):
+            target.open_cases += 1
+        if case.opened_at.astimezone(LOCAL_TZ).date() < since:
+            continue
+        if case.kind == "recall" and case.level:
+            target.recalls[case.level] = target.recalls.get(case.level, 0) + 1
+        elif case.kind == "traceability":
+            target.traceability_cases += 1
+    for eid, retest in session.execute(select(Batch.enterprise_id, Retest).join(Batch, Batch.id == Retest.batch_id)
+                                       .where(Batch.enterprise_id.in_(ids))):
+        facts[eid].retests += 1
+        facts[eid].retests_confirmed += retest.conclusion == "fail"
+        facts[eid].retests_passed += retest.conclusion == "pass"
+    return facts
+
+
+def grade_of(score: float, blacklisted: bool, settings: FollowupSettings) -> str:
+    if blacklisted:
+        return "D"
+    for grade in ("A", "B", "C"):
+        if score >= settings.credit_grades[grade]:
+            return grade
+    return "D"
+
+
+def score(facts: Facts, blacklisted: bool, today: date, settings: FollowupSettings) -> dict[str, Any]:
+    """The score, its grade and the penalty of each component (pure)."""
+    failures = sum(settings.credit_severity_weights[f.severity] * 0.5 ** ((today - f.reported_on).days /
+                                                                          settings.credit_half_life_days)
+                   for f in facts.failures)
+    cases = (sum(settings.credit_recall_weights[level] * n for level, n in facts.recalls.items())
+             + settings.credit_traceability_weight * facts.traceability_cases)
+    overdue = settings.credit_overdue_weight * sum(f.overdue for f in facts.failures)
+    retests = settings.credit_retest_confirmed_weight * facts.retests_confirmed
+    value = round(max(0.0, 100.0 - failures - cases - overdue - retests), 1)
+    return {"score": value, "grade": grade_of(value, blacklisted, settings),
+            "penalties": {"failures": round(failures, 2), "cases": round(cases, 2), "overdue": round(overdue, 2),
+                          "retests": round(retests, 2)}}
+
+
+def credit_record(session: Session, enterprise: Enterprise, today: date | None = None) -> dict[str, Any]:
+    """An enterprise's quality-credit record: the facts, the score and grade, its blacklist history."""
+    from followup.services.blacklist import history
+
+    settings, today = load_settings(), today or local_today()
+    facts = load_facts(session, [enterprise.id], today, settings)[enterprise.id]
+    return {"enterprise": enterprise, "as_of": today, "window_months": settings.credit_window_months,
+            "batches": facts.batches, "failed": len(facts.failures),
+            "serious_failures": sum(f.severity == "serious" for f in facts.failures),
+            "overdue_disposals": sum(f.overdue for f in facts.failures),
+            "failures": facts.failures, "recalls": facts.recalls, "traceability_cases": facts.traceability_cases,
+            "open_cases": facts.open_cases, "retests": facts.retests, "retests_confirmed": facts.retests_confirmed,
+            "retests_passed": facts.retests_passed, **score(facts, enterprise.blacklisted, today, settings),
+            "blacklist_history": history(session, enterprise.id)}
+
+
+def enterprise_in_scope(session: Session, enterprise: Enterprise, scope: str | None) -> bool:
+    """Registered in the caller's region, or sampled there."""
+    if scope is None:
+        return True
+    codes = load_trees(session).regions.subtree(scope)
+    if enterprise.region_code in codes:
+        return True
+    return session.scalar(select(Batch.id).where(Batch.enterprise_id == enterprise.id,
+                                                 Batch.region_code.in_(codes)).limit(1)) is not None
+

@@ -1,0 +1,39 @@
+"""Risk-based sampling plan: warning assessments, thin series and enterprise credit, ranked with reasons."""
+from __future__ import annotations
+
+from tests.conftest import batch_payload
+from tests.test_api_fuzz import seed_alert
+
+
+def test_plan_ranks_warning_thin_series_and_low_credit(client, admin, make_user, db_session):
+    seed_alert(db_session)  # scan as of 2025-04: liquid milk in Xihu, probability 0.99, yellow
+    _, h = admin
+    for i in range(3):  # a thin, calm series in Ningbo
+        client.post("/api/batches", headers=h, json=batch_payload(
+            sample_no=f"NB-{i}", region="330212", category="food.dairy.liquid_milk", sampled_on="2025-03-0{}".format(i + 1),
+            reported_on="2025-03-20"))
+    eid = client.post("/api/batches", headers=h, json=batch_payload(sample_no="X", sampled_on="2025-02-01",
+                                                                     reported_on="2025-02-10")).json["enterprise"]["id"]
+    client.post("/api/blacklist", json={"enterprise_id": eid, "reason": "拒不整改"}, headers=h)
+    response = client.get("/api/sampling-plan?month=2025-05", headers=h)
+    assert response.status_code == 200, response.json
+    plan = response.json
+    assert plan["month"] == "2025-05" and plan["as_of"] == "2025-04" and plan["scan_id"] == 1
+    lines = plan["lines"]
+    assert [line["rank"] for line in lines] == list(range(1, len(lines) + 1))
+    assert [line["score"] for line in lines] == sorted((line["score"] for line in lines), reverse=True)
+    top = lines[0]
+    assert (top["kind"], top["category"], top["region"], top["level"]) == (
+        "series", "food.dairy.liquid_milk", "330106", "yellow")
+    assert top["components"]["warning"] > 0 and any("yellow" in r for r in top["reasons"])
+    ningbo = next(line for line in lines if line["region"] == "330212")
+    assert ningbo["components"]["warning"] == 0 and ningbo["components"]["uncertainty"] > 0
+    assert any("3 batches" in r for r in ningbo["reasons"])
+    firm = next(line for line in lines if line["kind"] == "enterprise")
+    assert firm["enterprise"]["id"] == eid and firm["enterprise"]["blacklisted"] is True
+    assert any("blacklisted" in r for r in firm["reasons"])
+    # Scope: a Ningbo officer sees only Ningbo's lines.
+    _, nb = make_user("agency", region="330212")
+    scoped = client.get("/api/sampling-plan?month=2025-05", headers=nb).json["lines"]
+    assert scoped and {line["region"] for line in scoped} == {"330212"}
+    assert client.get("/api/sampling-plan?month=2025-13", headers=h).status_code == 422
