@@ -70,11 +70,11 @@ def register_blueprints(app: Flask) -> None:
     from inspection.views import blueprints as inspection_blueprints
     from warning.notify.views import blp as notify_blp
     from warning.views import blp as warning_blp
-    from web.auth import bp as web_bp
+    from web import register_pages
 
     app.register_blueprint(health_bp)
     app.register_blueprint(docs_bp)
-    app.register_blueprint(web_bp)
+    register_pages(app)
     register_api_auth(app)
     for blp in (users_blp, audit_blp, reference_blp, jobs_blp, *inspection_blueprints, warning_blp,
                 notify_blp, followup_blp):

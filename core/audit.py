@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.models import Base, UTCDateTime, utcnow
@@ -46,3 +46,21 @@ def audit(session: Session, user_id: int | None, action: str, entity: str, entit
     address = request.remote_addr if has_request_context() else None
     session.add(AuditRecord(user_id=user_id, address=address, action=action, entity=entity,
                             entity_id=str(entity_id), before=_plain(before), after=_plain(after)))
+
+
+def list_audit(session: Session, limit: int, entity: str | None = None, entity_id: str | None = None,
+               user_id: int | None = None, action: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, before_id: int | None = None) -> list[AuditRecord]:
+    """Audit records matching the filters, newest first; `before_id` pages back in time."""
+    stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+    for column, value in ((AuditRecord.entity, entity), (AuditRecord.entity_id, entity_id),
+                          (AuditRecord.user_id, user_id), (AuditRecord.action, action)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(AuditRecord.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditRecord.at < until)
+    if before_id is not None:
+        stmt = stmt.where(AuditRecord.id < before_id)
+    return list(session.scalars(stmt))

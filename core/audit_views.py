@@ -7,9 +7,8 @@ from datetime import datetime, timezone
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select
 
-from core.audit import AuditRecord
+from core.audit import list_audit
 from core.auth.permissions import require
 from core.clock import LOCAL_TZ
 from core.export import download
@@ -67,18 +66,9 @@ class Audit(MethodView):
                       description="Audit records, newest first; a CSV download when format=csv")
     def get(self, args):
         """List audit records, newest first."""
-        stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(args["limit"])
-        for key in ("entity", "entity_id", "user_id"):
-            if key in args:
-                stmt = stmt.where(getattr(AuditRecord, key) == args[key])
-        if "since" in args:
-            stmt = stmt.where(AuditRecord.at >= args["since"])
-        if "until" in args:
-            stmt = stmt.where(AuditRecord.at < args["until"])
-        if "before_id" in args:
-            stmt = stmt.where(AuditRecord.id < args["before_id"])
-        rows = db.session.scalars(stmt).all()
-        if args["format"] == "csv":
+        fmt = args.pop("format")
+        rows = list_audit(db.session, **args)
+        if fmt == "csv":
             dumped = AuditSchema(many=True).dump(rows)
             as_text = lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v  # noqa: E731
             return download(COLUMNS, ([as_text(r[c]) for c in COLUMNS] for r in dumped), "csv", "audit")

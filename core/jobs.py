@@ -11,6 +11,7 @@ from typing import Any, Callable
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 
+from core.errors import NotFound
 from core.models import Base, UTCDateTime, utcnow
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
@@ -49,6 +50,14 @@ def enqueue(session: Session, kind: str, params: dict, payload: bytes | None,
     job = Job(kind=kind, params=params, payload=payload, created_by_id=user_id)
     session.add(job)
     session.commit()
+    return job
+
+
+def job_for(session: Session, job_id: int, user) -> Job:
+    """A job as seen by `user`: only who queued it (or an administrator) sees it, else 404."""
+    job = session.get(Job, job_id)
+    if job is None or (job.created_by_id != user.id and not user.has_role("admin")):
+        raise NotFound(f"no job {job_id}")
     return job
 
 

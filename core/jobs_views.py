@@ -6,9 +6,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from core.errors import NotFound
 from core.extensions import db
-from core.jobs import Job
+from core.jobs import job_for
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Queued background jobs")
 
@@ -31,8 +30,4 @@ class JobResource(MethodView):
     @blp.response(200, JobSchema)
     def get(self, job_id: int):
         """Show a job's status, progress and result."""
-        job = db.session.get(Job, job_id)
-        # Only the user who queued it (or an administrator) sees a job.
-        if job is None or (job.created_by_id != g.user.id and not g.user.has_role("admin")):
-            raise NotFound(f"no job {job_id}")
-        return job
+        return job_for(db.session, job_id, g.user)

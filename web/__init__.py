@@ -1,1 +1,51 @@
 """Server-rendered pages (Jinja) for each role, on the same services as the API."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from core.extensions import db
+from core.reference.trees import load_trees
+from web.access import can
+from web.charts import plotly_js
+from web.forms import EmptyForm
+from web.i18n import node_name, register_i18n
+from web.navigation import menu
+
+ROLE_LABELS = {"inspector": _l("Inspector"), "supervisor": _l("Supervisor"), "agency": _l("Enforcement agency"),
+               "admin": _l("Administrator")}
+
+
+def region_label(code: str | None) -> str:
+    node = load_trees(db.session).regions.nodes.get(code) if code else None
+    return node_name(node) if node else (code or "")
+
+
+def category_label(code: str | None) -> str:
+    if code == "*":
+        return str(_l("All products"))
+    node = load_trees(db.session).categories.nodes.get(code) if code else None
+    return node_name(node) if node else (code or "")
+
+
+def role_labels(roles) -> str:
+    return "、".join(str(ROLE_LABELS.get(r, r)) for r in sorted(roles))
+
+
+def register_pages(app: Flask) -> None:
+    from web.admin import bp as admin_bp
+    from web.auth import bp as auth_bp
+    from web.batches import bp as batches_bp
+    from web.reports import bp as reports_bp
+    from web.supervision import bp as supervision_bp
+
+    register_i18n(app)
+    for bp in (auth_bp, batches_bp, supervision_bp, reports_bp, admin_bp):
+        app.register_blueprint(bp)
+    app.add_url_rule("/web-static/vendor/plotly.min.js", "plotly_js", plotly_js)
+    app.jinja_env.globals.update(menu=menu, can=can, region_label=region_label, category_label=category_label,
+                                 role_labels=role_labels)
+
+    @app.context_processor
+    def _header_form():
+        return {"header_form": EmptyForm()}

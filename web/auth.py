@@ -6,6 +6,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from core.auth.services import change_password, verify_password
 from core.errors import DomainError
 from core.extensions import db, limiter
 from web.forms import EmptyForm, LoginForm, PasswordForm
+from web.i18n import COOKIE, LANGUAGES
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -36,7 +38,10 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         if user is not None and user.active and verify_password(user, form.password.data):
+            language = session.get(COOKIE)
             session.clear()
+            if language:
+                session[COOKIE] = language  # the language chosen on the sign-in page stays
             login_user(user)
             session["login_at"] = session["seen_at"] = time.time()
             audit(db.session, user.id, "login", "user", user.id)
@@ -46,7 +51,7 @@ def login():
         audit(db.session, user.id if user else None, "login_failed", "user",
               user.id if user else form.username.data[:64])
         db.session.commit()
-        flash("用户名或密码错误 / Wrong username or password", "error")
+        flash(_("Wrong username or password"), "error")
     return render_template("login.html", form=form), 200 if request.method == "GET" or form.errors else 401
 
 
@@ -66,7 +71,7 @@ def logout():
 @login_required
 def home():
     """The landing page after sign-in."""
-    return render_template("home.html", logout_form=EmptyForm())
+    return render_template("home.html")
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -82,6 +87,20 @@ def password():
                 getattr(form, field).errors = list(messages)
         else:
             login_user(current_user)  # the session id names the new password
-            flash("密码已修改 / Password changed", "info")
+            flash(_("Password changed"), "info")
             return redirect(url_for("web.home"))
-    return render_template("password.html", form=form, logout_form=EmptyForm())
+    return render_template("password.html", form=form)
+
+
+@bp.post("/language")
+def language():
+    """Switch the pages' language; kept in the session and, for the next visit, a cookie."""
+    chosen = request.form.get("lang")
+    accepted = EmptyForm().validate_on_submit() and chosen in LANGUAGES
+    if accepted:
+        session[COOKIE] = chosen
+    response = redirect(_safe_next(request.form.get("next")))
+    if accepted:
+        response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response

@@ -1,21 +1,133 @@
-"""Web forms (Flask-WTF: every form carries a CSRF token)."""
+"""Web forms (Flask-WTF: every form carries a CSRF token). Labels and messages are translatable."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
+                     PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
+
+from inspection.models import CONCLUSIONS, STAGES
+
+REQUIRED = _l("This field is required.")
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名 Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("密码 Password", validators=[DataRequired(), Length(max=256)])
+    username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=256)])
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField("当前密码 Current password", validators=[DataRequired()])
-    new_password = PasswordField("新密码 New password", validators=[DataRequired(), Length(min=8, max=256)])
-    confirm = PasswordField("确认新密码 Confirm", validators=[DataRequired(), EqualTo("new_password", "两次输入不一致 / does not match")])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED), Length(min=8, max=256)])
+    confirm = PasswordField(_l("Confirm the new password"),
+                            validators=[DataRequired(REQUIRED), EqualTo("new_password", _l("The two entries differ."))])
 
 
 class EmptyForm(FlaskForm):
-    """A form with only its CSRF token (sign-out button)."""
+    """A form with only its CSRF token (sign-out, language, one-button actions)."""
+
+
+def stage_choices():
+    labels = {"production": _l("Production"), "distribution": _l("Distribution"), "catering": _l("Catering"),
+              "online": _l("Online")}
+    return [("", _l("(not given)"))] + [(s, labels[s]) for s in STAGES]
+
+
+def verdict_choices():
+    labels = {"pass": _l("Pass"), "fail": _l("Fail")}
+    return [(c, labels[c]) for c in CONCLUSIONS]
+
+
+class ItemForm(Form):
+    """One test item; a row left blank is ignored."""
+    item = StringField(_l("Test item"), validators=[Optional(), Length(max=200)])
+    value = StringField(_l("Result"), validators=[Optional(), Length(max=100)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=32)])
+    limit = StringField(_l("Limit"), validators=[Optional(), Length(max=100)])
+    standard = StringField(_l("Standard"), validators=[Optional(), Length(max=200)])
+    verdict = SelectField(_l("Verdict"), choices=verdict_choices, validate_choice=False)
+
+    def validate_verdict(self, field):
+        if (self.item.data or "").strip() and field.data not in CONCLUSIONS:
+            raise ValidationError(_l("Choose pass or fail."))
+
+
+class BatchForm(FlaskForm):
+    sample_no = StringField(_l("Sample number"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    sampled_on = DateField(_l("Sampling date"), validators=[InputRequired(REQUIRED)])
+    reported_on = DateField(_l("Report date"), validators=[Optional()])
+    category = SelectField(_l("Product category"), validators=[DataRequired(REQUIRED)])
+    region = SelectField(_l("Region sampled"), validators=[DataRequired(REQUIRED)])
+    enterprise_credit_code = StringField(_l("Producer's unified social credit code"),
+                                         validators=[Optional(), Length(max=18)])
+    enterprise_name = StringField(_l("Producer's name"), validators=[Optional(), Length(max=200)])
+    product = StringField(_l("Product"), validators=[Optional(), Length(max=200)])
+    brand = StringField(_l("Brand"), validators=[Optional(), Length(max=100)])
+    specification = StringField(_l("Specification"), validators=[Optional(), Length(max=100)])
+    lot = StringField(_l("Lot"), validators=[Optional(), Length(max=100)])
+    production_date = DateField(_l("Production date"), validators=[Optional()])
+    stage = SelectField(_l("Stage"), choices=stage_choices)
+    sampling_agency = StringField(_l("Sampling agency"), validators=[Optional(), Length(max=200)])
+    laboratory = StringField(_l("Laboratory"), validators=[Optional(), Length(max=200)])
+    report_no = StringField(_l("Report number"), validators=[Optional(), Length(max=100)])
+    conclusion = SelectField(_l("Conclusion"), choices=verdict_choices)
+    fail_reason = TextAreaField(_l("Reason for failing"), validators=[Optional(), Length(max=500)])
+    items = FieldList(FormField(ItemForm), min_entries=3, max_entries=200)
+
+    TEXT = ("enterprise_credit_code", "enterprise_name", "product", "brand", "specification", "lot",
+            "sampling_agency", "laboratory", "report_no", "fail_reason")
+
+    def to_data(self) -> dict:
+        """The form as the input `create_batch` takes (blank text is None, blank item rows dropped)."""
+        data = {name: (getattr(self, name).data or "").strip() or None for name in self.TEXT}
+        data.update(sample_no=self.sample_no.data.strip(), sampled_on=self.sampled_on.data,
+                    reported_on=self.reported_on.data, production_date=self.production_date.data,
+                    category=self.category.data, region=self.region.data, stage=self.stage.data or None,
+                    conclusion=self.conclusion.data)
+        data["items"] = [{k: (v.strip() or None) if isinstance(v, str) and k != "verdict" else v
+                          for k, v in row.data.items()}
+                         for row in self.items if (row.item.data or "").strip()]
+        return data
+
+
+class AmendForm(BatchForm):
+    version = HiddenField()
+    reason = TextAreaField(_l("Reason for the change"), validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class VoidForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField(_l("Reason for voiding"), validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("CSV or XLSX file"), validators=[FileRequired(REQUIRED)])
+    atomic = BooleanField(_l("All or nothing: store no row if any row is rejected"))
+
+
+class AlertActionForm(FlaskForm):
+    note = TextAreaField(_l("Note (required to dismiss)"), validators=[Optional(), Length(max=2000)])
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(REQUIRED), Length(min=8, max=256)])
+    roles = SelectMultipleField(_l("Roles"), validators=[DataRequired(REQUIRED)])
+    region = SelectField(_l("Region"), validators=[DataRequired(REQUIRED)])
+
+
+class UserEditForm(FlaskForm):
+    roles = SelectMultipleField(_l("Roles"), validators=[DataRequired(REQUIRED)])
+    region = SelectField(_l("Region"), validators=[DataRequired(REQUIRED)])
+    active = BooleanField(_l("Active"))
+
+
+class FloorForm(FlaskForm):
+    category = SelectField(_l("Product category"), validators=[DataRequired(REQUIRED)])
+    floor = DecimalField(_l("Floor (%)"), places=1,
+                         validators=[InputRequired(REQUIRED), NumberRange(0.1, 100, _l("Between 0.1 and 100."))])
+    effective_from = DateField(_l("In force from"), validators=[InputRequired(REQUIRED)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])

@@ -78,6 +78,11 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def list_users(session: Session, limit: int = 50, offset: int = 0) -> list[User]:
+    """Accounts by username, one page at a time."""
+    return list(session.scalars(select(User).order_by(User.username).limit(limit).offset(offset)))
+
+
 def update_user(session: Session, user_id: int, changes: dict, actor_id: int) -> User:
     """Change a user's roles, home region or active flag (disable rather than delete)."""
     user = get_user(session, user_id)

@@ -31,6 +31,7 @@ class BatchFilter:
     conclusion: str | None = None
     stage: str | None = None
     include_voided: bool = False
+    search: str | None = None  # a sample number's beginning or a word of the product's name
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -82,6 +83,10 @@ def filtered(session: Session, f: BatchFilter, scope_region: str | None = None):
         stmt = stmt.where(Batch.conclusion == f.conclusion)
     if f.stage:
         stmt = stmt.where(Batch.stage == f.stage)
+    if f.search and f.search.strip():
+        text = f.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(or_(Batch.sample_no.like(f"{text}%", escape="\\"),
+                              Batch.product.like(f"%{text}%", escape="\\")))
     return stmt
 
 

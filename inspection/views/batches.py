@@ -6,18 +6,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from core.auth.permissions import require, scope_of
-from core.errors import PayloadTooLarge, ValidationFailed
+from core.errors import ValidationFailed
 from core.etags import etag_for, expected_version
 from core.extensions import db
-from core.jobs import enqueue
-from inspection.imports.importer import ImportOptions, import_batches
-from inspection.imports.reader import FileRefused
-from inspection.jobs import IMPORT_JOB
+from core.jobs import Job
 from inspection.schemas import (IF_MATCH, IF_MATCH_OPTIONAL, IMPORT_FILE_BODY, BatchAmendSchema,
                                 BatchCreateSchema, BatchListArgs, BatchPageSchema, BatchSchema, ImportArgs,
                                 ImportReportSchema, JobLinkSchema, ReasonSchema, RevisionSchema)
 from inspection.services import batches as service
 from inspection.services.queries import BatchFilter, list_batches
+from inspection.services.uploads import UploadLimits, import_or_queue
 
 blp = Blueprint("batches", __name__, url_prefix="/api/batches", description="Sampling batches")
 ID = "<int(max=2147483647):batch_id>"
@@ -104,26 +102,14 @@ class BatchImport(MethodView):
         upload = request.files.get("file")
         if upload is None:
             raise ValidationFailed.on("file", "send the file as multipart/form-data field 'file'")
-        content = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-        if len(content) > current_app.config["IMPORT_MAX_BYTES"]:
-            raise PayloadTooLarge(f"the file is over the {current_app.config['IMPORT_MAX_BYTES']:,}-byte limit",
-                                  {"file": ["file too large"]})
-        filename = upload.filename or "upload.csv"
-        if len(content) > current_app.config["IMPORT_ASYNC_BYTES"]:
-            job = enqueue(db.session, IMPORT_JOB, {"filename": filename, "atomic": args["atomic"],
-                                                   "scope": scope_of(g.user)}, content, g.user.id)
-            url = url_for("jobs.JobResource", job_id=job.id)
+        limits = UploadLimits.from_config(current_app.config)
+        content = upload.read(limits.max_bytes + 1)
+        outcome = import_or_queue(db.session, content, upload.filename or "upload.csv", args["atomic"],
+                                  g.user.id, scope_of(g.user), limits)
+        if isinstance(outcome, Job):
+            url = url_for("jobs.JobResource", job_id=outcome.id)
             # A Response is passed through as is (not dumped with the 200 report schema).
-            response = jsonify(JobLinkSchema().dump({"job_id": job.id, "url": url, "status": job.status}))
+            response = jsonify(JobLinkSchema().dump({"job_id": outcome.id, "url": url, "status": outcome.status}))
             response.status_code, response.headers["Location"] = 202, url
             return response
-        options = ImportOptions(filename=filename, user_id=g.user.id, atomic=args["atomic"],
-                                scope=scope_of(g.user),
-                                max_bytes=current_app.config["IMPORT_MAX_BYTES"],
-                                max_rows=current_app.config["IMPORT_MAX_ROWS"])
-        try:
-            result = import_batches(db.session, content, options)
-        except FileRefused as refused:
-            db.session.rollback()
-            raise ValidationFailed.on("file", str(refused)) from None
-        return result.report()
+        return outcome

@@ -1,0 +1,41 @@
+"""An uploaded import file: imported at once when small, queued for the worker when large."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy.orm import Session
+
+from core.errors import PayloadTooLarge, ValidationFailed
+from core.jobs import Job, enqueue
+from inspection.imports.importer import ImportOptions, import_batches
+from inspection.imports.reader import FileRefused
+from inspection.jobs import IMPORT_JOB
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_bytes: int
+    async_bytes: int  # above this the file is queued as a job
+    max_rows: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "UploadLimits":
+        return cls(config["IMPORT_MAX_BYTES"], config["IMPORT_ASYNC_BYTES"], config["IMPORT_MAX_ROWS"])
+
+
+def import_or_queue(session: Session, content: bytes, filename: str, atomic: bool, user_id: int,
+                    scope: str | None, limits: UploadLimits) -> dict | Job:
+    """The row-by-row import report, or the queued job for a large file."""
+    if len(content) > limits.max_bytes:
+        raise PayloadTooLarge(f"the file is over the {limits.max_bytes:,}-byte limit", {"file": ["file too large"]})
+    if len(content) > limits.async_bytes:
+        return enqueue(session, IMPORT_JOB, {"filename": filename, "atomic": atomic, "scope": scope},
+                       content, user_id)
+    options = ImportOptions(filename=filename, user_id=user_id, atomic=atomic, scope=scope,
+                            max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+    try:
+        return import_batches(session, content, options).report()
+    except FileRefused as refused:
+        session.rollback()
+        raise ValidationFailed.on("file", str(refused)) from None

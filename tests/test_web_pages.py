@@ -1,0 +1,421 @@
+"""The pages with Flask's test client: the role table, scope, CSRF, forms and their messages."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from core.audit import AuditRecord
+from core.extensions import limiter
+from core.jobs import Job, run_job
+from inspection.models import Batch
+from tests.conftest import VALID_CODE
+from tests.series_data import MILK, csv_rows, load
+from tests.web_helpers import csrf_token, seed_alert, sign_in
+from warning.models import Alert
+
+PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin")
+ROLES = ("inspector", "supervisor", "agency", "admin")
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits(app):
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+@pytest.fixture
+def signed_in(client, make_user):
+    """Sign the test client in as a new user with `roles` in `region`; return the user."""
+
+    def sign(*roles, region="330000"):
+        user, _ = make_user(*roles, region=region)
+        assert sign_in(client, user.username).status_code == 302
+        return user
+
+    return sign
+
+
+def _page_rules(app):
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if rule.endpoint.split(".")[0] in PAGE_BLUEPRINTS and hasattr(view, "permission"):
+            values = {arg: "acknowledge" if arg == "action" else 1 for arg in rule.arguments}
+            method = "GET" if "GET" in rule.methods else "POST"
+            yield rule.endpoint, view.permission, method, values
+
+
+def test_every_page_declares_a_permission(app):
+    from core.auth.permissions import GRANTS
+
+    open_pages = {"web.login", "web.logout", "web.home", "web.password", "web.language", "web.static"}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] in PAGE_BLUEPRINTS and rule.endpoint not in open_pages:
+            assert getattr(app.view_functions[rule.endpoint], "permission", None) in GRANTS, rule.endpoint
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_obey_the_role_table(app, client, signed_in, role):
+    from core.auth.permissions import GRANTS
+
+    signed_in(role)
+    token = csrf_token(client, "/")
+    with app.test_request_context():
+        from flask import url_for
+
+        rules = [(e, p, m, url_for(e, **v)) for e, p, m, v in _page_rules(app)]
+    assert len(rules) >= 15
+    for endpoint, permission, method, url in rules:
+        if method == "GET":
+            status = client.get(url).status_code
+        else:
+            status = client.post(url, data={"csrf_token": token}).status_code
+        if role in GRANTS[permission]:
+            assert status != 403, (endpoint, status)
+        else:
+            assert status == 403, (endpoint, status)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, db_session):
+    for path in ("/batches", "/batches/new", "/supervision/dashboard", "/supervision/alerts",
+                 "/reports/attainment", "/admin/users", "/admin/audit"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
+
+
+def test_forbidden_page_is_an_html_page_in_chinese(client, signed_in):
+    signed_in("inspector")
+    response = client.get("/admin/users")
+    assert response.status_code == 403 and "text/html" in response.content_type
+    assert "您的角色无权访问此页面" in response.data.decode()
+
+
+def test_menu_shows_only_what_the_role_may_open(client, signed_in):
+    signed_in("agency")
+    page = client.get("/").data.decode()
+    assert "抽检批次" in page and "录入批次" not in page and "用户与角色" not in page
+
+
+def _batch_form(token, **overrides):
+    form = {"csrf_token": token, "sample_no": "W0000001", "sampled_on": "2025-03-10", "reported_on": "2025-03-20",
+            "category": MILK, "region": "330106", "enterprise_credit_code": VALID_CODE,
+            "enterprise_name": "杭州示例乳业有限公司", "product": "纯牛奶", "stage": "production",
+            "conclusion": "pass", "items-0-item": "蛋白质", "items-0-value": "3.1", "items-0-verdict": "pass",
+            "items-1-item": "", "items-1-verdict": "pass"}
+    form.update(overrides)
+    return form
+
+
+def test_record_a_batch_through_the_form(client, signed_in, db_session):
+    user = signed_in("inspector", region="330100")
+    token = csrf_token(client, "/batches/new")
+    response = client.post("/batches/new", data=_batch_form(token))
+    assert response.status_code == 302
+    batch = db_session.scalar(select(Batch).where(Batch.sample_no == "W0000001"))
+    assert batch.created_by_id == user.id and [i.item for i in batch.items] == ["蛋白质"]
+    assert db_session.scalar(select(func.count()).select_from(AuditRecord)
+                             .where(AuditRecord.entity == "batch", AuditRecord.action == "create")) == 1
+    shown = client.get(response.headers["Location"]).data.decode()
+    assert "W0000001" in shown and "2025年3月10日" in shown  # date formatted for zh-CN
+
+
+def test_form_messages_sit_next_to_their_fields(client, signed_in, db_session):
+    signed_in("inspector")
+    token = csrf_token(client, "/batches/new")
+    future = (date.today() + timedelta(days=30)).isoformat()
+    response = client.post("/batches/new", data=_batch_form(token, sample_no="", sampled_on=future))
+    page = response.data.decode()
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in re.search(r'<input[^>]*id="sample_no"[^>]*>', page).group(0)
+    assert re.search(r'id="sample_no-error">此项为必填', page)
+    # The service's rule (no sampling date in the future) comes back next to its field too.
+    response = client.post("/batches/new", data=_batch_form(token, sampled_on=future))
+    assert response.status_code == 422
+    assert re.search(r'id="sampled_on-error">[^<]*in the future', response.data.decode())
+    assert db_session.scalar(select(func.count()).select_from(Batch)) == 0
+
+
+def test_form_without_csrf_token_is_refused(client, signed_in, db_session):
+    signed_in("inspector")
+    response = client.post("/batches/new", data=_batch_form(""))
+    assert response.status_code == 400 and "表单已过期或不完整" in response.data.decode()
+    assert db_session.scalar(select(func.count()).select_from(Batch)) == 0
+
+
+def test_recording_outside_ones_region_is_refused_next_to_the_field(client, signed_in, db_session):
+    signed_in("inspector", region="330200")  # Ningbo
+    token = csrf_token(client, "/batches/new")
+    response = client.post("/batches/new", data=_batch_form(token, region="330106"))
+    assert response.status_code == 422  # the region list offers only Ningbo's regions
+    assert db_session.scalar(select(func.count()).select_from(Batch)) == 0
+
+
+def _record(client, **overrides):
+    token = csrf_token(client, "/batches/new")
+    response = client.post("/batches/new", data=_batch_form(token, **overrides))
+    assert response.status_code == 302, response.data.decode()[:2000]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_amend_keeps_the_old_version_and_refuses_a_stale_one(client, signed_in, db_session):
+    signed_in("inspector")
+    batch_id = _record(client)
+    page = client.get(f"/batches/{batch_id}/amend").data.decode()
+    assert 'name="version" type="hidden" value="1"' in page
+    token = csrf_token(client, f"/batches/{batch_id}/amend")
+    amended = _batch_form(token, version="1", reason="实验室更正报告", product="高钙纯牛奶")
+    assert client.post(f"/batches/{batch_id}/amend", data=amended).status_code == 302
+    shown = client.get(f"/batches/{batch_id}").data.decode()
+    assert "高钙纯牛奶" in shown and "实验室更正报告" in shown
+    stale = client.post(f"/batches/{batch_id}/amend", data={**amended, "product": "again"})
+    assert stale.status_code == 422 and "已被他人修改" in stale.data.decode()
+    assert db_session.get(Batch, batch_id).product == "高钙纯牛奶"
+
+
+def test_void_needs_a_reason(client, signed_in, db_session):
+    signed_in("inspector")
+    batch_id = _record(client)
+    token = csrf_token(client, f"/batches/{batch_id}")
+    assert client.post(f"/batches/{batch_id}/void", data={"csrf_token": token, "version": "1",
+                                                           "reason": ""}).status_code == 422
+    assert db_session.get(Batch, batch_id).voided_at is None
+    assert client.post(f"/batches/{batch_id}/void", data={"csrf_token": token, "version": "1",
+                                                          "reason": "重复录入"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Batch, batch_id).void_reason == "重复录入"
+
+
+BATCH_LINK = re.compile(r'href="/batches/\d+"')
+
+
+def test_batch_list_searches_filters_pages_and_keeps_to_the_region(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    load(db_session, admin.id, csv_rows("330106", "2025-03", 30, 2) + csv_rows("330212", "2025-03", 5, 0))
+    signed_in("inspector", region="330100")
+    page = client.get("/batches").data.decode()
+    assert len(BATCH_LINK.findall(page)) == 25 and 'rel="next"' in page
+    following = re.search(r'href="([^"]+)" rel="next"', page).group(1).replace("&amp;", "&")
+    assert len(BATCH_LINK.findall(client.get(following).data.decode())) == 5
+    failing = client.get("/batches?conclusion=fail").data.decode()
+    assert len(BATCH_LINK.findall(failing)) == 2
+    first_no = db_session.scalar(select(Batch.sample_no).where(Batch.region_code == "330106").limit(1))
+    assert len(BATCH_LINK.findall(client.get(f"/batches?search={first_no}").data.decode())) == 1
+    ningbo = db_session.scalar(select(Batch.id).where(Batch.region_code == "330212").limit(1))
+    assert client.get(f"/batches/{ningbo}").status_code == 404
+
+
+IMPORT_HEADER = "sample_no,sampled_on,category,region,result\n"
+
+
+def test_upload_reports_the_bad_row(client, signed_in, db_session):
+    signed_in("inspector")
+    content = IMPORT_HEADER + f"U1,2025-03-01,{MILK},330106,pass\nU2,2025-13-01,{MILK},330106,pass\n"
+    token = csrf_token(client, "/batches/import")
+    response = client.post("/batches/import", data={"csrf_token": token,
+                                                    "file": (io.BytesIO(content.encode()), "batches.csv")},
+                           content_type="multipart/form-data")
+    page = response.data.decode()
+    assert response.status_code == 200
+    row = re.search(r'<table class="rejections">.*?<tbody><tr><td>(\d+)</td><td>(\w+)</td>', page, re.S)
+    assert row.groups() == ("3", "sampled_on")  # the file's third line (after the header)
+    assert db_session.scalar(select(func.count()).select_from(Batch)) == 1
+
+
+def test_refused_file_is_said_next_to_the_file_field(client, signed_in, db_session):
+    signed_in("inspector")
+    token = csrf_token(client, "/batches/import")
+    response = client.post("/batches/import", data={"csrf_token": token,
+                                                    "file": (io.BytesIO(b"colour,size\nred,1\n"), "odd.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert re.search(r'id="file-error">[^<]*unknown column', response.data.decode())
+
+
+def test_large_upload_runs_as_a_job_with_progress(app, client, signed_in, db_session):
+    signed_in("inspector")
+    rows = "".join(f"L{i:06d},2025-03-01,{MILK},330106,pass\n" for i in range(3000))
+    assert len(rows) > app.config["IMPORT_ASYNC_BYTES"]
+    token = csrf_token(client, "/batches/import")
+    response = client.post("/batches/import", data={"csrf_token": token,
+                                                    "file": (io.BytesIO((IMPORT_HEADER + rows).encode()), "big.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and "/batches/import/jobs/" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "<progress" in page and "data-progress-url" in page
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert client.get(f"/batches/import/jobs/{job_id}/progress").json["status"] == "queued"
+    run_job(db_session, db_session.get(Job, job_id))
+    assert client.get(f"/batches/import/jobs/{job_id}/progress").json == {
+        "status": "done", "progress": 3000, "total": 3000}
+    done = client.get(f"/batches/import/jobs/{job_id}").data.decode()
+    assert "<progress" not in done and re.search(r'class="accepted">3,000<', done)
+
+
+def test_someone_elses_job_is_not_shown(client, signed_in, make_user, db_session):
+    other, _ = make_user("inspector")
+    job = Job(kind="import_batches", params={"filename": "x.csv"}, created_by_id=other.id)
+    db_session.add(job)
+    db_session.commit()
+    signed_in("inspector")
+    assert client.get(f"/batches/import/jobs/{job.id}").status_code == 404
+    assert client.get(f"/batches/import/jobs/{job.id}/progress").status_code == 404
+
+
+def test_dashboard_colours_cells_by_the_gap_to_the_floor(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    # Liquid milk (floor 0.93): Hangzhou 18/20 = 90% (3 points below), Ningbo 20/20.
+    load(db_session, admin.id, csv_rows("330106", "2025-03", 20, 2) + csv_rows("330212", "2025-03", 20, 0))
+    signed_in("supervisor")
+    page = client.get(f"/supervision/dashboard?period=month&at=2025-03&category={MILK}").data.decode()
+    hangzhou = re.search(r'<td class="cell (\w+)"><a href="/supervision/series\?category=food.dairy.liquid_milk'
+                         r'&amp;region=330100"[^>]*>([^<]+)</a>', page)
+    ningbo = re.search(r'<td class="cell (\w+)"><a href="/supervision/series\?category=food.dairy.liquid_milk'
+                       r'&amp;region=330200"[^>]*>([^<]+)</a>', page)
+    assert hangzhou.groups() == ("below", "90.0%") and ningbo.groups() == ("ok", "100.0%")
+    assert 'class="cell none"' in page  # cities without batches
+    odd = client.get("/supervision/dashboard?period=quarter&at=2025-13").data.decode()
+    assert "无法识别周期" in odd
+
+
+def test_gap_classes():
+    from web.supervision import gap_class
+
+    assert [gap_class(g) for g in (None, 0.05, 0.02, 0.0, -0.01, -0.05, -0.06)] == \
+        ["none", "ok", "ok", "near", "below", "below", "far"]
+
+
+def test_series_page_carries_the_chart_data_and_reasons(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    load(db_session, admin.id, csv_rows("330106", "2025-05", 20, 0) + csv_rows("330106", "2025-06", 20, 4))
+    seed_alert(db_session, MILK, "330106")
+    signed_in("supervisor", region="330100")
+    page = client.get(f"/supervision/series?category={MILK}&region=330106").data.decode()
+    assert "近三个月合格率低于底线" in page and "plotly.min.js" in page
+    chart = re.search(r'data-chart="([^"]+)"', page).group(1)
+    import html
+    import json
+
+    data = json.loads(html.unescape(chart))
+    assert data["months"] == ["2025-05", "2025-06"] and data["rate"] == [1.0, 0.8]
+    assert data["floor"] == [0.93, 0.93] and data["forecast"]["months"] == ["2025-07"]
+    assert 0.58 < data["low"][1] < 0.8 < data["high"][1] < 0.93  # Wilson interval of 16/20
+    assert client.get(f"/supervision/series?category={MILK}&region=330212").status_code == 404  # out of scope
+
+
+def test_plotly_is_served_locally(client, db_session):
+    response = client.get("/web-static/vendor/plotly.min.js")
+    assert response.status_code == 200 and b"plotly" in response.data[:2000].lower()
+
+
+def test_alert_actions(client, signed_in, db_session):
+    alert = seed_alert(db_session, MILK, "330106")
+    user = signed_in("supervisor", region="330100")
+    inbox = client.get("/supervision/alerts").data.decode()
+    assert f'href="/supervision/alerts/{alert.id}"' in inbox
+    token = csrf_token(client, f"/supervision/alerts/{alert.id}")
+    refused = client.post(f"/supervision/alerts/{alert.id}/dismiss", data={"csrf_token": token, "note": ""})
+    assert "撤销预警须填写理由" in client.get(refused.headers["Location"]).data.decode()
+    assert client.post(f"/supervision/alerts/{alert.id}/acknowledge",
+                       data={"csrf_token": token, "note": "已通知县局"}).status_code == 302
+    db_session.expire_all()
+    stored = db_session.get(Alert, alert.id)
+    assert stored.status == "acknowledged" and stored.events[-1].user_id == user.id
+    assert stored.events[-1].note == "已通知县局"
+    again = client.post(f"/supervision/alerts/{alert.id}/acknowledge", data={"csrf_token": token})
+    assert "预警状态已变化" in client.get(again.headers["Location"]).data.decode()
+
+
+def test_alerts_outside_the_region_are_hidden(client, signed_in, db_session):
+    alert = seed_alert(db_session, MILK, "330212")
+    signed_in("supervisor", region="330100")
+    assert f"/supervision/alerts/{alert.id}" not in client.get("/supervision/alerts").data.decode()
+    assert client.get(f"/supervision/alerts/{alert.id}").status_code == 404
+
+
+def test_attainment_report_page_and_xlsx(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    load(db_session, admin.id, csv_rows("330106", "2024-05", 20, 0) + csv_rows("330106", "2025-05", 20, 4))
+    signed_in("supervisor")
+    page = client.get("/reports/attainment?year=2025").data.decode()
+    assert "2025 年度目标达成情况" in page and "80.0%" in page and "-20.0" in page
+    xlsx = client.get("/reports/attainment?year=2025&format=xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    header = rows[0]
+    hangzhou_food = next(r for r in rows[1:] if r[0] == "330100" and r[1] == "food")
+    assert hangzhou_food[header.index("pass_rate")] == pytest.approx(0.8)
+    assert hangzhou_food[header.index("last_pass_rate")] == pytest.approx(1.0)
+    assert hangzhou_food[header.index("change")] == pytest.approx(-0.2)
+
+
+def test_attainment_report_keeps_to_the_region(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    load(db_session, admin.id, csv_rows("330106", "2025-05", 20, 4))
+    signed_in("supervisor", region="330200")  # Ningbo
+    page = client.get("/reports/attainment?year=2025&region=330100").data.decode()
+    assert "80.0%" not in page and "该地区暂无可报告的数据" in page
+    own = client.get("/reports/attainment?year=2025").data.decode()
+    assert "宁波市" in own and "杭州市" not in own
+
+
+def test_admin_pages(client, signed_in, db_session):
+    me = signed_in("admin")
+    token = csrf_token(client, "/admin/users")
+    created = client.post("/admin/users", data={"csrf_token": token, "username": "li", "password": "long enough pw",
+                                                "roles": ["agency"], "region": "330100"})
+    assert created.status_code == 302
+    taken = client.post("/admin/users", data={"csrf_token": token, "username": "li", "password": "long enough pw",
+                                              "roles": ["agency"], "region": "330100"})
+    assert taken.status_code == 422 and 'id="username-error">already exists' in taken.data.decode()
+    from core.auth.models import User
+
+    li = db_session.scalar(select(User).where(User.username == "li"))
+    assert client.post(f"/admin/users/{li.id}", data={"csrf_token": token, "roles": ["agency", "supervisor"],
+                                                      "region": "330100"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(User, li.id).roles == {"agency", "supervisor"} and not db_session.get(User, li.id).active
+    floor = client.post("/admin/floors", data={"csrf_token": token, "category": MILK, "floor": "95.5",
+                                               "effective_from": "2026-01-01", "note": "新规"})
+    assert floor.status_code == 302 and "95.5%" in client.get("/admin/floors").data.decode()
+    audit = client.get(f"/admin/audit?user_id={me.id}&entity=floor").data.decode()
+    assert audit.count("<tr><td>") == 1 and "floor" in audit
+
+
+def test_audit_log_pages_back(client, signed_in, db_session):
+    from core.audit import audit
+
+    signed_in("admin")
+    for i in range(60):
+        audit(db_session, None, "probe", "thing", i)
+    db_session.commit()
+    page = client.get("/admin/audit?entity=thing").data.decode()
+    assert page.count("<tr><td>") == 50
+    following = re.search(r'href="([^"]+)" rel="next"', page).group(1).replace("&amp;", "&")
+    assert client.get(following).data.decode().count("<tr><td>") == 10
+
+
+def test_language_switch_is_kept(client, signed_in, db_session):
+    page = client.get("/login").data.decode()
+    assert '<html lang="zh-CN">' in page and "登录" in page
+    token = csrf_token(client)
+    switched = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/login"})
+    assert switched.status_code == 302 and "lang=en" in switched.headers["Set-Cookie"]
+    page = client.get("/login").data.decode()
+    assert '<html lang="en">' in page and "Sign in" in page
+    signed_in("inspector")  # the choice outlives signing in
+    batch_id = _record(client)
+    assert "Mar 10, 2025" in client.get(f"/batches/{batch_id}").data.decode()
+    refused = client.post("/language", data={"lang": "zh_CN", "next": "/"})  # no CSRF token: unchanged
+    assert "Set-Cookie" not in refused.headers or "lang=" not in refused.headers["Set-Cookie"]
+
+
+def test_language_next_stays_on_site(client, db_session):
+    token = csrf_token(client)
+    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "//evil.example/x"})
+    assert response.headers["Location"] == "/"

@@ -1,0 +1,95 @@
+"""Administrator pages: users and roles, category floors, the audit log."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from core.audit import list_audit
+from core.auth.models import ROLES
+from core.auth.services import create_user, get_user, list_users, update_user
+from core.extensions import db
+from core.reference.floors import list_floors, set_floor
+from web import ROLE_LABELS
+from web.access import page_requires
+from web.choices import category_choices, region_choices
+from web.forms import FloorForm, UserEditForm, UserForm
+from web.pages import page_blueprint, run_service
+
+bp = page_blueprint("admin", __name__, url_prefix="/admin")
+PAGE = 50
+
+
+def _role_choices():
+    return [(r, ROLE_LABELS[r]) for r in ROLES]
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@page_requires("administer")
+def users():
+    """Every account, and a form to add one."""
+    form = UserForm()
+    form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        done, problems = run_service(form, lambda: create_user(
+            db.session, form.username.data, form.password.data, form.roles.data, form.region.data, actor_id=g.user.id))
+        if done is not None:
+            flash(_("User %(name)s created.", name=done.username), "info")
+            return redirect(url_for(".users"))
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = list_users(db.session, PAGE + 1, (page - 1) * PAGE)
+    return render_template("admin/users.html", rows=rows[:PAGE], form=form, problems=problems,
+                           prev_url=url_for(".users", page=page - 1) if page > 1 else None,
+                           next_url=url_for(".users", page=page + 1) if len(rows) > PAGE else None), \
+        422 if form.errors or problems else 200
+
+
+@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
+@page_requires("administer")
+def user(user_id: int):
+    """Change a user's roles, region or active flag (accounts are disabled, never deleted)."""
+    account = get_user(db.session, user_id)
+    form = UserEditForm(data={"roles": sorted(account.roles), "region": account.region_code,
+                              "active": account.active}) if request.method == "GET" else UserEditForm()
+    form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        changes = {"roles": form.roles.data, "region": form.region.data, "active": bool(form.active.data)}
+        done, problems = run_service(form, lambda: update_user(db.session, user_id, changes, g.user.id))
+        if done is not None:
+            flash(_("User %(name)s updated.", name=account.username), "info")
+            return redirect(url_for(".users"))
+    return render_template("admin/user.html", account=account, form=form, problems=problems), \
+        422 if form.errors or problems else 200
+
+
+@bp.route("/floors", methods=["GET", "POST"])
+@page_requires("administer")
+def floors():
+    """The dated history of floors, and a form to set a new one from a date on."""
+    form = FloorForm()
+    form.category.choices = category_choices(include_all=True)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        done, problems = run_service(form, lambda: set_floor(
+            db.session, form.category.data, float(form.floor.data) / 100, form.effective_from.data,
+            form.note.data or None, g.user.id))
+        if done is not None:
+            flash(_("Floor set."), "info")
+            return redirect(url_for(".floors"))
+    return render_template("admin/floors.html", rows=list_floors(db.session), form=form, problems=problems), \
+        422 if form.errors or problems else 200
+
+
+@bp.get("/audit")
+@page_requires("administer")
+def audit():
+    """The audit trail, newest first, filtered by entity, record, user or action."""
+    filters = {k: request.args.get(k, "").strip()[:64] or None for k in ("entity", "entity_id", "action")}
+    user_id = request.args.get("user_id", type=int)
+    before_id = request.args.get("before_id", type=int)
+    rows = list_audit(db.session, PAGE + 1, user_id=user_id, before_id=before_id, **filters)
+    kept = {k: v for k, v in {**filters, "user_id": user_id}.items() if v}
+    return render_template("admin/audit.html", rows=rows[:PAGE], filters=filters, user_id=user_id,
+                           first_url=url_for(".audit", **kept) if before_id else None,
+                           next_url=url_for(".audit", before_id=rows[PAGE - 1].id, **kept) if len(rows) > PAGE else None)

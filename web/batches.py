@@ -1,0 +1,182 @@
+"""Inspector pages: record, list and search, show, amend and void batches; import files."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from core.errors import DomainError
+from core.extensions import db
+from core.jobs import Job, job_for
+from inspection.models import CONCLUSIONS, STAGES
+from inspection.services import batches as service
+from inspection.services.queries import BatchFilter, list_batches
+from inspection.services.uploads import UploadLimits, import_or_queue
+from web.access import page_requires, user_scope
+from web.choices import category_choices, region_choices
+from web.forms import AmendForm, BatchForm, UploadForm, VoidForm
+from web.pages import page_blueprint, run_service
+
+bp = page_blueprint("batch_pages", __name__, url_prefix="/batches")
+PAGE_SIZE = 25
+FILTERS = ("search", "category", "region", "conclusion", "stage", "sampled_from", "sampled_to")
+
+
+def _choose(form: BatchForm) -> None:
+    form.category.choices = category_choices(blank=_("(choose)"))
+    form.region.choices = region_choices(user_scope(), blank=_("(choose)"))
+
+
+def _filter_from_args() -> tuple[BatchFilter, dict]:
+    args = {k: request.args.get(k, "").strip() for k in FILTERS}
+    flt = BatchFilter(search=args["search"] or None, category=args["category"] or None,
+                      region=args["region"] or None,
+                      conclusion=args["conclusion"] if args["conclusion"] in CONCLUSIONS else None,
+                      stage=args["stage"] if args["stage"] in STAGES else None,
+                      include_voided=request.args.get("voided") == "1")
+    for name in ("sampled_from", "sampled_to"):
+        try:
+            setattr(flt, name, date.fromisoformat(args[name]) if args[name] else None)
+        except ValueError:
+            args[name] = ""
+    return flt, args
+
+
+@bp.get("")
+@page_requires("read")
+def index():
+    """List and search batches, newest first, one page at a time."""
+    flt, args = _filter_from_args()
+    problems = []
+    try:
+        rows, next_cursor = list_batches(db.session, flt, "-sampled_on", PAGE_SIZE, request.args.get("cursor") or None,
+                                         user_scope())
+    except DomainError as error:
+        rows, next_cursor, problems = [], None, [error.message]
+    kept = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    return render_template(
+        "batches/index.html", rows=rows, args=args, problems=problems, voided=flt.include_voided,
+        categories=category_choices(blank=_("All categories")),
+        regions=region_choices(user_scope(), blank=_("All regions")),
+        next_url=url_for(".index", cursor=next_cursor, **kept) if next_cursor else None,
+        first_url=url_for(".index", **kept) if request.args.get("cursor") else None)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@page_requires("record")
+def new():
+    """Record a batch with its test items."""
+    form = BatchForm()
+    _choose(form)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        done, problems = run_service(
+            form, lambda: service.create_batch(db.session, form.to_data(), g.user.id, user_scope()))
+        if done is not None:
+            flash(_("Batch %(no)s recorded.", no=done.sample_no), "info")
+            return redirect(url_for(".show", batch_id=done.id))
+    return render_template("batches/form.html", form=form, problems=problems, batch=None), \
+        422 if form.errors or problems else 200
+
+
+@bp.get("/<int(max=2147483647):batch_id>")
+@page_requires("read")
+def show(batch_id: int):
+    """A batch, its test items and its earlier versions."""
+    batch = service.get_batch(db.session, batch_id, user_scope())
+    revisions = service.list_revisions(db.session, batch_id, user_scope())
+    return render_template("batches/show.html", batch=batch, revisions=revisions,
+                           void_form=VoidForm(version=batch.version))
+
+
+@bp.route("/<int(max=2147483647):batch_id>/amend", methods=["GET", "POST"])
+@page_requires("record")
+def amend(batch_id: int):
+    """Correct a batch, giving a reason; refused when someone changed it meanwhile."""
+    batch = service.get_batch(db.session, batch_id, user_scope())
+    form = AmendForm(data=_form_data(batch)) if request.method == "GET" else AmendForm()
+    _choose(form)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        changes = form.to_data()
+        changes.pop("sample_no")
+        done, problems = run_service(
+            form, lambda: service.amend_batch(db.session, batch_id, changes, form.reason.data, _version(form),
+                                              g.user.id, user_scope()),
+            stale=_("Someone else changed this batch while you were editing. "
+                    "Open it again to see the current version, then redo your change."))
+        if done is not None:
+            flash(_("Batch %(no)s amended.", no=batch.sample_no), "info")
+            return redirect(url_for(".show", batch_id=batch_id))
+    return render_template("batches/form.html", form=form, problems=problems, batch=batch), \
+        422 if form.errors or problems else 200
+
+
+@bp.post("/<int(max=2147483647):batch_id>/void")
+@page_requires("record")
+def void(batch_id: int):
+    """Void a batch with a reason (it stays on record but leaves every statistic)."""
+    batch = service.get_batch(db.session, batch_id, user_scope())
+    form = VoidForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        done, problems = run_service(
+            form, lambda: service.void_batch(db.session, batch_id, form.reason.data, _version(form), g.user.id,
+                                             user_scope()),
+            stale=_("Someone else changed this batch meanwhile; it was not voided. Look at it again first."))
+        if done is not None:
+            flash(_("Batch %(no)s voided.", no=batch.sample_no), "info")
+            return redirect(url_for(".show", batch_id=batch_id))
+    revisions = service.list_revisions(db.session, batch_id, user_scope())
+    return render_template("batches/show.html", batch=batch, revisions=revisions, void_form=form,
+                           problems=problems), 422
+
+
+def _version(form) -> int | None:
+    return int(form.version.data) if (form.version.data or "").isdigit() else None
+
+
+def _form_data(batch) -> dict:
+    data = service.batch_to_data(batch)
+    data["enterprise_name"] = batch.enterprise.name if batch.enterprise else batch.producer_name
+    data["version"] = batch.version
+    items = data["items"] + [{}] * max(0, 3 - len(data["items"]))
+    data["items"] = items
+    return data
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@page_requires("record")
+def upload():
+    """Upload a CSV or XLSX file; small files report at once, large ones run as a worker job."""
+    form = UploadForm()
+    report, problems = None, []
+    if form.validate_on_submit():
+        limits = UploadLimits.from_config(current_app.config)
+        upload = form.file.data
+        outcome, problems = run_service(form, lambda: import_or_queue(
+            db.session, upload.read(limits.max_bytes + 1), upload.filename or "upload.csv", bool(form.atomic.data),
+            g.user.id, user_scope(), limits))
+        if isinstance(outcome, Job):
+            return redirect(url_for(".job", job_id=outcome.id))
+        report = outcome
+    return render_template("batches/upload.html", form=form, report=report, problems=problems,
+                           async_bytes=current_app.config["IMPORT_ASYNC_BYTES"]), 422 if form.errors or problems else 200
+
+
+@bp.get("/import/jobs/<int(max=2147483647):job_id>")
+@page_requires("record")
+def job(job_id: int):
+    """A queued import: its progress while it runs, its report once done."""
+    queued = job_for(db.session, job_id, g.user)
+    report = queued.result if queued.status == "done" else None
+    return render_template("batches/job.html", job=queued, report=report)
+
+
+@bp.get("/import/jobs/<int(max=2147483647):job_id>/progress")
+@page_requires("record")
+def job_progress(job_id: int):
+    """The job's progress for the page's progress bar (polled by app.js)."""
+    queued = job_for(db.session, job_id, g.user)
+    return jsonify(status=queued.status, progress=queued.progress, total=queued.total)

@@ -1,0 +1,65 @@
+"""Language of the pages: Chinese by default, English by the user's choice (session + cookie).
+
+Every user-visible string goes through gettext; dates and numbers through Babel's
+formatters, so both follow the chosen locale.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent, get_locale
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh_CN"
+COOKIE = "lang"
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The user's stored choice, else Chinese (the bureau's working language)."""
+    chosen = session.get(COOKIE) or request.cookies.get(COOKIE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def is_english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def node_name(node) -> str:
+    """A region's or category's name in the page's language."""
+    if node is None:
+        return ""
+    return node.name_en if is_english() else node.name_zh
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return format_percent(value, format="#,##0." + "0" * digits + "%") if digits else format_percent(value)
+
+
+def points(value: float | None) -> str:
+    """A difference of two fractions in percentage points, signed."""
+    if value is None:
+        return "–"
+    return ("+" if value > 0 else "") + format_decimal(value * 100, format="#,##0.0")
+
+
+def when(value: date | datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return format_datetime(value, style)  # shown in BABEL_DEFAULT_TIMEZONE (Asia/Shanghai)
+    return format_date(value, style)
+
+
+def register_i18n(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters.update(percent=percent, points=points, when=when, number=format_decimal)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, node_name=node_name, current_locale=get_locale)

@@ -1,0 +1,63 @@
+"""What every page blueprint shares: templates, HTML error pages, domain errors shown as pages."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Blueprint, render_template
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+from wtforms import FieldList
+
+from core.errors import DomainError, PreconditionFailed
+from core.extensions import db
+
+
+def _error_page(status: int, message: str):
+    return render_template("error.html", status=status, message=message), status
+
+
+def _http_error(error: HTTPException):
+    messages = {400: _("The form had expired or was incomplete; go back, reload the page and try again."),
+                403: _("Your role does not allow this page."), 404: _("This page or record does not exist."),
+                405: _("This action is not available here.")}
+    return _error_page(error.code or 500, messages.get(error.code, error.description or ""))
+
+
+def _domain_error(error: DomainError):
+    # A domain error a view did not turn into form messages (e.g. out of scope, not found).
+    return _error_page(error.status, error.message)
+
+
+def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:
+    """A blueprint whose errors are HTML pages (the app-wide handlers answer JSON for the API)."""
+    bp = Blueprint(name, import_name, url_prefix=url_prefix, template_folder="templates")
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(DomainError, _domain_error)
+    return bp
+
+
+def form_errors(form, error: DomainError) -> list[str]:
+    """Put a domain error's field messages next to the form's fields; return the rest."""
+    rest = []
+    for field, messages in (error.errors or {}).items():
+        target = getattr(form, field, None)
+        if target is not None and not isinstance(target, FieldList) and hasattr(target, "errors"):
+            target.errors = list(target.errors) + list(messages)
+        else:
+            rest.extend(messages)
+    if not error.errors:
+        rest.append(error.message)
+    return rest
+
+
+def run_service(form, action: Callable[[], Any], stale: str | None = None) -> tuple[Any, list[str]]:
+    """Call a service for a submitted form: (its result, []) or, on a domain error, rolled back,
+    (None, messages not shown next to a field); `stale` words a version conflict for the page."""
+    try:
+        return action(), []
+    except PreconditionFailed as error:
+        db.session.rollback()
+        return None, [stale] if stale else form_errors(form, error)
+    except DomainError as error:
+        db.session.rollback()
+        return None, form_errors(form, error)
