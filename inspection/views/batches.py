@@ -120,7 +120,8 @@ class BatchImport(MethodView):
         options = ImportOptions(filename=filename, user_id=g.user.id, atomic=args["atomic"],
                                 scope=scope_of(g.user),
                                 max_bytes=current_app.config["IMPORT_MAX_BYTES"],
-                                max_rows=current_app.config["IMPORT_MAX_ROWS"])
+                                max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                                parallel_bytes=current_app.config["IMPORT_PARALLEL_BYTES"])
         try:
             result = import_batches(db.session, content, options)
         except FileRefused as refused:
