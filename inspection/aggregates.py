@@ -33,10 +33,14 @@ class Deltas:
     def __init__(self, trees: Trees):
         self.trees = trees
         self.changes: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+        self.months: dict[date, str] = {}  # an import adds 100,000s of rows over a few hundred days
 
     def add(self, category: str, region: str, sampled_on: date, local: bool, failed: bool,
             sign: int = 1) -> None:
-        change = self.changes[(category, region, month_of(sampled_on), local)]
+        month = self.months.get(sampled_on)
+        if month is None:
+            month = self.months[sampled_on] = month_of(sampled_on)
+        change = self.changes[(category, region, month, local)]
         change[0] += sign
         if failed:
             change[1] += sign

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.clock import local_today
-from core.database import bulk_writes, copy_rows, one_of
+from core.database import bulk_writes, copy_rows, one_of, present
 from core.models import utcnow
 from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
@@ -194,9 +194,8 @@ class _Accepting:
         """Remove rows whose sample number is stored: unchanged if identical, else a conflict."""
         session, result = self.session, self.result
         conn = session.connection()
-        stored = []  # sample numbers first (from the index alone), whole batches only for those
-        for condition in one_of(conn, Batch.sample_no, list(candidates)):
-            stored += session.scalars(select(Batch.sample_no).where(condition))
+        # Sample numbers first (from the index alone), whole batches only for those.
+        stored = present(conn, Batch.sample_no, list(candidates))
         for condition in one_of(conn, Batch.sample_no, stored):
             for batch in session.scalars(select(Batch).where(condition)):
                 row = candidates.pop(batch.sample_no)
