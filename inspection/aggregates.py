@@ -33,17 +33,20 @@ class Deltas:
     def __init__(self, trees: Trees):
         self.trees = trees
         self.changes: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
-        self.months: dict[date, str] = {}  # an import adds 100,000s of rows over a few hundred days
 
     def add(self, category: str, region: str, sampled_on: date, local: bool, failed: bool,
             sign: int = 1) -> None:
-        month = self.months.get(sampled_on)
-        if month is None:
-            month = self.months[sampled_on] = month_of(sampled_on)
-        change = self.changes[(category, region, month, local)]
+        change = self.changes[(category, region, month_of(sampled_on), local)]
         change[0] += sign
         if failed:
             change[1] += sign
+
+    def add_counts(self, batches: dict[Key, int], failed: dict[Key, int]) -> None:
+        """Count many batches at once: `batches[key]` of them, `failed[key]` of which failed."""
+        for key, n in batches.items():
+            change = self.changes[key]
+            change[0] += n
+            change[1] += failed.get(key, 0)
 
     def add_batch(self, batch, sign: int = 1) -> None:
         """Count (sign=1) or uncount (sign=-1) a batch; voided batches never count."""

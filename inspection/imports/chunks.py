@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Iterator
 
+from core.clock import month_of
 from core.reference.trees import Trees
 from inspection.imports.reader import FileRefused, read_table
 from inspection.imports.rows import COLUMNS, FIELD_TO_COLUMN, REQUIRED, parse_row
@@ -17,11 +19,12 @@ from inspection.services.batches import BATCH_FIELDS
 from inspection.services.rules import check_batch
 
 CHUNK_ROWS = 2000
+_month = lru_cache(maxsize=4096)(month_of)
 
 # A row that passed every check on its own, as
 # (row number, sample_no, category, region, credit code, enterprise name, failed item names,
-#  values of BATCH_FIELDS in that order)
-Parsed = tuple[int, str, str, str, "str | None", "str | None", tuple[str, ...], tuple]
+#  values of BATCH_FIELDS in that order, month sampled "YYYY-MM")
+Parsed = tuple[int, str, str, str, "str | None", "str | None", tuple[str, ...], tuple, str]
 # (rows read so far, rejections as (row, column, reason), rows that passed)
 Chunk = tuple[int, list[tuple[int, str, str]], list[Parsed]]
 
@@ -78,5 +81,6 @@ def parse_file(content: bytes, limits: Limits, trees: Trees) -> Iterator[Chunk]:
         else:
             passed.append((row_no, data["sample_no"], data["category"], data["region"],
                            data["enterprise_credit_code"], data["enterprise_name"],
-                           tuple(i["item"] for i in data["items"]), tuple(map(data.get, BATCH_FIELDS))))
+                           tuple(i["item"] for i in data["items"]), tuple(map(data.get, BATCH_FIELDS)),
+                           _month(data["sampled_on"])))
     yield index + 1, rejected, passed

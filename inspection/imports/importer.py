@@ -10,6 +10,7 @@ this process looks up, and writes, the chunks the child has already sent.
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.clock import local_today
-from core.database import bulk_writes, copy_rows, one_of, present
+from core.database import bulk_writes, copy_rows, one_of, select_in
 from core.models import utcnow
 from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
@@ -35,6 +36,7 @@ STORED_REJECTIONS = 10_000  # the import run keeps this many; the caller gets th
 BATCH_COLUMNS = (*BATCH_FIELDS, "sample_no", "category_code", "region_code", "enterprise_id", "local",
                  "version", "created_at", "created_by_id", "import_id")
 ENTERPRISE_COLUMNS = ("credit_code", "name", "region_code", "blacklisted", "created_at", "created_by_id")
+ENTERPRISE_KEYS = (Enterprise.id, Enterprise.credit_code, Enterprise.region_code)
 
 
 @dataclass
@@ -195,7 +197,7 @@ class _Accepting:
         session, result = self.session, self.result
         conn = session.connection()
         # Sample numbers first (from the index alone), whole batches only for those.
-        stored = present(conn, Batch.sample_no, list(candidates))
+        stored = [s for s, in select_in(conn, (Batch.sample_no,), Batch.sample_no, list(candidates))]
         for condition in one_of(conn, Batch.sample_no, stored):
             for batch in session.scalars(select(Batch).where(condition)):
                 row = candidates.pop(batch.sample_no)
@@ -216,10 +218,8 @@ class _Accepting:
         """
         codes = sorted({row[4] for row in fresh if row[4]} - self.known.keys() - self.looked_up)
         self.looked_up.update(codes)
-        for condition in one_of(self.session.connection(), Enterprise.credit_code, codes):
-            for eid, code, region in self.session.execute(
-                    select(Enterprise.id, Enterprise.credit_code, Enterprise.region_code).where(condition)):
-                self.known[code] = (eid, region.startswith("33"))
+        for eid, code, region in select_in(self.session.connection(), ENTERPRISE_KEYS, Enterprise.credit_code, codes):
+            self.known[code] = (eid, region.startswith("33"))
         kept = []
         for row in fresh:
             code = row[4]
@@ -236,7 +236,7 @@ class _Accepting:
         return kept
 
 
-_SAMPLED_ON, _CONCLUSION = BATCH_FIELDS.index("sampled_on"), BATCH_FIELDS.index("conclusion")
+_CONCLUSION = BATCH_FIELDS.index("conclusion")
 
 
 class _Store:
@@ -245,6 +245,8 @@ class _Store:
     def __init__(self, session: Session, options: ImportOptions, trees: Trees, size: int, stack: ExitStack):
         self.session, self.options, self.size, self.stack = session, options, size, stack
         self.deltas = Deltas(trees)
+        self.counted: Counter = Counter()  # series key -> batches, failed batches
+        self.failed: Counter = Counter()
         self.failing: dict[str, tuple[str, ...]] = {}  # sample_no -> failed item names
         self.run: ImportRun | None = None
 
@@ -270,19 +272,21 @@ class _Store:
             new, accepting.new = accepting.new, {}
             copy_rows(conn, Enterprise.__table__, ENTERPRISE_COLUMNS,
                       [tuple(e[c] for c in ENTERPRISE_COLUMNS) for e in new.values()])
-            for condition in one_of(conn, Enterprise.credit_code, list(new)):
-                for eid, code, region in conn.execute(
-                        select(Enterprise.id, Enterprise.credit_code, Enterprise.region_code).where(condition)):
-                    known[code] = (eid, region.startswith("33"))
-        add, fixed, batch_rows = self.deltas.add, self.fixed, []
-        for _, sample_no, category, region, code, _, items, values in fresh:
+            for eid, code, region in select_in(conn, ENTERPRISE_KEYS, Enterprise.credit_code, list(new)):
+                known[code] = (eid, region.startswith("33"))
+        fixed, batch_rows, keys, failed = self.fixed, [], [], []
+        for _, sample_no, category, region, code, _, items, values, month in fresh:
             enterprise_id, local = known[code] if code else (None, False)
             batch_rows.append((*values, sample_no, category, region, enterprise_id, local, *fixed))
             if items:
                 self.failing[sample_no] = items
-            add(category, region, values[_SAMPLED_ON], local, values[_CONCLUSION] == "fail")
+            keys.append((category, region, month, local))
+            if values[_CONCLUSION] == "fail":
+                failed.append(keys[-1])
         if batch_rows:
             copy_rows(conn, Batch.__table__, BATCH_COLUMNS, batch_rows)
+        self.counted.update(keys)  # Counter.update counts in C: cheaper than a call per row
+        self.failed.update(failed)
 
     def finish(self, result: ImportResult, registered: list[str]) -> None:
         """Insert the failed test items, apply the aggregate, record the run and commit."""
@@ -291,11 +295,10 @@ class _Store:
         conn, run, session = self.conn, self.run, self.session
         result.import_id = run.id
         if self.failing:
-            ids: dict[str, int] = {}
-            for condition in one_of(conn, Batch.sample_no, list(self.failing)):
-                ids.update((s, i) for i, s in conn.execute(select(Batch.id, Batch.sample_no).where(condition)))
+            ids = dict(select_in(conn, (Batch.sample_no, Batch.id), Batch.sample_no, list(self.failing)))
             copy_rows(conn, TestItem.__table__, ("batch_id", "item", "verdict"),
                       [(ids[s], item, "fail") for s, items in self.failing.items() for item in items])
+        self.deltas.add_counts(self.counted, self.failed)
         self.deltas.apply(session)
         self.stack.close()  # the connection's bulk tuning ends before the commit
         run.accepted, run.unchanged, run.rejected = result.accepted, result.unchanged, len(result.rejected)
