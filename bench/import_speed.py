@@ -105,7 +105,8 @@ def run_import(content: bytes, n: int, uid: int, parallel_bytes: int) -> tuple[f
     return took
 
 
-def run_baseline(enterprises: list[dict], batches: list[dict], items: list[dict], how: str) -> tuple[float, float, float]:
+def run_baseline(enterprises: list[dict], batches: list[dict], items: list[dict],
+                 how: str) -> tuple[float, float, float]:
     session = db.session
     session.commit()  # end the transaction that reserved the ids
     tables = [(Enterprise.__table__, enterprises), (Batch.__table__, batches), (TestItem.__table__, items)]
@@ -161,8 +162,8 @@ def main() -> None:
             print(f"import file: {args.rows:,} rows over {args.months} months, {len(content) / 1e6:.1f} MB, "
                   f"{sum(r.failed for r in rows):,} failed, {codes:,} distinct credit codes")
             times["import"].append(run_import(content, args.rows, uid, args.parallel_bytes))
-            print(f"  import   #{rep + 1}: {times['import'][-1][0]:6.2f} s (CPU {times['import'][-1][1]:5.2f} s, "
-                  f"parsing child {times['import'][-1][2]:5.2f} s); "
+            wall, cpu, child = times["import"][-1]
+            print(f"  import   #{rep + 1}: {wall:6.2f} s (CPU {cpu:5.2f} s, parsing child {child:5.2f} s); "
                   f"batches in database: {count_batches():,}")
 
             rows = maker.rows(args.rows, tag=f"B{stamp}{rep}", months=args.months)

@@ -86,7 +86,8 @@ def contents(session) -> dict[str, list[tuple]]:
 
 def run(session, make_user, parallel_bytes: int) -> tuple[dict, dict]:
     user, _ = make_user("admin", username="importer")
-    import_batches(session, csv_bytes(PRE), ImportOptions(filename="pre.csv", user_id=user.id, parallel_bytes=-1))
+    import_batches(session, csv_bytes(PRE), ImportOptions(filename="pre.csv", user_id=user.id,
+                                                          parallel_bytes=-1))
     result = import_batches(session, mixed_file(), ImportOptions(
         filename="mixed.csv", user_id=user.id, parallel_bytes=parallel_bytes))
     return result.report(), contents(session)
@@ -119,7 +120,8 @@ def assert_reaped(pids: list[int]) -> None:
             os.kill(pid, 0)  # gone, not even a zombie
 
 
-def test_parallel_and_serial_imports_store_and_report_the_same(db_session, make_user, small_chunks, child_pids):
+def test_parallel_and_serial_imports_store_and_report_the_same(db_session, make_user, small_chunks,
+                                                               child_pids):
     serial_report, serial = run(db_session, make_user, parallel_bytes=-1)
     assert child_pids() == [os.getpid()] * 2
     clean_database()  # ids start again at 1 (SQLite: emptied tables; PostgreSQL: RESTART IDENTITY)
@@ -153,7 +155,8 @@ def test_parallel_atomic_import_stores_nothing(db_session, make_user, small_chun
     assert_reaped(child_pids())
 
 
-def test_refusal_found_by_the_child_rolls_back_what_was_written(db_session, make_user, small_chunks, child_pids):
+def test_refusal_found_by_the_child_rolls_back_what_was_written(db_session, make_user, small_chunks,
+                                                               child_pids):
     user, _ = make_user("admin")
     with pytest.raises(FileRefused, match="more than 100 rows"):
         import_batches(db_session, mixed_file(), ImportOptions(
@@ -164,7 +167,8 @@ def test_refusal_found_by_the_child_rolls_back_what_was_written(db_session, make
     assert_reaped(child_pids())
 
 
-def test_child_is_stopped_when_the_import_fails_in_this_process(db_session, make_user, small_chunks, child_pids):
+def test_child_is_stopped_when_the_import_fails_in_this_process(db_session, make_user, small_chunks,
+                                                               child_pids):
     user, _ = make_user("admin")
 
     def progress(done, _total):
@@ -172,7 +176,7 @@ def test_child_is_stopped_when_the_import_fails_in_this_process(db_session, make
             raise KeyboardInterrupt  # anything, even what is not an Exception
 
     with pytest.raises(KeyboardInterrupt):
-        import_batches(db_session, mixed_file() * 1, ImportOptions(
+        import_batches(db_session, mixed_file(), ImportOptions(
             filename="mixed.csv", user_id=user.id, parallel_bytes=0), progress)
     db_session.rollback()
     assert db_session.scalar(text("SELECT count(*) FROM batches")) == 0

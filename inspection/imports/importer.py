@@ -218,7 +218,8 @@ class _Accepting:
         """
         codes = sorted({row[4] for row in fresh if row[4]} - self.known.keys() - self.looked_up)
         self.looked_up.update(codes)
-        for eid, code, region in select_in(self.session.connection(), ENTERPRISE_KEYS, Enterprise.credit_code, codes):
+        conn = self.session.connection()
+        for eid, code, region in select_in(conn, ENTERPRISE_KEYS, Enterprise.credit_code, codes):
             self.known[code] = (eid, region.startswith("33"))
         kept = []
         for row in fresh:
@@ -261,7 +262,8 @@ class _Store:
         # as the insert itself.
         self.conn = self.session.connection()
         self.stack.enter_context(bulk_writes(self.conn))
-        self.fixed = (1, utcnow(), options.user_id, self.run.id)  # version, created_at, created_by_id, import_id
+        # version, created_at, created_by_id, import_id
+        self.fixed = (1, utcnow(), options.user_id, self.run.id)
 
     def write(self, fresh: list[Parsed], accepting: _Accepting) -> None:
         """Insert the enterprises to register and the batches; count them in the aggregate."""
