@@ -151,6 +151,7 @@ def main() -> None:
     times: dict[str, list[tuple[float, float, float]]] = {"import": [], "baseline": []}
     with app.app_context():
         uid = user_id()
+        db_dialect = db.engine.dialect.name
         print(f"database: {db.engine.url.render_as_string(hide_password=True)} "
               f"({db.engine.dialect.name}); batches in database: {count_batches():,}")
         maker = RowMaker(args.seed)
@@ -192,10 +193,11 @@ def main() -> None:
         print(f"{step:<10}{args.rows:>10,}{seconds:>10.2f}{rate[step]:>10,.0f}{cpu:>8.2f}{child:>13.2f}"
               f"{cpu_rate[step]:>12,.0f}")
     verdict = "met" if rate["import"] >= TARGET else "NOT met"
-    print(f"import runs at {rate['import'] / rate['baseline']:.2f}x the baseline's speed "
-          f"({cpu_rate['import'] / cpu_rate['baseline']:.2f}x by CPU seconds of the critical path); "
-          f"target of {TARGET:,} rows/s {verdict} in wall time, "
-          f"{'met' if cpu_rate['import'] >= TARGET else 'NOT met'} by CPU seconds of the critical path")
+    print(f"import runs at {rate['import'] / rate['baseline']:.2f}x the baseline's speed; "
+          f"target of {TARGET:,} rows/s {verdict} in wall time")
+    if db_dialect == "sqlite":  # PostgreSQL's own CPU time is not in these figures
+        print(f"by CPU seconds of the critical path: {cpu_rate['import'] / cpu_rate['baseline']:.2f}x the "
+              f"baseline; {TARGET:,} rows/s {'met' if cpu_rate['import'] >= TARGET else 'NOT met'}")
 
 if __name__ == "__main__":
     main()

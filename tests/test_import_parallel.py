@@ -181,3 +181,30 @@ def test_child_is_stopped_when_the_import_fails_in_this_process(db_session, make
     db_session.rollback()
     assert db_session.scalar(text("SELECT count(*) FROM batches")) == 0
     assert_reaped(child_pids())
+
+
+def test_worker_job_and_request_imports_use_the_child_and_reap_it(client, admin, db_session, app, runner,
+                                                                  monkeypatch, small_chunks, child_pids):
+    from tests.test_import import upload
+
+    _, h = admin
+    monkeypatch.setitem(app.config, "IMPORT_PARALLEL_BYTES", 0)
+    content = mixed_file()
+    monkeypatch.setitem(app.config, "IMPORT_ASYNC_BYTES", len(content) - 1)  # a job of `flask worker`
+    r = upload(client, h, content, name="mixed.csv")
+    assert r.status_code == 202, r.json
+    out = runner.invoke(args=["worker", "--once"])
+    assert "ran 1 job(s)" in out.output, out.output
+    done = client.get(r.json["url"], headers=h).json
+    # L-1 rejected; S-1 and S-2 are new in this database
+    assert done["status"] == "done" and done["result"]["accepted"] == 240 - 1 + 2
+    assert done["progress"] == done["total"]
+
+    monkeypatch.setitem(app.config, "IMPORT_ASYNC_BYTES", len(content) + 1)  # in the request
+    again = upload(client, h, content, name="mixed.csv")
+    assert again.status_code == 200, again.json
+    # L-1's enterprise is registered now; everything else is stored already (G-5 twice)
+    assert again.json["accepted"] == 1 and again.json["unchanged"] == 241 + 1
+    pids = child_pids()
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert_reaped(pids)
