@@ -143,7 +143,8 @@ def _import(session: Session, content: bytes, options: ImportOptions,
 
 
 @contextmanager
-def _chunks(content: bytes, limits: Limits, trees: Trees, options: ImportOptions) -> Iterator[Iterator[Chunk]]:
+def _chunks(content: bytes, limits: Limits, trees: Trees,
+            options: ImportOptions) -> Iterator[Iterator[Chunk]]:
     """The file's chunks, parsed in a forked child process when the file is large enough."""
     def produce() -> Iterator[Chunk]:
         return parse_file(content, limits, trees)
