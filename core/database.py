@@ -106,13 +106,15 @@ MEMO_SIZE = 100_000
 
 
 def _memo(process) -> dict:
-    memo = _MEMOS.setdefault(process, {})
-    if len(memo) > MEMO_SIZE:  # timestamps never repeat across imports: keep it bounded
-        memo.clear()
+    memo = _MEMOS.get(process)
+    if memo is None or len(memo) > MEMO_SIZE:  # timestamps never repeat across imports: bounded
+        # A new dict, not clear(): an import in another thread may be reading the old one.
+        memo = _MEMOS[process] = {}
     return memo
 
 
-def select_in(conn: Connection, columns: Sequence[Column], key: Column, values: Sequence[str]) -> list[tuple]:
+def select_in(conn: Connection, columns: Sequence[Column], key: Column,
+              values: Sequence[str]) -> list[tuple]:
     """`columns` of the rows whose string column `key` is one of `values`, queried at the driver.
 
     For an import's lookups (sample numbers, credit codes): compiling an `IN` of 900 bound
