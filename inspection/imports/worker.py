@@ -7,6 +7,7 @@ it), so it works the same inside a gunicorn worker, a request or a `flask worker
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
@@ -44,6 +45,8 @@ def forked(produce: Callable[[], Iterator[T]]) -> Iterator[Iterator[T]]:
 
 
 def _run(produce: Callable[[], Iterator[T]], sending) -> None:
+    # A gunicorn worker's handler only flags its own loop to stop: terminate() must end this.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         for item in produce():
             sending.send((_ITEM, item))
