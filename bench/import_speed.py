@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import time
 
@@ -86,18 +87,26 @@ def to_columns(rows, uid: int) -> tuple[list[dict], list[dict], list[dict]]:
     return enterprises, batches, items
 
 
-def run_import(content: bytes, n: int, uid: int) -> tuple[float, float]:
+def children_cpu() -> float:
+    """CPU seconds of this process's ended children (the import's parsing process)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_import(content: bytes, n: int, uid: int, parallel_bytes: int) -> tuple[float, float, float]:
     db.session.remove()  # a fresh session, as a request or job would have
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, child = time.perf_counter(), time.process_time(), children_cpu()
     result = import_batches(db.session, content, ImportOptions(
-        filename="bench-import.csv", user_id=uid, max_bytes=1 << 30, max_rows=10_000_000))
-    took = time.perf_counter() - started, time.process_time() - cpu
+        filename="bench-import.csv", user_id=uid, max_bytes=1 << 30, max_rows=10_000_000,
+        parallel_bytes=parallel_bytes))
+    took = time.perf_counter() - started, time.process_time() - cpu, children_cpu() - child
     check_import(result, n)
     db.session.remove()
     return took
 
 
-def run_baseline(enterprises: list[dict], batches: list[dict], items: list[dict], how: str) -> tuple[float, float]:
+def run_baseline(enterprises: list[dict], batches: list[dict], items: list[dict],
+                 how: str) -> tuple[float, float, float]:
     session = db.session
     session.commit()  # end the transaction that reserved the ids
     tables = [(Enterprise.__table__, enterprises), (Batch.__table__, batches), (TestItem.__table__, items)]
@@ -114,7 +123,7 @@ def run_baseline(enterprises: list[dict], batches: list[dict], items: list[dict]
             for table, columns, rows in tables:
                 copy_rows(conn, table, columns, rows)
     session.commit()
-    took = time.perf_counter() - started, time.process_time() - cpu
+    took = time.perf_counter() - started, time.process_time() - cpu, 0.0
     db.session.remove()
     return took
 
@@ -132,12 +141,17 @@ def main() -> None:
     parser.add_argument("--baseline", choices=("copy", "core"), default="copy",
                         help="copy: the driver's fastest bulk insert (PostgreSQL COPY, SQLite executemany); "
                              "core: SQLAlchemy Core executemany")
+    parser.add_argument("--parallel-bytes", type=int, default=1_000_000,
+                        help="IMPORT_PARALLEL_BYTES: files from this size on are parsed in a forked "
+                             "child process; -1: never (the serial import)")
     args = parser.parse_args()
 
     app = prepare_database(args.database_url, args.existing, args.seed, args.reuse)
-    times: dict[str, list[tuple[float, float]]] = {"import": [], "baseline": []}  # (wall, CPU) seconds
+    # (wall, CPU of this process, CPU of its children) seconds
+    times: dict[str, list[tuple[float, float, float]]] = {"import": [], "baseline": []}
     with app.app_context():
         uid = user_id()
+        db_dialect = db.engine.dialect.name
         print(f"database: {db.engine.url.render_as_string(hide_password=True)} "
               f"({db.engine.dialect.name}); batches in database: {count_batches():,}")
         maker = RowMaker(args.seed)
@@ -148,8 +162,9 @@ def main() -> None:
             codes = len({r.credit_code for r in rows if r.credit_code})
             print(f"import file: {args.rows:,} rows over {args.months} months, {len(content) / 1e6:.1f} MB, "
                   f"{sum(r.failed for r in rows):,} failed, {codes:,} distinct credit codes")
-            times["import"].append(run_import(content, args.rows, uid))
-            print(f"  import   #{rep + 1}: {times['import'][-1][0]:6.2f} s (CPU {times['import'][-1][1]:5.2f} s); "
+            times["import"].append(run_import(content, args.rows, uid, args.parallel_bytes))
+            wall, cpu, child = times["import"][-1]
+            print(f"  import   #{rep + 1}: {wall:6.2f} s (CPU {cpu:5.2f} s, parsing child {child:5.2f} s); "
                   f"batches in database: {count_batches():,}")
 
             rows = maker.rows(args.rows, tag=f"B{stamp}{rep}", months=args.months)
@@ -163,20 +178,26 @@ def main() -> None:
 
     print(f"\nload average (1/5/15 min) at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
-    # CPU seconds of this process: a steadier figure than wall time on a shared machine, but
-    # complete only for SQLite (PostgreSQL works in its own processes).
-    print(f"{'step':<10}{'rows':>10}{'seconds':>10}{'rows/s':>10}{'CPU s':>10}{'rows/CPU s':>12}"
-          f"   (median of {args.repeat}; baseline: {args.baseline})")
+    # CPU seconds: steadier than wall time on a shared machine, but complete only for SQLite
+    # (PostgreSQL works in its own processes). The import's parsing child runs on the second
+    # core beside this process: on an idle machine the import takes about the larger of the
+    # two (the critical path), which `rows/CPU s` is computed from.
+    print(f"{'step':<10}{'rows':>10}{'seconds':>10}{'rows/s':>10}{'CPU s':>8}{'child CPU s':>13}"
+          f"{'rows/CPU s':>12}   (median of {args.repeat}; baseline: {args.baseline})")
     rate, cpu_rate = {}, {}
     for step, values in times.items():
         seconds = statistics.median(v[0] for v in values)
         cpu = statistics.median(v[1] for v in values)
-        rate[step], cpu_rate[step] = args.rows / seconds, args.rows / cpu
-        print(f"{step:<10}{args.rows:>10,}{seconds:>10.2f}{rate[step]:>10,.0f}{cpu:>10.2f}{cpu_rate[step]:>12,.0f}")
+        child = statistics.median(v[2] for v in values)
+        rate[step], cpu_rate[step] = args.rows / seconds, args.rows / max(cpu, child)
+        print(f"{step:<10}{args.rows:>10,}{seconds:>10.2f}{rate[step]:>10,.0f}{cpu:>8.2f}{child:>13.2f}"
+              f"{cpu_rate[step]:>12,.0f}")
     verdict = "met" if rate["import"] >= TARGET else "NOT met"
-    print(f"import runs at {rate['import'] / rate['baseline']:.2f}x the baseline's speed "
-          f"({cpu_rate['import'] / cpu_rate['baseline']:.2f}x in CPU time); target of {TARGET:,} rows/s {verdict}")
-
+    print(f"import runs at {rate['import'] / rate['baseline']:.2f}x the baseline's speed; "
+          f"target of {TARGET:,} rows/s {verdict} in wall time")
+    if db_dialect == "sqlite":  # PostgreSQL's own CPU time is not in these figures
+        print(f"by CPU seconds of the critical path: {cpu_rate['import'] / cpu_rate['baseline']:.2f}x the "
+              f"baseline; {TARGET:,} rows/s {'met' if cpu_rate['import'] >= TARGET else 'NOT met'}")
 
 if __name__ == "__main__":
     main()

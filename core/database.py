@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Sequence
 
 from flask import Flask
-from sqlalchemy import Table, any_, bindparam, event
+from sqlalchemy import Column, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement
@@ -81,23 +81,61 @@ def _bound(conn: Connection, table: Table, columns: Sequence[str],
            rows: Iterable[Sequence]) -> Iterator[tuple]:
     """`rows` with each value converted as SQLAlchemy would bind it (dates, UTC timestamps...).
 
-    Conversions are memoised per column: dates, flags and the import's timestamp repeat.
+    Column by column: each distinct value is converted once (memoised per bind processor,
+    across calls, as an import writes in chunks: dates, flags and its timestamp repeat), then
+    the column is mapped through the memo in one list comprehension.
     """
     processors = [table.c[c].type._cached_bind_processor(conn.dialect) for c in columns]
-    converters = [(i, process, {}) for i, process in enumerate(processors) if process is not None]
+    converters = [(i, process) for i, process in enumerate(processors) if process is not None]
     if not converters:
-        yield from map(tuple, rows)
-        return
-    for row in rows:
-        row = list(row)
-        for i, process, memo in converters:
-            value = row[i]
-            if value is not None:
-                converted = memo.get(value, memo)
-                if converted is memo:
-                    converted = memo[value] = process(value)
-                row[i] = converted
-        yield tuple(row)
+        return map(tuple, rows)
+    table_columns = list(zip(*rows))
+    if not table_columns:
+        return iter(())
+    for i, process in converters:
+        memo = _memo(process)
+        values = table_columns[i]
+        for value in set(values).difference(memo):
+            memo[value] = None if value is None else process(value)
+        table_columns[i] = [memo[v] for v in values]
+    return zip(*table_columns)
+
+
+_MEMOS: dict = {}  # bind processor -> {value: converted}
+MEMO_SIZE = 100_000
+
+
+def _memo(process) -> dict:
+    memo = _MEMOS.get(process)
+    if memo is None or len(memo) > MEMO_SIZE:  # timestamps never repeat across imports: bounded
+        # A new dict, not clear(): an import in another thread may be reading the old one.
+        memo = _MEMOS[process] = {}
+    return memo
+
+
+def select_in(conn: Connection, columns: Sequence[Column], key: Column,
+              values: Sequence[str]) -> list[tuple]:
+    """`columns` of the rows whose string column `key` is one of `values`, queried at the driver.
+
+    For an import's lookups (sample numbers, credit codes): compiling an `IN` of 900 bound
+    parameters through SQLAlchemy cost more than running it. Results are the driver's values
+    (use it for strings and integers).
+    """
+    name, selected = _names(conn, key.table, [c.name for c in columns])
+    _, where = _names(conn, key.table, (key.name,))
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        if not values:
+            return []
+        with raw.cursor() as cur:
+            cur.execute(f"SELECT {selected} FROM {name} WHERE {where} = ANY(%s)", (list(values),))
+            return cur.fetchall()
+    found: list[tuple] = []
+    for start in range(0, len(values), 900):
+        part = values[start:start + 900]
+        marks = ", ".join("?" * len(part))
+        found += raw.execute(f"SELECT {selected} FROM {name} WHERE {where} IN ({marks})", part).fetchall()
+    return found
 
 
 def _names(conn: Connection, table: Table, columns: Sequence[str]) -> tuple[str, str]:

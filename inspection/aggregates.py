@@ -41,6 +41,13 @@ class Deltas:
         if failed:
             change[1] += sign
 
+    def add_counts(self, batches: dict[Key, int], failed: dict[Key, int]) -> None:
+        """Count many batches at once: `batches[key]` of them, `failed[key]` of which failed."""
+        for key, n in batches.items():
+            change = self.changes[key]
+            change[0] += n
+            change[1] += failed.get(key, 0)
+
     def add_batch(self, batch, sign: int = 1) -> None:
         """Count (sign=1) or uncount (sign=-1) a batch; voided batches never count."""
         if batch.voided_at is None:

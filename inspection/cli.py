@@ -42,7 +42,8 @@ def import_command(file: Path, username: str, atomic: bool) -> None:
         sys.exit(2)
     content = file.read_bytes()
     options = ImportOptions(filename=file.name, user_id=user_id, atomic=atomic, max_bytes=limit,
-                            max_rows=current_app.config["IMPORT_MAX_ROWS"])
+                            max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                            parallel_bytes=current_app.config["IMPORT_PARALLEL_BYTES"])
     with click.progressbar(length=max(content.count(b"\n"), 1), label="validating rows",
                            file=sys.stderr, show_pos=True) as bar:
         def progress(done: int, _total: int) -> None:

@@ -16,7 +16,8 @@ def run_import_job(session: Session, job: Job, report) -> dict:
     options = ImportOptions(filename=job.params.get("filename", "upload"), user_id=job.created_by_id,
                             atomic=bool(job.params.get("atomic")), scope=job.params.get("scope"),
                             max_bytes=current_app.config["IMPORT_MAX_BYTES"],
-                            max_rows=current_app.config["IMPORT_MAX_ROWS"])
+                            max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                            parallel_bytes=current_app.config["IMPORT_PARALLEL_BYTES"])
     try:
         result = import_batches(session, job.payload or b"", options, report)
     except FileRefused as refused:

@@ -18,10 +18,12 @@ class UploadLimits:
     max_bytes: int
     async_bytes: int  # above this the file is queued as a job
     max_rows: int
+    parallel_bytes: int  # from this size the file is parsed in a second process (-1: never)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "UploadLimits":
-        return cls(config["IMPORT_MAX_BYTES"], config["IMPORT_ASYNC_BYTES"], config["IMPORT_MAX_ROWS"])
+        return cls(config["IMPORT_MAX_BYTES"], config["IMPORT_ASYNC_BYTES"], config["IMPORT_MAX_ROWS"],
+                   config["IMPORT_PARALLEL_BYTES"])
 
 
 def import_or_queue(session: Session, content: bytes, filename: str, atomic: bool, user_id: int,
@@ -33,7 +35,8 @@ def import_or_queue(session: Session, content: bytes, filename: str, atomic: boo
         return enqueue(session, IMPORT_JOB, {"filename": filename, "atomic": atomic, "scope": scope},
                        content, user_id)
     options = ImportOptions(filename=filename, user_id=user_id, atomic=atomic, scope=scope,
-                            max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+                            max_bytes=limits.max_bytes, max_rows=limits.max_rows,
+                            parallel_bytes=limits.parallel_bytes)
     try:
         return import_batches(session, content, options).report()
     except FileRefused as refused:
