@@ -18,8 +18,9 @@ from tests.series_data import MILK, csv_rows, load
 from tests.web_helpers import csrf_token, seed_alert, sign_in
 from warning.models import Alert
 
-PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin")
+PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin", "followup_pages")
 ROLES = ("inspector", "supervisor", "agency", "admin")
+ACTION_ARGS = {"followup_pages.disposal_action": "record", "followup_pages.enterprise_blacklist": "blacklist"}
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +46,8 @@ def _page_rules(app):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if rule.endpoint.split(".")[0] in PAGE_BLUEPRINTS and hasattr(view, "permission"):
-            values = {arg: "acknowledge" if arg == "action" else 1 for arg in rule.arguments}
+            action = ACTION_ARGS.get(rule.endpoint, "acknowledge")
+            values = {arg: action if arg == "action" else 1 for arg in rule.arguments}
             method = "GET" if "GET" in rule.methods else "POST"
             yield rule.endpoint, view.permission, method, values
 

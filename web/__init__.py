@@ -36,11 +36,12 @@ def register_pages(app: Flask) -> None:
     from web.admin import bp as admin_bp
     from web.auth import bp as auth_bp
     from web.batches import bp as batches_bp
+    from web.followup import bp as followup_bp
     from web.reports import bp as reports_bp
     from web.supervision import bp as supervision_bp
 
     register_i18n(app)
-    for bp in (auth_bp, batches_bp, supervision_bp, reports_bp, admin_bp):
+    for bp in (auth_bp, batches_bp, supervision_bp, reports_bp, admin_bp, followup_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/web-static/vendor/plotly.min.js", "plotly_js", plotly_js)
     app.jinja_env.globals.update(menu=menu, can=can, region_label=region_label, category_label=category_label,

@@ -33,10 +33,11 @@ NAV: list[tuple[object, list[Entry]]] = [
         Entry("supervision.alerts", _l("Alerts"), "read"),
         Entry("subscription_pages.index", _l("My alert subscriptions"), "triage"),  # next round
     ]),
-    (_l("Follow-up"), [  # agency pages: next round (followup package)
-        Entry("followup_pages.disposals", _l("Disposal of failed batches"), "followup_read"),
-        Entry("followup_pages.cases", _l("Cases"), "followup_read"),
-        Entry("followup_pages.blacklist", _l("Blacklist"), "followup_read"),
+    (_l("Follow-up"), [
+        Entry("followup_pages.disposals_index", _l("Disposal of failed batches"), "followup_read"),
+        Entry("followup_pages.cases_index", _l("Cases"), "followup_read"),
+        Entry("followup_pages.blacklist_index", _l("Blacklist"), "followup_read"),
+        Entry("followup_pages.plan", _l("Sampling plan"), "followup_read"),
     ]),
     (_l("Reports"), [
         Entry("reports.attainment", _l("Annual target attainment"), "read"),
