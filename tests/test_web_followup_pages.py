@@ -200,3 +200,79 @@ def test_supervisor_reads_without_the_forms_and_may_not_act(client, signed_in, d
     assert "disposal-form" not in page and "open-recall" not in page
     token = csrf_token(client, "/followup/blacklist")
     assert client.post(f"/followup/disposals/{batch_id}/close", data={"csrf_token": token}).status_code == 403
+
+
+def test_holiday_calendar(client, signed_in, db_session):
+    from followup.models import CalendarDay
+
+    signed_in("admin")
+    token = csrf_token(client, "/admin/holidays")
+    assert client.post("/admin/holidays", data={"csrf_token": token, "working": "0"}).status_code == 422
+    response = client.post("/admin/holidays", data={"csrf_token": token, "day": "2030-10-08", "working": "0",
+                                                    "note": "国庆节"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("year=2030")
+    assert db_session.get(CalendarDay, date(2030, 10, 8)).working is False
+    assert "国庆节" in client.get("/admin/holidays?year=2030").data.decode()
+    assert "国庆节" not in client.get("/admin/holidays?year=2031").data.decode()
+
+
+def test_webhook_secret_is_shown_once_and_deactivation(client, signed_in, db_session):
+    from warning.notify.models import Webhook
+
+    signed_in("admin")
+    token = csrf_token(client, "/admin/webhooks")
+    bad = client.post("/admin/webhooks", data={"csrf_token": token, "url": "ftp://x", "region": "330000",
+                                               "category": "*", "min_level": "orange"})
+    assert bad.status_code == 422 and _error_of(bad.data.decode(), "url")
+    response = client.post("/admin/webhooks", data={"csrf_token": token, "url": "https://hooks.example.gov.cn/w",
+                                                    "region": "330100", "category": "*", "min_level": "orange"})
+    hook = db_session.scalar(select(Webhook))
+    assert response.status_code == 200 and hook.secret in response.data.decode()
+    assert hook.secret not in client.get("/admin/webhooks").data.decode()
+    assert client.post(f"/admin/webhooks/{hook.id}/deactivate", data={"csrf_token": token}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Webhook, hook.id).active is False
+
+
+def test_subscriptions_are_ones_own_and_within_ones_region(client, signed_in, make_user, db_session):
+    from warning.notify.models import Subscription
+
+    other, _ = make_user("supervisor", region="330100")
+    db_session.add(Subscription(user_id=other.id, email="other@hz.example.gov.cn", region_code="330100",
+                                category_code="*", min_level="yellow"))
+    db_session.commit()
+    foreign = db_session.scalar(select(Subscription.id))
+    signed_in("supervisor", region="330100")
+    assert client.get(f"/supervision/subscriptions/{foreign}").status_code == 404
+    token = csrf_token(client, "/supervision/subscriptions")
+    bad = client.post("/supervision/subscriptions", data={"csrf_token": token, "email": "not-an-address",
+                                                          "region": "330100", "category": "*", "min_level": "red"})
+    assert bad.status_code == 422 and _error_of(bad.data.decode(), "email")
+    # Outside one's region is not offered, and refused if posted.
+    assert client.post("/supervision/subscriptions", data={"csrf_token": token, "email": "me@hz.example.gov.cn",
+                                                           "region": "330200", "category": "*",
+                                                           "min_level": "red"}).status_code == 422
+    assert client.post("/supervision/subscriptions", data={"csrf_token": token, "email": "me@hz.example.gov.cn",
+                                                           "region": "330106", "category": "*",
+                                                           "min_level": "red"}).status_code == 302
+    mine = db_session.scalar(select(Subscription).where(Subscription.email == "me@hz.example.gov.cn"))
+    assert client.post(f"/supervision/subscriptions/{mine.id}", data={
+        "csrf_token": token, "email": "me2@hz.example.gov.cn", "region": "330106", "category": "*",
+        "min_level": "orange", "active": "y"}).status_code == 302
+    assert client.post(f"/supervision/subscriptions/{mine.id}/deactivate", data={"csrf_token": token}).status_code == 302
+    db_session.expire_all()
+    mine = db_session.get(Subscription, mine.id)
+    assert (mine.email, mine.min_level, mine.active) == ("me2@hz.example.gov.cn", "orange", False)
+    page = client.get("/supervision/subscriptions").data.decode()
+    assert "me2@hz.example.gov.cn" in page and "other@hz.example.gov.cn" not in page
+
+
+def test_alert_link_of_notification_emails_opens_the_alert_page(client, signed_in, db_session):
+    from tests.series_data import MILK
+    from tests.web_helpers import seed_alert
+
+    alert = seed_alert(db_session, MILK, "330106")
+    signed_in("supervisor")
+    response = client.get(f"/alerts/{alert.id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/supervision/alerts/{alert.id}")
+    assert client.get(response.headers["Location"]).status_code == 200

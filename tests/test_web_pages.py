@@ -18,7 +18,7 @@ from tests.series_data import MILK, csv_rows, load
 from tests.web_helpers import csrf_token, seed_alert, sign_in
 from warning.models import Alert
 
-PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin", "followup_pages")
+PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin", "followup_pages", "subscription_pages")
 ROLES = ("inspector", "supervisor", "agency", "admin")
 ACTION_ARGS = {"followup_pages.disposal_action": "record", "followup_pages.enterprise_blacklist": "blacklist"}
 
