@@ -4,34 +4,15 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from core.clock import local_today
-from core.extensions import limiter
 from followup.models import Case, Disposal, Retest
 from inspection.models import Enterprise
 from inspection.services.batches import create_batch
 from tests.conftest import batch_payload
 from tests.followup_data import FAILING_ITEM
-from tests.web_helpers import csrf_token, sign_in
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits(app):
-    limiter.reset()
-    yield
-    limiter.reset()
-
-
-@pytest.fixture
-def signed_in(client, make_user):
-    def sign(*roles, region="330000"):
-        user, _ = make_user(*roles, region=region)
-        assert sign_in(client, user.username).status_code == 302
-        return user
-
-    return sign
+from tests.web_helpers import csrf_token, fresh_limits, sign_in, signed_in  # noqa: F401 (fixtures)
 
 
 def _failed(db_session, region="330106", reported: date | None = None, **overrides) -> int:
