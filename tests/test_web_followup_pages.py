@@ -257,3 +257,18 @@ def test_alert_link_of_notification_emails_opens_the_alert_page(client, signed_i
     response = client.get(f"/alerts/{alert.id}")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/supervision/alerts/{alert.id}")
     assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_case_quantities_and_regions_reached(client, signed_in, db_session):
+    signed_in("agency")
+    case_id = _open_recall(client, _failed(db_session))
+    token = csrf_token(client, f"/followup/cases/{case_id}")
+    bad = client.post(f"/followup/cases/{case_id}/details",
+                      data={"csrf_token": token, "quantity_concerned": "1200", "distribution": "330106 999999"})
+    assert bad.status_code == 422 and "999999" in _error_of(bad.data.decode(), "distribution")
+    assert client.post(f"/followup/cases/{case_id}/details",
+                       data={"csrf_token": token, "quantity_concerned": "1300", "unit": "箱",
+                             "distribution": "330106，330203"}).status_code == 302
+    db_session.expire_all()
+    case = db_session.get(Case, case_id)
+    assert (case.quantity_concerned, case.distribution) == (1300, ["330106", "330203"])

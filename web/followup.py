@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import HiddenField
 
 from core.extensions import db
+from core.reference.trees import load_trees
 from followup.services import blacklist, cases, disposals
 from followup.services.appeals import apply_for_retest, list_objections, list_retests, raise_objection, retest_due_on
 from followup.services.credit import credit_record
@@ -282,6 +283,11 @@ def case_details(case_id: int):
             _number(form.quantity_recovered), "unit": form.unit.data or None,
             "distribution": [c for c in re.split(r"[\s,，、]+", form.distribution.data or "") if c],
             "recovered_disposal": form.recovered_disposal.data or None}
+    regions = load_trees(db.session).regions
+    unknown = [c for c in data["distribution"] if c not in regions]
+    if unknown and form.validate_on_submit():
+        form.distribution.errors = [_("Unknown region codes: %(codes)s", codes=", ".join(unknown))]
+        return _case_page(case_id, (), 422, details_form=form)
     return _case_post(case_id, form, "details_form", lambda: cases.update_case(
         db.session, case_id, data, g.user.id, user_scope()), _("Case details saved."))
 
