@@ -10,42 +10,24 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from core.audit import AuditRecord
-from core.extensions import limiter
 from core.jobs import Job, run_job
 from inspection.models import Batch
 from tests.conftest import VALID_CODE
 from tests.series_data import MILK, csv_rows, load
-from tests.web_helpers import csrf_token, seed_alert, sign_in
+from tests.web_helpers import csrf_token, fresh_limits, seed_alert, sign_in, signed_in  # noqa: F401 (fixtures)
 from warning.models import Alert
 
-PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin")
+PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin", "followup_pages", "subscription_pages")
 ROLES = ("inspector", "supervisor", "agency", "admin")
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits(app):
-    limiter.reset()
-    yield
-    limiter.reset()
-
-
-@pytest.fixture
-def signed_in(client, make_user):
-    """Sign the test client in as a new user with `roles` in `region`; return the user."""
-
-    def sign(*roles, region="330000"):
-        user, _ = make_user(*roles, region=region)
-        assert sign_in(client, user.username).status_code == 302
-        return user
-
-    return sign
+ACTION_ARGS = {"followup_pages.disposal_action": "record", "followup_pages.enterprise_blacklist": "blacklist"}
 
 
 def _page_rules(app):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if rule.endpoint.split(".")[0] in PAGE_BLUEPRINTS and hasattr(view, "permission"):
-            values = {arg: "acknowledge" if arg == "action" else 1 for arg in rule.arguments}
+            action = ACTION_ARGS.get(rule.endpoint, "acknowledge")
+            values = {arg: action if arg == "action" else 1 for arg in rule.arguments}
             method = "GET" if "GET" in rule.methods else "POST"
             yield rule.endpoint, view.permission, method, values
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from core.extensions import limiter
 from warning.models import Alert, AlertEvent, Assessment, Scan
 
 PASSWORD = "correct horse battery"
@@ -16,6 +19,26 @@ def csrf_token(client, path="/login") -> str:
 def sign_in(client, username, password=PASSWORD):
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": csrf_token(client)})
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits(app):
+    """Each page test starts with fresh rate limits (sign-ins count against them)."""
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+@pytest.fixture
+def signed_in(client, make_user):
+    """Sign the test client in as a new user with `roles` in `region`; return the user."""
+
+    def sign(*roles, region="330000"):
+        user, _ = make_user(*roles, region=region)
+        assert sign_in(client, user.username).status_code == 302
+        return user
+
+    return sign
 
 
 def seed_alert(session, category: str, region: str, level: str = "orange", as_of: str = "2025-06",

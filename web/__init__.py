@@ -1,7 +1,7 @@
 """Server-rendered pages (Jinja) for each role, on the same services as the API."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.extensions import db
@@ -36,13 +36,18 @@ def register_pages(app: Flask) -> None:
     from web.admin import bp as admin_bp
     from web.auth import bp as auth_bp
     from web.batches import bp as batches_bp
+    from web.followup import bp as followup_bp
     from web.reports import bp as reports_bp
+    from web.subscriptions import bp as subscriptions_bp
     from web.supervision import bp as supervision_bp
 
     register_i18n(app)
-    for bp in (auth_bp, batches_bp, supervision_bp, reports_bp, admin_bp):
+    for bp in (auth_bp, batches_bp, supervision_bp, reports_bp, admin_bp, followup_bp, subscriptions_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/web-static/vendor/plotly.min.js", "plotly_js", plotly_js)
+    # Notification emails link to BASE_URL/alerts/<id> (warning.notify.outbox): send it to the alert page.
+    app.add_url_rule("/alerts/<int(max=2147483647):alert_id>", "alert_link",
+                     lambda alert_id: redirect(url_for("supervision.alert", alert_id=alert_id)))
     app.jinja_env.globals.update(menu=menu, can=can, region_label=region_label, category_label=category_label,
                                  role_labels=role_labels)
 

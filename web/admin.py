@@ -1,5 +1,7 @@
-"""Administrator pages: users and roles, category floors, the audit log."""
+"""Administrator pages: users and roles, category floors, the holiday calendar, webhooks, the audit log."""
 from __future__ import annotations
+
+from datetime import date
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,12 +10,16 @@ from core.audit import list_audit
 from core.auth.models import ROLES
 from core.auth.services import create_user, get_user, list_users, update_user
 from core.extensions import db
+from core.clock import local_today
 from core.reference.floors import list_floors, set_floor
+from followup.services.calendar_days import list_days, set_day
+from warning.notify.services import create_webhook, list_webhooks, update_webhook
 from web import ROLE_LABELS
 from web.access import page_requires
 from web.choices import category_choices, region_choices
-from web.forms import FloorForm, UserEditForm, UserForm
+from web.forms import EmptyForm, FloorForm, HolidayForm, UserEditForm, UserForm, WebhookForm
 from web.pages import page_blueprint, run_service
+from web.supervision import LEVEL_LABELS
 
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 50
@@ -93,3 +99,60 @@ def audit():
     return render_template("admin/audit.html", rows=rows[:PAGE], filters=filters, user_id=user_id,
                            first_url=url_for(".audit", **kept) if before_id else None,
                            next_url=url_for(".audit", before_id=rows[PAGE - 1].id, **kept) if len(rows) > PAGE else None)
+
+
+@bp.route("/holidays", methods=["GET", "POST"])
+@page_requires("administer")
+def holidays():
+    """A year's overrides of the working-day calendar, and a form to declare a date working or off."""
+    year = request.args.get("year", type=int) or local_today().year
+    year = min(max(year, 2000), 2100)
+    form = HolidayForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        done, problems = run_service(form, lambda: set_day(db.session, form.day.data, form.working.data == "1",
+                                                           form.note.data, g.user.id))
+        if done is not None:
+            flash(_("Calendar day saved."), "info")
+            return redirect(url_for(".holidays", year=form.day.data.year))
+    rows = list_days(db.session, date(year, 1, 1), date(year, 12, 31))
+    return render_template("admin/holidays.html", rows=rows, year=year, form=form, problems=problems), \
+        422 if form.errors or problems else 200
+
+
+def _filter_choices(form) -> None:
+    form.region.choices, form.category.choices = region_choices(None), category_choices(include_all=True)
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+@page_requires("administer")
+def webhooks():
+    """Registered webhooks; a new one's secret is shown once, on the page that registers it."""
+    form = WebhookForm()
+    _filter_choices(form)
+    problems: list[str] = []
+    secret = None
+    if form.validate_on_submit():
+        done, problems = run_service(form, lambda: create_webhook(db.session, {"url": form.url.data.strip(),
+                                                                               **form.filters()}, g.user.id))
+        if done is not None:
+            secret = done.secret  # never shown again: not in the list, not in the audit trail
+            flash(_("Webhook registered. Copy its secret now: it will not be shown again."), "info")
+            form = WebhookForm(formdata=None)
+            _filter_choices(form)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = list_webhooks(db.session, PAGE + 1, (page - 1) * PAGE)
+    return render_template("admin/webhooks.html", rows=rows[:PAGE], form=form, problems=problems, secret=secret,
+                           action_form=EmptyForm(), level_labels=LEVEL_LABELS,
+                           prev_url=url_for(".webhooks", page=page - 1) if page > 1 else None,
+                           next_url=url_for(".webhooks", page=page + 1) if len(rows) > PAGE else None), \
+        422 if form.errors or problems else 200
+
+
+@bp.post("/webhooks/<int(max=2147483647):hook_id>/deactivate")
+@page_requires("administer")
+def webhook_deactivate(hook_id: int):
+    if EmptyForm().validate_on_submit():
+        update_webhook(db.session, hook_id, {"active": False}, g.user.id, "deactivate")
+        flash(_("Webhook deactivated."), "info")
+    return redirect(url_for(".webhooks"))

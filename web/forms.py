@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
                      PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional,
+from wtforms.validators import (URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
 from inspection.models import CONCLUSIONS, STAGES
@@ -131,3 +131,37 @@ class FloorForm(FlaskForm):
                          validators=[InputRequired(REQUIRED), NumberRange(0.1, 100, _l("Between 0.1 and 100."))])
     effective_from = DateField(_l("In force from"), validators=[InputRequired(REQUIRED)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+
+def level_choices():
+    labels = {"blue": _l("Blue"), "yellow": _l("Yellow"), "orange": _l("Orange"), "red": _l("Red")}
+    return list(labels.items())
+
+
+class HolidayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired(REQUIRED)])
+    working = SelectField(_l("The day is"), choices=[("0", _l("A day off")), ("1", _l("A working day"))])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=100)])
+
+
+class AlertFilterForm(FlaskForm):
+    """What a subscription or a webhook takes in: a region subtree, a category subtree, a lowest level."""
+    region = SelectField(_l("Region"), validators=[DataRequired(REQUIRED)])
+    category = SelectField(_l("Product category"), validators=[DataRequired(REQUIRED)])
+    min_level = SelectField(_l("Lowest level"), choices=level_choices)
+
+    def filters(self) -> dict:
+        return {"region_code": self.region.data, "category_code": self.category.data, "min_level": self.min_level.data}
+
+
+class SubscriptionForm(AlertFilterForm):
+    email = StringField(_l("Email address"), validators=[
+        DataRequired(REQUIRED), Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not an email address."))])
+    active = BooleanField(_l("Active"), default=True)
+
+
+class WebhookForm(AlertFilterForm):
+    url = StringField(_l("Address (URL)"), validators=[
+        DataRequired(REQUIRED), Length(max=2000), URL(require_tld=False, message=_l("Not a web address.")),
+        Regexp(r"^https?://", message=_l("Only http and https addresses."))])

@@ -31,12 +31,13 @@ NAV: list[tuple[object, list[Entry]]] = [
     (_l("Supervision"), [
         Entry("supervision.dashboard", _l("Dashboard"), "read"),
         Entry("supervision.alerts", _l("Alerts"), "read"),
-        Entry("subscription_pages.index", _l("My alert subscriptions"), "triage"),  # next round
+        Entry("subscription_pages.index", _l("My alert subscriptions"), "triage"),
     ]),
-    (_l("Follow-up"), [  # agency pages: next round (followup package)
-        Entry("followup_pages.disposals", _l("Disposal of failed batches"), "followup_read"),
-        Entry("followup_pages.cases", _l("Cases"), "followup_read"),
-        Entry("followup_pages.blacklist", _l("Blacklist"), "followup_read"),
+    (_l("Follow-up"), [
+        Entry("followup_pages.disposals_index", _l("Disposal of failed batches"), "followup_read"),
+        Entry("followup_pages.cases_index", _l("Cases"), "followup_read"),
+        Entry("followup_pages.blacklist_index", _l("Blacklist"), "followup_read"),
+        Entry("followup_pages.plan", _l("Sampling plan"), "followup_read"),
     ]),
     (_l("Reports"), [
         Entry("reports.attainment", _l("Annual target attainment"), "read"),
@@ -44,8 +45,8 @@ NAV: list[tuple[object, list[Entry]]] = [
     (_l("Administration"), [
         Entry("admin.users", _l("Users and roles"), "administer"),
         Entry("admin.floors", _l("Category floors"), "administer"),
-        Entry("admin.holidays", _l("Holiday calendar"), "administer"),  # next round
-        Entry("admin.webhooks", _l("Webhooks"), "administer"),  # next round
+        Entry("admin.holidays", _l("Holiday calendar"), "administer"),
+        Entry("admin.webhooks", _l("Webhooks"), "administer"),
         Entry("admin.audit", _l("Audit log"), "administer"),
     ]),
 ]

@@ -1,0 +1,370 @@
+"""Agency (follow-up) pages: disposal of failed batches, retests and objections, recall and
+traceability cases, the traceability timeline, the blacklist and credit, the sampling plan."""
+from __future__ import annotations
+
+import re
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import HiddenField
+
+from core.extensions import db
+from core.reference.trees import load_trees
+from followup.services import blacklist, cases, disposals
+from followup.services.appeals import apply_for_retest, list_objections, list_retests, raise_objection, retest_due_on
+from followup.services.credit import credit_record
+from followup.services.deadlines import FINISHED
+from followup.services.sampling_plan import sampling_plan
+from followup.services.traceability import trace_batch
+from inspection.models import Enterprise
+from web.access import page_requires, user_scope
+from web.followup_forms import (PRODUCT_TYPE_LABELS, SEVERITY_LABELS, ActionForm, CancelForm, CaseDetailsForm,
+                                CloseCaseForm, DisposalForm, ObjectionForm, ReasonForm, RecallForm, RetestForm)
+from web.forms import EmptyForm
+from web.pages import page_blueprint, run_service
+
+bp = page_blueprint("followup_pages", __name__, url_prefix="/followup")
+PAGE = 25
+STATES = {"open": _l("Open (not closed)"), "due": _l("Due soon"), "overdue": _l("Overdue"), "closed": _l("Closed"),
+          "all": _l("All")}
+CASE_STATUSES = {"open": _l("Open"), "investigating": _l("Investigating"), "action_taken": _l("Action taken"),
+                 "closed": _l("Closed"), "cancelled": _l("Cancelled")}
+CASE_KINDS = {"recall": _l("Recall"), "traceability": _l("Traceability")}
+TIMELINE = {"sampled": _l("Sampled (passed)"), "failed": _l("Sampled (failed)"),
+            "retest_applied": _l("Retest applied for"), "retest_pass": _l("Retest passed"),
+            "retest_fail": _l("Retest confirmed the failure"), "recall_opened": _l("Recall case opened"),
+            "traceability_opened": _l("Traceability case opened"), "case_closed": _l("Case closed"),
+            "case_cancelled": _l("Case cancelled"), "blacklisted": _l("Blacklisted"),
+            "blacklist_removed": _l("Taken off the blacklist")}
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _pager(endpoint: str, page: int, more: bool, **kept):
+    return (url_for(endpoint, page=page - 1, **kept) if page > 1 else None,
+            url_for(endpoint, page=page + 1, **kept) if more else None)
+
+
+def _status(form, problems) -> int:
+    return 422 if form.errors or problems else 200
+
+
+# Disposal of failed batches ------------------------------------------------------------------
+
+@bp.get("/disposals")
+@page_requires("followup_read")
+def disposals_index():
+    """Failed batches awaiting disposal, earliest deadline first, by state."""
+    state = request.args.get("state", "open")
+    state = state if state in STATES else "open"
+    page = _page()
+    rows = disposals.list_disposals(db.session, state, scope=user_scope(), limit=PAGE + 1, offset=(page - 1) * PAGE)
+    prev_url, next_url = _pager(".disposals_index", page, len(rows) > PAGE, state=state)
+    return render_template("followup/disposals.html", rows=rows[:PAGE], state=state, states=STATES,
+                           prev_url=prev_url, next_url=next_url)
+
+
+def _disposal_page(batch_id: int, problems=(), status: int = 200, **forms):
+    row = disposals.get_disposal(db.session, batch_id, user_scope())
+    d = row.disposal
+    defaults = {f: getattr(d, f) for f in ("severity", "notified_on", "unit_notified_on", "measures", "cause",
+                                           "outcome")} if d else {}
+    forms.setdefault("form", DisposalForm(data=defaults, formdata=None))
+    forms.setdefault("retest_form", RetestForm(formdata=None))
+    forms.setdefault("objection_form", ObjectionForm(formdata=None))
+    retests = list_retests(db.session, user_scope(), batch_id=batch_id)
+    due = retest_due_on(db.session, d.notified_on) if d and d.notified_on else None
+    return render_template("followup/disposal.html", row=row, problems=problems, retests=retests, retest_due=due,
+                           objections=list_objections(db.session, user_scope(), batch_id=batch_id),
+                           cases=cases.list_cases(db.session, cases.CaseFilter(batch_id=batch_id), user_scope()),
+                           states=STATES, severities=SEVERITY_LABELS, statuses=CASE_STATUSES, kinds=CASE_KINDS,
+                           **forms), status
+
+
+@bp.get("/disposals/<int(max=2147483647):batch_id>")
+@page_requires("followup_read")
+def disposal(batch_id: int):
+    """One failed batch's disposal: its deadline, its steps, retests, objections and cases."""
+    return _disposal_page(batch_id)
+
+
+@bp.post("/disposals/<int(max=2147483647):batch_id>/<any(record, close):action>")
+@page_requires("followup_write")
+def disposal_action(batch_id: int, action: str):
+    """Record disposal steps, or close the disposal (the service names what is missing)."""
+    form = DisposalForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        data = form.to_data()
+        if action == "record":
+            data.pop("closed_on")
+            call = lambda: disposals.record_disposal(db.session, batch_id, data, g.user.id, user_scope())  # noqa: E731
+        else:
+            call = lambda: disposals.close_disposal(db.session, batch_id, data, g.user.id, user_scope())  # noqa: E731
+        done, problems = run_service(form, call)
+        if done is not None:
+            flash(_("Disposal closed.") if action == "close" else _("Disposal steps recorded."), "info")
+            return redirect(url_for(".disposal", batch_id=batch_id))
+    return _disposal_page(batch_id, problems, 422, form=form)
+
+
+@bp.post("/disposals/<int(max=2147483647):batch_id>/retest")
+@page_requires("followup_write")
+def retest(batch_id: int):
+    """The producer's retest application (refused after its due date, which the message names)."""
+    form = RetestForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        data = {"applied_on": form.applied_on.data, "applicant": form.applicant.data or None,
+                "laboratory": form.laboratory.data}
+        done, problems = run_service(form, lambda: apply_for_retest(db.session, batch_id, data, g.user.id,
+                                                                    user_scope()))
+        if done is not None:
+            flash(_("Retest application recorded."), "info")
+            return redirect(url_for(".disposal", batch_id=batch_id))
+    return _disposal_page(batch_id, problems, 422, retest_form=form)
+
+
+@bp.post("/disposals/<int(max=2147483647):batch_id>/objection")
+@page_requires("followup_write")
+def objection(batch_id: int):
+    form = ObjectionForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        data = {"subject": form.subject.data, "grounds": form.grounds.data, "raised_on": form.raised_on.data}
+        done, problems = run_service(form, lambda: raise_objection(db.session, batch_id, data, g.user.id,
+                                                                   user_scope()))
+        if done is not None:
+            flash(_("Objection recorded."), "info")
+            return redirect(url_for(".disposal", batch_id=batch_id))
+    return _disposal_page(batch_id, problems, 422, objection_form=form)
+
+
+@bp.route("/disposals/<int(max=2147483647):batch_id>/recall", methods=["GET", "POST"])
+@page_requires("followup_write")
+def new_recall(batch_id: int):
+    """Open a recall case from a failed batch."""
+    row = disposals.get_disposal(db.session, batch_id, user_scope())
+    batch = row.batch
+    form = RecallForm(data={"title": _("Recall of %(product)s (sample %(no)s)", product=batch.product or "",
+                                       no=batch.sample_no)} if request.method == "GET" else None)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        data = {"kind": "recall", "batch_ids": [batch_id], "title": form.title.data, "level": form.level.data,
+                "product_type": form.product_type.data or None, "unit": form.unit.data or None,
+                "quantity_concerned": float(form.quantity_concerned.data)
+                if form.quantity_concerned.data is not None else None, "note": form.note.data or None}
+        done, problems = run_service(form, lambda: cases.open_case(db.session, data, g.user.id, user_scope()))
+        if done is not None:
+            flash(_("Recall case opened."), "info")
+            return redirect(url_for(".case", case_id=done.id))
+    return render_template("followup/recall.html", row=row, form=form, problems=problems), _status(form, problems)
+
+
+@bp.get("/trace/<int(max=2147483647):batch_id>")
+@page_requires("followup_read")
+def trace(batch_id: int):
+    """The traceability timeline of a failed batch: its producer's other batches, retests, cases."""
+    return render_template("followup/trace.html", t=trace_batch(db.session, batch_id, user_scope()),
+                           labels=TIMELINE, statuses=CASE_STATUSES, kinds=CASE_KINDS)
+
+
+# Cases ---------------------------------------------------------------------------------------
+
+@bp.get("/cases")
+@page_requires("followup_read")
+def cases_index():
+    """Recall and traceability cases, newest first, with their overdue flags."""
+    kind = request.args.get("kind") if request.args.get("kind") in CASE_KINDS else None
+    status = request.args.get("status") if request.args.get("status") in CASE_STATUSES else None
+    overdue = {"yes": True, "no": False}.get(request.args.get("overdue", ""))
+    page = _page()
+    rows = cases.list_cases(db.session, cases.CaseFilter(kind=kind, status=status, overdue=overdue), user_scope(),
+                            PAGE + 1, (page - 1) * PAGE)
+    kept = {k: v for k, v in {"kind": kind, "status": status, "overdue": request.args.get("overdue")}.items() if v}
+    prev_url, next_url = _pager(".cases_index", page, len(rows) > PAGE, **kept)
+    return render_template("followup/cases.html", rows=rows[:PAGE], kind=kind, status=status,
+                           overdue=request.args.get("overdue", ""), kinds=CASE_KINDS, statuses=CASE_STATUSES,
+                           is_overdue=cases.is_overdue, prev_url=prev_url, next_url=next_url)
+
+
+class TransitionForm(EmptyForm):
+    to = HiddenField()
+
+
+def _case_page(case_id: int, problems=(), status: int = 200, **forms):
+    case = cases.get_case(db.session, case_id, user_scope())
+    forms.setdefault("details_form", CaseDetailsForm(data={
+        "quantity_concerned": case.quantity_concerned, "quantity_recovered": case.quantity_recovered,
+        "unit": case.unit, "distribution": " ".join(case.distribution or []),
+        "recovered_disposal": case.recovered_disposal}, formdata=None))
+    for name, cls in (("transition_form", TransitionForm), ("action_form", ActionForm), ("cancel_form", CancelForm),
+                      ("close_form", CloseCaseForm)):
+        forms.setdefault(name, cls(formdata=None))
+    allowed = cases.TRANSITIONS[case.status]
+    return render_template("followup/case.html", case=case, problems=problems, allowed=allowed,
+                           steps=[t for t in allowed if t not in ("closed", "cancelled")],
+                           finished=case.status in FINISHED, overdue=cases.is_overdue(case),
+                           statuses=CASE_STATUSES, kinds=CASE_KINDS, product_types=PRODUCT_TYPE_LABELS,
+                           **forms), status
+
+
+@bp.get("/cases/<int(max=2147483647):case_id>")
+@page_requires("followup_read")
+def case(case_id: int):
+    """A case: its facts, deadlines, events and the workflow steps its status allows."""
+    return _case_page(case_id)
+
+
+def _case_post(case_id: int, form, form_name: str, call, done_message):
+    problems: list[str] = []
+    if form.validate_on_submit():
+        done, problems = run_service(form, call)
+        if done is not None:
+            flash(done_message, "info")
+            return redirect(url_for(".case", case_id=case_id))
+    return _case_page(case_id, problems, 422, **{form_name: form})
+
+
+@bp.post("/cases/<int(max=2147483647):case_id>/transition")
+@page_requires("followup_write")
+def case_transition(case_id: int):
+    """Move the case one step on (investigating, action taken); the service refuses a move its
+    status does not allow (a page left open while someone else moved it)."""
+    form = TransitionForm()
+    return _case_post(case_id, form, "transition_form", lambda: cases.transition(
+        db.session, case_id, {"to": form.to.data}, g.user.id, user_scope()), _("Case status changed."))
+
+
+@bp.post("/cases/<int(max=2147483647):case_id>/cancel")
+@page_requires("followup_write")
+def case_cancel(case_id: int):
+    form = CancelForm()
+    return _case_post(case_id, form, "cancel_form", lambda: cases.transition(
+        db.session, case_id, {"to": "cancelled", "reason": form.reason.data}, g.user.id, user_scope()),
+        _("Case cancelled."))
+
+
+def _number(field):
+    return float(field.data) if field.data is not None else None
+
+
+@bp.post("/cases/<int(max=2147483647):case_id>/close")
+@page_requires("followup_write")
+def case_close(case_id: int):
+    """Close: a recall needs the quantity recovered and the disposal of the recovered goods."""
+    form = CloseCaseForm()
+    return _case_post(case_id, form, "close_form", lambda: cases.transition(
+        db.session, case_id, {"to": "closed", "quantity_recovered": _number(form.quantity_recovered),
+                              "recovered_disposal": form.recovered_disposal.data or None,
+                              "outcome": form.outcome.data or None}, g.user.id, user_scope()), _("Case closed."))
+
+
+@bp.post("/cases/<int(max=2147483647):case_id>/action")
+@page_requires("followup_write")
+def case_action(case_id: int):
+    form = ActionForm()
+    return _case_post(case_id, form, "action_form", lambda: cases.record_action(
+        db.session, case_id, {"what": form.what.data, "started": form.started.data == "1"}, g.user.id,
+        user_scope()), _("Action recorded."))
+
+
+@bp.post("/cases/<int(max=2147483647):case_id>/details")
+@page_requires("followup_write")
+def case_details(case_id: int):
+    """Quantities and the regions the goods reached."""
+    form = CaseDetailsForm()
+    data = {"quantity_concerned": _number(form.quantity_concerned), "quantity_recovered":
+            _number(form.quantity_recovered), "unit": form.unit.data or None,
+            "distribution": [c for c in re.split(r"[\s,，、]+", form.distribution.data or "") if c],
+            "recovered_disposal": form.recovered_disposal.data or None}
+    regions = load_trees(db.session).regions
+    unknown = [c for c in data["distribution"] if c not in regions]
+    if unknown and form.validate_on_submit():
+        form.distribution.errors = [_("Unknown region codes: %(codes)s", codes=", ".join(unknown))]
+        return _case_page(case_id, (), 422, details_form=form)
+    return _case_post(case_id, form, "details_form", lambda: cases.update_case(
+        db.session, case_id, data, g.user.id, user_scope()), _("Case details saved."))
+
+
+# Blacklist and credit -----------------------------------------------------------------------
+
+@bp.get("/blacklist")
+@page_requires("followup_read")
+def blacklist_index(form=None, problems=(), status: int = 200):
+    """Blacklisted enterprises with the reason that put them there."""
+    page = _page()
+    rows = blacklist.list_blacklist(db.session, user_scope(), limit=PAGE + 1, offset=(page - 1) * PAGE)
+    prev_url, next_url = _pager(".blacklist_index", page, len(rows) > PAGE)
+    return render_template("followup/blacklist.html", rows=rows[:PAGE], form=form or ReasonForm(), problems=problems,
+                           prev_url=prev_url, next_url=next_url), status
+
+
+@bp.post("/blacklist")
+@page_requires("followup_write")
+def blacklist_add():
+    """Blacklist an enterprise named by its credit code, with a reason."""
+    form = ReasonForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        code = (form.credit_code.data or "").strip().upper()
+        found = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code)) if code else None
+        if found is None:
+            form.credit_code.errors = [_("No enterprise with this credit code in your region.")]
+        else:
+            done, problems = run_service(form, lambda: blacklist.add(db.session, found.id, form.reason.data,
+                                                                     g.user.id, user_scope()))
+            if done is not None:
+                flash(_("%(name)s blacklisted.", name=found.name), "info")
+                return redirect(url_for(".blacklist_index"))
+    return blacklist_index(form, problems, 422)
+
+
+@bp.get("/enterprises/<int(max=2147483647):enterprise_id>")
+@page_requires("followup_read")
+def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
+    """An enterprise's quality-credit record and blacklist history."""
+    found = blacklist.get_enterprise(db.session, enterprise_id, user_scope())
+    return render_template("followup/enterprise.html", r=credit_record(db.session, found), form=form or ReasonForm(),
+                           problems=problems, severities=SEVERITY_LABELS,
+                           failed_batches=disposals.list_disposals(db.session, "all", enterprise_id=enterprise_id,
+                                                                   scope=user_scope(), limit=50)), status
+
+
+@bp.post("/enterprises/<int(max=2147483647):enterprise_id>/<any(blacklist, unblacklist):action>")
+@page_requires("followup_write")
+def enterprise_blacklist(enterprise_id: int, action: str):
+    """Blacklist an enterprise or take it off, always with a reason."""
+    form = ReasonForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        change = blacklist.add if action == "blacklist" else blacklist.remove
+        done, problems = run_service(form, lambda: change(db.session, enterprise_id, form.reason.data, g.user.id,
+                                                          user_scope()))
+        if done is not None:
+            flash(_("Blacklisted.") if action == "blacklist" else _("Taken off the blacklist."), "info")
+            return redirect(url_for(".enterprise", enterprise_id=enterprise_id))
+    return enterprise(enterprise_id, form=form, problems=problems, status=422)
+
+
+# Sampling plan ------------------------------------------------------------------------------
+
+@bp.get("/plan")
+@page_requires("followup_read")
+def plan():
+    """Next month's sampling plan: series and producers ranked by risk, with the reasons."""
+    month = request.args.get("month", "").strip()
+    problems = []
+    if month and not MONTH.match(month):
+        problems.append(_("The month %(month)s is not understood; showing next month.", month=month))
+        month = ""
+    page = _page()
+    result = sampling_plan(db.session, month or None, None, user_scope(), PAGE, (page - 1) * PAGE)
+    prev_url, next_url = _pager(".plan", page, result["total"] > page * PAGE, month=result["month"])
+    return render_template("followup/plan.html", plan=result, problems=problems, prev_url=prev_url,
+                           next_url=next_url)

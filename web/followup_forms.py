@@ -1,0 +1,80 @@
+"""Forms of the agency (follow-up) pages; the services check the rules, these only parse input."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from web.forms import REQUIRED
+
+SEVERITY_LABELS = {"minor": _l("Minor"), "general": _l("General"), "serious": _l("Serious")}
+PRODUCT_TYPE_LABELS = {"": _l("(from the category)"), "food": _l("Food"), "drug": _l("Drug"),
+                       "farm": _l("Farm produce"), "industrial": _l("Industrial product")}
+NOT_NEGATIVE = NumberRange(min=0, message=_l("May not be negative."))
+
+
+class DisposalForm(FlaskForm):
+    severity = SelectField(_l("Severity"), choices=list(SEVERITY_LABELS.items()))
+    notified_on = DateField(_l("Producer told on"), validators=[Optional()])
+    unit_notified_on = DateField(_l("Sampled unit told on"), validators=[Optional()])
+    measures = TextAreaField(_l("Measures taken"), validators=[Optional(), Length(max=4000)])
+    cause = TextAreaField(_l("Cause found"), validators=[Optional(), Length(max=4000)])
+    outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=4000)])
+    closed_on = DateField(_l("Closed on (blank: today)"), validators=[Optional()])
+
+    def to_data(self) -> dict:
+        return {f: getattr(self, f).data for f in ("severity", "notified_on", "unit_notified_on", "measures",
+                                                     "cause", "outcome", "closed_on")}
+
+
+class RetestForm(FlaskForm):
+    applied_on = DateField(_l("Applied on"), validators=[InputRequired(REQUIRED)])
+    applicant = StringField(_l("Applicant"), validators=[Optional(), Length(max=200)])
+    laboratory = StringField(_l("Retest laboratory"), validators=[DataRequired(REQUIRED), Length(max=200)])
+
+
+class ObjectionForm(FlaskForm):
+    subject = SelectField(_l("Objection about"), choices=[("sampling", _l("The sampling")),
+                                                          ("method", _l("The test method"))])
+    grounds = TextAreaField(_l("Grounds"), validators=[DataRequired(REQUIRED), Length(max=4000)])
+    raised_on = DateField(_l("Raised on (blank: today)"), validators=[Optional()])
+
+
+class RecallForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    level = SelectField(_l("Recall level"), choices=[("I", "I"), ("II", "II"), ("III", "III")])
+    product_type = SelectField(_l("Product type"), choices=list(PRODUCT_TYPE_LABELS.items()))
+    quantity_concerned = DecimalField(_l("Quantity concerned"), validators=[Optional(), NOT_NEGATIVE])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class CaseDetailsForm(FlaskForm):
+    quantity_concerned = DecimalField(_l("Quantity concerned"), validators=[Optional(), NOT_NEGATIVE])
+    quantity_recovered = DecimalField(_l("Quantity recovered"), validators=[Optional(), NOT_NEGATIVE])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
+    distribution = StringField(_l("Regions reached (codes, separated by spaces or commas)"),
+                               validators=[Optional(), Length(max=2000)])
+    recovered_disposal = TextAreaField(_l("Disposal of the recovered goods"), validators=[Optional(), Length(max=4000)])
+
+
+class ActionForm(FlaskForm):
+    what = TextAreaField(_l("What was done"), validators=[DataRequired(REQUIRED), Length(max=4000)])
+    started = SelectField(_l("This action starts the recall"), choices=[("", _l("No")), ("1", _l("Yes"))])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for cancelling"), validators=[Optional(), Length(max=4000)])
+
+
+class CloseCaseForm(FlaskForm):
+    quantity_recovered = DecimalField(_l("Quantity recovered"), validators=[Optional(), NOT_NEGATIVE])
+    recovered_disposal = TextAreaField(_l("Disposal of the recovered goods"), validators=[Optional(), Length(max=4000)])
+    outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=4000)])
+
+
+class ReasonForm(FlaskForm):
+    """Blacklisting or taking off the blacklist: the service refuses a blank reason next to the field."""
+    credit_code = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=18)])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
