@@ -26,7 +26,7 @@ def _detail(alert):
 @blp.route("/alerts")
 class Alerts(MethodView):
     @require("read")
-    @blp.arguments(AlertListArgs, location="query")
+    @blp.arguments(AlertListArgs(), location="query")  # an instance: a class is instantiated per request
     @blp.response(200, AlertSchema(many=True))
     def get(self, args):
         """List alerts in your region, filtered by level, status, category and region subtree."""

@@ -19,7 +19,7 @@ RATES = Dumper(PassRateSchema)  # a hot list: the schema's JSON without marshmal
 @blp.route("/pass-rates")
 class PassRates(MethodView):
     @require("read")
-    @blp.arguments(PassRateArgs, location="query")
+    @blp.arguments(PassRateArgs(), location="query")  # an instance: a class is instantiated per request
     @blp.response(200, PassRateSchema(many=True))
     @blp.alt_response(200, schema={"type": "string"}, content_type=CSV_MEDIA_TYPE,
                       description="Pass rates; a CSV or XLSX download when format=csv or xlsx")
