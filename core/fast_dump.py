@@ -12,6 +12,7 @@ built, not at request time.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
 from flask import Response, current_app
@@ -38,7 +39,7 @@ class Dumper:
             self.fields.append((field.data_key or name, attribute, PLAIN_FIELDS[type(field)], field._serialize))
 
     def one(self, obj: Any) -> dict[str, Any]:
-        get = obj.__getitem__ if isinstance(obj, dict) else obj.__getattribute__
+        get = obj.__getitem__ if isinstance(obj, (dict, Mapping)) else obj.__getattribute__  # dict, row, object
         out = {}
         for key, attr, native, serialize in self.fields:
             value = get(attr)

@@ -1,19 +1,17 @@
 """Pass-rate statistics API, as JSON or as a CSV/XLSX download."""
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from core.auth.permissions import require, scope_of
 from core.export import download
 from core.extensions import db
-from core.fast_dump import Dumper
 from inspection.schemas import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, PassRateArgs, PassRateSchema
 from inspection.services.stats import RATE_COLUMNS, RateQuery, pass_rates
 
 blp = Blueprint("stats", __name__, url_prefix="/api/stats", description="Pass-rate statistics")
-RATES = Dumper(PassRateSchema)  # a hot list: the schema's JSON without marshmallow's per-value cost
 
 
 @blp.route("/pass-rates")
@@ -33,4 +31,6 @@ class PassRates(MethodView):
         rows = pass_rates(db.session, query, scope_of(g.user))
         if fmt != "json":
             return download(RATE_COLUMNS, ([r[c] for c in RATE_COLUMNS] for r in rows), fmt, "pass-rates")
-        return RATES.response(rows)
+        # The rows are the schema's output already (plain JSON values under its field names;
+        # tests/test_fast_dump.py holds them to it): dumping them again cost a third of the request.
+        return current_app.json.response(rows)
