@@ -32,5 +32,5 @@ class PassRates(MethodView):
         if fmt != "json":
             return download(RATE_COLUMNS, ([r[c] for c in RATE_COLUMNS] for r in rows), fmt, "pass-rates")
         # The rows are the schema's output already (plain JSON values under its field names;
-        # tests/test_fast_dump.py holds them to it): dumping them again cost a third of the request.
+        # tests/test_hot_paths.py holds them to it): dumping them again cost a third of the request.
         return current_app.json.response(rows)
