@@ -4,8 +4,7 @@
 lookup through `get_value`, missing/default handling, error collection), not in the value
 conversions themselves. A `Dumper` binds each field's own `_serialize` once and calls it
 directly, so the output is exactly the schema's (same keys, same conversions: the tests
-compare both) while the view keeps `@blp.response(..., Schema)` for validation-free dumping
-elsewhere and for the OpenAPI document.
+compare both). The view keeps `@blp.response(..., Schema)`: the OpenAPI document is unchanged.
 
 Only flat schemas without dump hooks qualify; anything else is refused when the dumper is
 built, not at request time.
