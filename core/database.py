@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy import Column, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ColumnElement
 
 # Page cache of a SQLite connection while it bulk-writes (KiB, as PRAGMA cache_size takes it
@@ -30,6 +31,19 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+
+def commit_keeping_loaded(session: Session | scoped_session) -> None:
+    """Commit without expiring the session's objects, for a use case that answers with what it
+    has just written: expiring would read the row and its children back for the response (two
+    more queries per API write). Values the database generated are already loaded (RETURNING);
+    anything not loaded is still read on first access."""
+    real = session() if isinstance(session, scoped_session) else session
+    expire, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = expire
 
 
 @contextmanager

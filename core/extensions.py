@@ -1,4 +1,5 @@
 """Extensions, created unbound; `factory.create_app` binds them to an app."""
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -16,3 +17,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Only routes that ask for a limit are limited (the login form); storage is a setting.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def _api_has_no_limits() -> bool:
+    # Only web forms ask for a limit: spare every API request the limiter's per-request lookup.
+    return request.path.startswith("/api/")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.audit import audit
@@ -132,14 +133,44 @@ def issue_token(session: Session, username: str, expires_days: int = 90, actor_i
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+@dataclass(frozen=True)
+class Principal:
+    """The caller of an API request: who the token's owner is, their roles and home region.
+
+    A plain snapshot (not an ORM object): read with one query per request, it needs no
+    session afterwards. A use case that changes the account loads the `User` by `id`.
+    """
+
+    id: int
+    username: str
+    region_code: str
+    roles: frozenset[str]
+    active: bool
+    created_at: datetime
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+# The token, its owner and the owner's roles in one round trip (one row per role). Through
+# the ORM this took two queries and most of a light request's time.
+_TOKEN_OWNER = (select(ApiToken.expires_at, ApiToken.revoked_at, User.id, User.username, User.region_code,
+                       User.active, User.created_at, UserRole.role)
+                .join(User, User.id == ApiToken.user_id)
+                .outerjoin(UserRole, UserRole.user_id == User.id)
+                .where(ApiToken.digest == bindparam("digest")))
+
+
+def user_for_token(session: Session, token: str) -> Principal | None:
     """Return the active user owning an unexpired, unrevoked token, or None."""
-    row = session.scalar(select(ApiToken).where(ApiToken.digest == token_digest(token)))
-    if row is None or row.revoked_at is not None:
+    rows = session.connection().execute(_TOKEN_OWNER, {"digest": token_digest(token)}).all()
+    if not rows:
         return None
-    if row.expires_at <= utcnow() or not row.user.active:
+    expires_at, revoked_at, user_id, username, region_code, active, created_at, _ = rows[0]
+    if revoked_at is not None or expires_at <= utcnow() or not active:
         return None
-    return row.user
+    return Principal(user_id, username, region_code, frozenset(r.role for r in rows if r.role is not None),
+                     bool(active), created_at)
 
 
 def revoke_tokens(session: Session, username: str, actor_id: int | None = None) -> int:

@@ -31,7 +31,8 @@ class MyPassword(MethodView):
     @blp.response(204)
     def post(self, data):
         """Change one's own password."""
-        services.change_password(db.session, g.user, data["current_password"], data["new_password"])
+        user = services.get_user(db.session, g.user.id)
+        services.change_password(db.session, user, data["current_password"], data["new_password"])
 
 
 @blp.route("/users")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from core.audit import audit
 from core.auth.permissions import Forbidden
 from core.clock import local_today
+from core.database import commit_keeping_loaded
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from core.models import utcnow
 from core.reference.trees import Trees, load_trees
@@ -102,7 +103,7 @@ def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: st
     deltas.add_batch(batch)
     deltas.apply(session)
     audit(session, user_id, "create", "batch", batch.id, after=snapshot(batch))
-    session.commit()
+    commit_keeping_loaded(session)
     return batch
 
 

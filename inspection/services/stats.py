@@ -127,14 +127,16 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
         t[1] += int(failed or 0)
 
     periods = list(dict.fromkeys(period_of(m, q.period) for m in months))
+    ends = {p: period_end(p, q.period) for p in periods}
     rows = []
     for c in categories:
+        floors = {p: trees.floors.effective(c, ends[p]) for p in periods}  # the same for every region
         for r in regions:
             for p in periods:
                 batches, failed = totals.get((c, r, p), (0, 0))
                 rate = (batches - failed) / batches if batches else None
                 low, high = wilson(batches - failed, batches)
-                floor = trees.floors.effective(c, period_end(p, q.period))
+                floor = floors[p]
                 rows.append({
                     "category": c, "region": r, "period": p, "batches": batches, "failed": failed,
                     "pass_rate": rate, "ci_low": low, "ci_high": high, "floor": floor,

@@ -38,7 +38,7 @@ class Batches(MethodView):
         return {"items": rows, "next_cursor": next_cursor}
 
     @require("record")
-    @blp.arguments(BatchCreateSchema)
+    @blp.arguments(BatchCreateSchema())  # an instance: a class is instantiated per request
     @blp.response(201, BatchSchema)
     def post(self, data):
         """Record a sampled batch with its test items."""

@@ -1,0 +1,131 @@
+"""The hot API paths take shortcuts (tuned for bench/web_load.py); what they answer must not change.
+
+Lists answer without marshmallow's per-value machinery: the JSON stays the documented schema's,
+to the key and the value. A recorded batch is answered from the objects just written, not read
+back. The caller is resolved by one query into a plain snapshot, which follows every change.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+from marshmallow import Schema, fields, post_dump
+from sqlalchemy import select
+
+from core.fast_dump import Dumper
+from inspection.schemas import PassRateSchema
+from inspection.services.stats import RateQuery, pass_rates
+from tests.conftest import batch_payload
+from warning.models import Alert, Scan
+from warning.schemas import AlertSchema
+
+
+class Plain(Schema):
+    id = fields.Integer()
+    name = fields.String(attribute="label")
+    share = fields.Float(allow_none=True)
+    flag = fields.Boolean(allow_none=True)
+    at = fields.DateTime(allow_none=True)
+    renamed = fields.Integer(data_key="count")
+
+
+AT = datetime(2025, 3, 10, 8, 30, tzinfo=timezone.utc)
+VALUES = [
+    {"id": 1, "label": "纯牛奶", "share": 0.5, "flag": True, "at": AT, "renamed": 3},
+    # values the fields convert: an int in a Float, a bool in an Integer, a number in a String
+    {"id": True, "label": 42, "share": 1, "flag": False, "at": AT + timedelta(days=1), "renamed": 7},
+    {"id": 3, "label": None, "share": None, "flag": None, "at": None, "renamed": 0},
+]
+
+
+def test_the_dumper_gives_the_schemas_output_for_dicts_and_objects():
+    expected = Plain(many=True).dump(VALUES)
+
+    assert Dumper(Plain).many(VALUES) == expected
+    assert Dumper(Plain()).many([SimpleNamespace(**v) for v in VALUES]) == expected
+    assert expected[1]["id"] == 1 and expected[1]["share"] == 1.0 and expected[1]["name"] == "42"
+
+
+def test_the_dumper_refuses_what_it_cannot_reproduce():
+    class WithNested(Schema):
+        inner = fields.Nested(Plain)
+
+    class WithHook(Schema):
+        id = fields.Integer()
+
+        @post_dump
+        def _touch(self, data, **kwargs):
+            return data
+
+    class WithFunction(Schema):
+        roles = fields.Function(lambda u: sorted(u.roles))
+
+    for schema in (WithNested, WithHook, WithFunction):
+        with pytest.raises(TypeError):
+            Dumper(schema)
+
+
+def test_the_alert_list_is_the_schemas_dump(client, admin, db_session):
+    _, h = admin
+    scan = Scan(as_of="2025-03", status="done", model_version="t", settings={}, series_assessed=0,
+                alerts_raised=3, alerts_escalated=0, alerts_resolved=0)
+    db_session.add(scan)
+    db_session.flush()
+    for i, region in enumerate(("330106", "330212", "330782")):
+        db_session.add(Alert(category_code="food.dairy.liquid_milk", region_code=region, level="yellow",
+                             status="open" if i else "dismissed", opened_scan_id=scan.id, last_scan_id=scan.id,
+                             probability=0.9 + i / 100, dismissed_until=None if i else AT))
+    db_session.commit()
+
+    listed = client.get("/api/alerts?limit=50", headers=h)
+
+    assert listed.status_code == 200
+    alerts = db_session.scalars(select(Alert).order_by(Alert.updated_at.desc(), Alert.id.desc())).all()
+    assert listed.json == AlertSchema(many=True).dump(alerts)
+    assert len(listed.json) == 3 and {a["dismissed_until"] is None for a in listed.json} == {True, False}
+
+
+def test_pass_rates_are_the_schemas_dump(client, admin, db_session):
+    _, h = admin
+    for region, conclusion in (("330106", "pass"), ("330106", "fail"), ("330212", "pass")):
+        assert client.post("/api/batches", json=batch_payload(region=region, conclusion=conclusion,
+                                                              fail_reason="蛋白质不合格" if conclusion == "fail" else None),
+                           headers=h).status_code == 201
+    query = "region=330000&breakdown=region&from=2025-01&to=2025-04"
+
+    answered = client.get(f"/api/stats/pass-rates?{query}", headers=h)
+
+    assert answered.status_code == 200
+    rows = pass_rates(db_session, RateQuery(region="330000", breakdown="region", from_month="2025-01",
+                                            to_month="2025-04"))
+    assert answered.json == PassRateSchema(many=True).dump(rows)
+    assert all(set(r) == set(PassRateSchema().fields) for r in rows)
+    assert {r["pass_rate"] for r in answered.json} >= {None, 1.0}  # empty months and full ones
+
+
+def test_a_recorded_batch_answers_what_a_later_read_returns(client, admin):
+    _, h = admin
+
+    created = client.post("/api/batches", json=batch_payload(), headers=h)
+
+    assert created.status_code == 201
+    read = client.get(created.headers["Location"], headers=h)
+    assert created.json == read.json and created.headers["ETag"] == read.headers["ETag"]
+    assert created.json["items"][0]["item"] == "蛋白质" and created.json["enterprise"] is not None
+
+
+def test_the_caller_snapshot_follows_role_region_and_token_changes_at_once(client, admin, make_user):
+    _, admin_headers = admin
+    user, h = make_user("inspector", "supervisor", region="330106")
+    me = client.get("/api/me", headers=h).json
+    assert (me["id"], me["roles"], me["region"], me["active"]) == (user.id, ["inspector", "supervisor"],
+                                                                     "330106", True)
+
+    client.patch(f"/api/users/{user.id}", json={"roles": ["agency"], "region": "330100"}, headers=admin_headers)
+    assert client.get("/api/me", headers=h).json["roles"] == ["agency"]
+    assert client.get("/api/me", headers=h).json["region"] == "330100"
+    assert client.post("/api/batches", json=batch_payload(), headers=h).status_code == 403
+
+    client.delete(f"/api/users/{user.id}/tokens", headers=admin_headers)
+    assert client.get("/api/me", headers=h).status_code == 401
