@@ -190,7 +190,7 @@ def assess(panel: Panel, settings: Settings = DEFAULT_SETTINGS, model=None,
     F = features(panel, s)
     if model is not None:
         prob = model.predict(F)
-        thresholds = s.model_thresholds
+        thresholds = model.meta.get("thresholds") or s.model_thresholds
     else:
         prob = F["p_classical"].to_numpy()
         thresholds = s.thresholds
