@@ -260,3 +260,24 @@ def test_failures_after_21_months_without_any_are_flagged():
     assert RANK[hit["level"]] >= RANK["yellow"]
     calm = out[(out["category"] == "food.b")]
     assert (calm["prob_below"] < hit["prob_below"]).all()
+
+
+def test_history_thresholds_follow_the_scores_of_months_that_turned_out_fine():
+    from warning.engine.training import history_thresholds
+    rng = np.random.default_rng(0)
+    s = Settings(model_thresholds_min_rows=500)
+    scores = np.concatenate([rng.uniform(0, 0.1, 4000), rng.uniform(0, 0.01, 300)])
+    y = np.zeros(scores.size, int)
+    y[:100] = 1  # crossings do not move the thresholds
+    scores[:100] = 0.99
+    volume = np.concatenate([np.full(4000, 50.0), np.full(300, 200.0)])  # 20to100, then gt100
+
+    thr = history_thresholds(scores, y, np.log1p(volume), s)
+
+    band = thr["20to100"]
+    assert band["blue"] < band["yellow"] < band["orange"] < 0.1
+    calm = scores[100:4000]
+    for level, share in s.model_false_alarm_share.items():
+        assert np.mean(calm >= band[level]) == pytest.approx(share, abs=0.002)
+    assert thr["gt100"] == s.model_thresholds["gt100"]  # 300 fine months: too few, fallback
+    assert thr["lt20"] == s.model_thresholds["lt20"]
