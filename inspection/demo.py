@@ -57,6 +57,7 @@ PER_MONTH = 1390  # ~50,000 batches in 36 months: looks real, and seeds in secon
 # (leaf, city) (some places are persistently worse), and a month-to-month one per (leaf, city)
 # (real series are overdispersed). A stable series stays under CAP of its floor's fail rate.
 COUNTY_SD, PAIR_SD, NOISE, CAP = 0.2, 0.3, 0.2, 0.85
+FLOORS = {"food": 0.93, "drug": 0.95, "farm": 0.96, "industrial": 0.92}  # fixed: re-runs match
 MAKERS, MAKERS_LOCAL, FARMS_PER_COUNTY, RESTAURANTS_PER_COUNTY = 950, 0.7, 2, 4  # ~1,500 in all
 SMALL = ("饭店", "小吃店", "酒家", "面馆", "家庭农场", "合作社")  # named with their full address
 
@@ -113,8 +114,7 @@ class _World:
         county = {c: rng.gauss(0, COUNTY_SD) for c in self.counties}
         cities = sorted({self.city(c) for c in self.counties})
         pair = {(leaf, city): rng.gauss(0, PAIR_SD) for leaf in sorted(self.fail) for city in cities}
-        on = date.today()
-        cap = {leaf: CAP * (1 - (trees.floors.effective(leaf, on) or 0.9)) for leaf in self.fail}
+        cap = {leaf: CAP * (1 - FLOORS[self.root(leaf)]) for leaf in self.fail}
         shrink = math.exp(-(COUNTY_SD ** 2 + PAIR_SD ** 2) / 2)  # mean-preserving log-normal
         # lasting fail-rate factor of (leaf, county), capped (the stage factor comes on top)
         self.lasting = {(leaf, c): min(math.exp(pair[(leaf, self.city(c))] + county[c]) * shrink,
