@@ -41,19 +41,23 @@ DEMO_USERS = [  # the inspector's region is Xihu district, Hangzhou
 # to end_rate. `boost` is the extra targeted sampling at source (production stage, so the local
 # series carry it too) reached in the end month, as regulators do when failures pile up.
 DRIFTS = [
-    {"category": "farm.vegetable.leafy", "region": "330300", "start_offset": 9, "start_rate": 0.98,
-     "end_rate": 0.955, "boost": 3.0, "note": "leafy vegetables in Wenzhou, under the farm floor 0.96"},
-    {"category": "food.catering", "region": "330782", "start_offset": 6, "start_rate": 0.95,
-     "end_rate": 0.925, "boost": 4.0, "note": "catering food in Yiwu, down to the food floor 0.93"},
-    {"category": "industrial.electrical", "region": "330200", "start_offset": 7, "start_rate": 0.935,
-     "end_rate": 0.905, "boost": 3.0,
-     "note": "electrical products in Ningbo, under the industrial floor 0.92"},
+    {"category": "farm.vegetable.leafy", "region": "330300", "start_offset": 12, "start_rate": 0.98,
+     "end_rate": 0.935, "boost": 8.0, "note": "leafy vegetables in Wenzhou, through the farm floor 0.96"},
+    {"category": "food.catering", "region": "330782", "start_offset": 12, "start_rate": 0.965,
+     "end_rate": 0.895, "boost": 20.0, "note": "catering food in Yiwu, through the food floor 0.93"},
+    {"category": "industrial.electrical", "region": "330200", "start_offset": 12, "start_rate": 0.945,
+     "end_rate": 0.885, "boost": 8.0,
+     "note": "electrical products in Ningbo, through the industrial floor 0.92"},
 ]
 COLUMNS = ("sample_no", "sampled_on", "reported_on", "category", "region", "result",
            "enterprise_credit_code", "enterprise_name", "product", "brand", "lot", "production_date",
            "stage", "sampling_agency", "laboratory", "report_no", "failed_items", "fail_reason")
 PER_MONTH = 1390  # ~50,000 batches in 36 months: looks real, and seeds in seconds
-NOISE = 0.4  # sd of the log fail rate per (leaf, city, month): real series are overdispersed
+# Log fail-rate effects, as in bench/warning/simulator.py: lasting ones per county and per
+# (leaf, city) (some places are persistently worse), and a month-to-month one per (leaf, city)
+# (real series are overdispersed). A stable series stays under CAP of its floor's fail rate.
+COUNTY_SD, PAIR_SD, NOISE, CAP = 0.2, 0.3, 0.2, 0.85
+FLOORS = {"food": 0.93, "drug": 0.95, "farm": 0.96, "industrial": 0.92}  # fixed: re-runs match
 MAKERS, MAKERS_LOCAL, FARMS_PER_COUNTY, RESTAURANTS_PER_COUNTY = 950, 0.7, 2, 4  # ~1,500 in all
 SMALL = ("饭店", "小吃店", "酒家", "面馆", "家庭农场", "合作社")  # named with their full address
 
@@ -106,6 +110,16 @@ class _World:
                               / per_city[self.city(c)] for c in self.counties]
         self.drifts = [(d, cats.subtree(d["category"]), regions.subtree(d["region"])) for d in DRIFTS]
         self._months: dict[int, dict[str, float]] = {}
+        rng = random.Random(f"{seed}:effects")
+        county = {c: rng.gauss(0, COUNTY_SD) for c in self.counties}
+        cities = sorted({self.city(c) for c in self.counties})
+        pair = {(leaf, city): rng.gauss(0, PAIR_SD) for leaf in sorted(self.fail) for city in cities}
+        cap = {leaf: CAP * (1 - FLOORS[self.root(leaf)]) for leaf in self.fail}
+        shrink = math.exp(-(COUNTY_SD ** 2 + PAIR_SD ** 2) / 2)  # mean-preserving log-normal
+        # lasting fail-rate factor of (leaf, county), capped (the stage factor comes on top)
+        self.lasting = {(leaf, c): min(math.exp(pair[(leaf, self.city(c))] + county[c]) * shrink,
+                                       cap[leaf] / self.fail[leaf])
+                        for leaf in self.fail for c in self.counties}
         self._build_firms(random.Random(f"{seed}:firms"))
 
     def root(self, code: str) -> str:
@@ -247,7 +261,8 @@ def _fails(world: _World, m: _Month, leaf: str, county: str, stage: str) -> bool
             return carry >= 1
     if (leaf, world.city(county)) not in m.noise:  # mean-preserving lognormal
         m.noise[(leaf, world.city(county))] = math.exp(m.rng.gauss(0, NOISE) - NOISE ** 2 / 2)
-    p = world.fail[leaf] * m.noise[(leaf, world.city(county))] * T.STAGE_FAIL[stage]
+    p = (world.fail[leaf] * world.lasting[(leaf, county)] * m.noise[(leaf, world.city(county))]
+         * T.STAGE_FAIL[stage])
     return m.rng.random() < min(0.6, p)
 
 

@@ -8,6 +8,9 @@ from core.reference.trees import load_trees
 from inspection.credit_code import credit_code_error
 from inspection.demo import DEMO_USERS, DRIFTS, seed_demo
 from inspection.models import Batch, Enterprise, ImportRun
+from warning.engine.levels import RANK
+from warning.models import Alert
+from warning.scan import run_scan
 
 MONTHS = 3  # about 4,000 batches: quick, yet enough for stable rates
 
@@ -67,3 +70,17 @@ def test_seed_demo_twice_adds_nothing(db_session):
     assert db_session.scalar(select(func.count(Enterprise.id))) == enterprises
     assert db_session.scalar(select(func.count(User.id))) == users
     assert "demo users: all present" in lines
+
+
+def test_a_scan_of_the_full_demo_flags_every_planted_drift(db_session):
+    seed_demo(db_session)  # the full 36 months: the risk model trains on the demo's own history
+
+    scan = run_scan(db_session, None, "test")
+
+    assert scan.model_version.startswith("sklearn-")  # the history-trained model, not classical
+    alerts = {(a.category_code, a.region_code): a.level
+              for a in db_session.scalars(select(Alert).where(Alert.status == "open"))}
+    for drift in DRIFTS:
+        assert RANK[alerts.get((drift["category"], drift["region"]), "none")] >= RANK["yellow"], drift
+    # an inbox a supervisor can work through: a few dozen alerts, not hundreds
+    assert 3 <= len(alerts) <= 80

@@ -1,6 +1,8 @@
 """Unit tests of the pure early-warning engine (warning/engine). Fast; speed not tested."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,3 +231,53 @@ def test_a_short_history_trains_no_model_and_says_why():
     assert summary["rows"] > 0 and summary["positives"] >= 5
     out = assess(_drifting_history(), Settings(), model)
     assert out["prob_below"].between(0, 1).all()
+
+
+def _all_pass_then(bad_from=None, T=24):
+    """Every series without a failure; from month `bad_from` on, food.a in 330102 fails 20%."""
+    bad = {} if bad_from is None else {("food.a", "330102"): lambda t: 0.80 if t >= bad_from else 1.0}
+    return make_panel(T=T, rate=1.0, bad=bad)
+
+
+def test_series_without_any_failure_get_a_finite_low_probability():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero on the way either
+        out = assess(_all_pass_then())
+
+    assert np.isfinite(out["prob_below"]).all()
+    assert np.isfinite(out[["pass_rate", "pass_rate_lo", "pass_rate_hi"]].to_numpy()).all()
+    assert (out["prob_below"] < 0.05).all()
+    assert set(out["level"]) == {"none"}
+
+
+def test_failures_after_21_months_without_any_are_flagged():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = assess(_all_pass_then(bad_from=21))
+
+    assert np.isfinite(out["prob_below"]).all()
+    hit = _row(out, "food.a", "330102")
+    assert RANK[hit["level"]] >= RANK["yellow"]
+    calm = out[(out["category"] == "food.b")]
+    assert (calm["prob_below"] < hit["prob_below"]).all()
+
+
+def test_history_thresholds_follow_the_scores_of_months_that_turned_out_fine():
+    from warning.engine.training import history_thresholds
+    rng = np.random.default_rng(0)
+    s = Settings(model_thresholds_min_rows=500)
+    scores = np.concatenate([rng.uniform(0, 0.1, 4000), rng.uniform(0, 0.01, 300)])
+    y = np.zeros(scores.size, int)
+    y[:100] = 1  # crossings do not move the thresholds
+    scores[:100] = 0.99
+    volume = np.concatenate([np.full(4000, 50.0), np.full(300, 200.0)])  # 20to100, then gt100
+
+    thr = history_thresholds(scores, y, np.log1p(volume), s)
+
+    band = thr["20to100"]
+    assert band["blue"] < band["yellow"] < band["orange"] < 0.1
+    calm = scores[100:4000]
+    for level, share in s.model_false_alarm_share.items():
+        assert np.mean(calm >= band[level]) == pytest.approx(share, abs=0.002)
+    assert thr["gt100"] == s.model_thresholds["gt100"]  # 300 fine months: too few, fallback
+    assert thr["lt20"] == s.model_thresholds["lt20"]

@@ -6,7 +6,10 @@ from sqlalchemy import func, select
 
 from core.audit import AuditRecord
 from core.clock import shift_month
+from inspection.models import Enterprise
+from tests.conftest import VALID_CODE, make_code
 from tests.series_data import DROP, MILK, csv_rows, load
+from warning import scan as scan_module
 from warning import lease
 from warning.models import Alert, Assessment, Scan
 from warning.scan import SCAN_LEASE, ScanBusy, run_scan
@@ -187,3 +190,30 @@ def test_the_scan_records_its_model_and_falls_back_to_classical_with_a_reason(db
     assert list(tmp_path.glob(f"risk-{AS_OF}-*.joblib"))
     again = run_scan(db_session, AS_OF, "test", learn, model_dir=str(tmp_path))
     assert again.model_version == trained.model_version and again.settings["model"]["cached"] is True
+
+
+def test_the_scan_passes_each_series_share_of_blacklisted_producers(db_session, world, admin,
+                                                                    monkeypatch):
+    other = make_code("91330106MA2B3C4D6")
+    rows = csv_rows(STABLE, AS_OF, 10, 0).replace(VALID_CODE, other)
+    rows += csv_rows(STABLE, shift_month(AS_OF, -30), 10, 0).replace(VALID_CODE, other)  # not in the window
+    load(db_session, admin[0].id, rows)
+    db_session.scalar(select(Enterprise).where(Enterprise.credit_code == other)).blacklisted = True
+    db_session.commit()
+    seen = {}
+    real_assess = scan_module.assess
+
+    def spy(panel, *args, **kwargs):
+        seen.update(zip(zip(panel.keys["category"], panel.keys["region"]),
+                        panel.keys["blacklisted_share"]))
+        return real_assess(panel, *args, **kwargs)
+
+    monkeypatch.setattr(scan_module, "assess", spy)
+    run_scan(db_session, AS_OF, "test")
+
+    # 24 months x 20 batches in each county, plus the blacklisted producer's 10 in Xihu
+    assert seen[(MILK, STABLE)] == pytest.approx(10 / 490)
+    assert seen[(MILK, DEGRADING)] == 0
+    assert seen[(MILK, "330100")] == pytest.approx(10 / 490)  # Hangzhou: Xihu only
+    assert seen[("*", "330000")] == pytest.approx(10 / 970)
+    assert seen[("food", "330000")] == pytest.approx(10 / 970)

@@ -25,7 +25,8 @@ CLASSICAL = "classical-1"
 TRAINING_SETTINGS = ("horizon", "window", "trend_window", "half_life", "baseline_gap",
                      "parent_pseudo", "recent_kappa", "kappa_bounds", "slope_prior_sd", "season",
                      "band_edges", "model_kind", "label_alpha", "train_months", "train_min_data_months",
-                     "train_min_label_months", "train_min_positives", "train_max_rows")
+                     "train_min_label_months", "train_min_positives", "train_max_rows",
+                     "model_false_alarm_share", "model_thresholds_min_rows", "model_thresholds")
 
 
 def _path(directory: Path, as_of: str, settings: Settings) -> Path:
@@ -60,5 +61,5 @@ def risk_model_for(history: Callable[[], Panel | None], as_of: str, settings: Se
 
 def _summary(meta: dict) -> dict:
     keep = ("version", "kind", "label", "label_months", "n_label_months", "rows", "positives",
-            "n_train", "positive_share", "sklearn")
+            "n_train", "positive_share", "sklearn", "thresholds")
     return json.loads(json.dumps({k: meta[k] for k in keep if k in meta}))

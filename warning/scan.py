@@ -11,14 +11,14 @@ from dataclasses import asdict
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
 from core.errors import Conflict, ValidationFailed
 from core.models import utcnow
 from core.reference.trees import load_trees
-from inspection.models import SeriesMonth
+from inspection.models import Batch, Enterprise, SeriesMonth
 from warning import lease
 from warning.engine import DEFAULT_SETTINGS, Panel, Settings, assess, panel_from_long
 from warning.engine.levels import RANK
@@ -91,11 +91,36 @@ def _long_frame(session: Session, first: str, as_of: str) -> pd.DataFrame:
     return frame[frame["n"] > 0]
 
 
+def blacklisted_shares(session: Session, trees, first: str, as_of: str) -> dict:
+    """(category node, region node) -> share of the batches sampled in months first..as_of
+    whose producer is blacklisted now, for every series with a batch (the '*' category
+    included). One grouped query at the recorded (category, region) level, rolled up the two
+    trees in pandas."""
+    start, end = date(*parse_month(first), 1), month_end(*parse_month(as_of))
+    rows = session.execute(
+        select(Batch.category_code, Batch.region_code, func.count(Batch.id),
+               func.sum(cast(func.coalesce(Enterprise.blacklisted, False), Integer)))
+        .outerjoin(Enterprise, Enterprise.id == Batch.enterprise_id)
+        .where(Batch.voided_at.is_(None), Batch.sampled_on >= start, Batch.sampled_on <= end)
+        .group_by(Batch.category_code, Batch.region_code)).all()
+    if not rows:
+        return {}
+    frame = pd.DataFrame(rows, columns=["category", "region", "n", "black"])
+    frame["category"] = frame["category"].map(
+        lambda c: (*(trees.categories.ancestors(c) if c in trees.categories else (c,)), "*"))
+    frame["region"] = frame["region"].map(
+        lambda r: trees.regions.ancestors(r) if r in trees.regions else (r,))
+    up = (frame.explode("category").explode("region")
+          .groupby(["category", "region"])[["n", "black"]].sum())
+    share = up["black"].astype(float) / up["n"].astype(float)
+    return share.to_dict()
+
+
 def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | None) -> Scan:
     trees = load_trees(session)
     on = month_end(*parse_month(as_of))
 
-    def panel_of(months_back: int) -> Panel | None:
+    def panel_of(months_back: int, blacklist: bool = False) -> Panel | None:
         months = [shift_month(as_of, k) for k in range(-(months_back - 1), 1)]
         frame = _long_frame(session, months[0], as_of)
         floors = {c: trees.floors.effective(c, on) for c in frame["category"].unique()}
@@ -106,14 +131,17 @@ def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | Non
             frame, floors,
             cat_parent=lambda c: (trees.categories.nodes[c].parent_code if c in trees.categories else None),
             region_parent=lambda r: (trees.regions.nodes[r].parent_code if r in trees.regions else None),
-            months=months)
+            months=months,
+            # Only for the assessment: the flag is today's, so past months cannot be trained on it.
+            blacklisted_share=(blacklisted_shares(session, trees, months[0], as_of)
+                               if blacklist else None))
 
     scan = Scan(as_of=as_of, status="running", model_version="", settings=asdict(settings),
                 series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
     session.add(scan)
     session.flush()
     model, summary = None, {"version": CLASSICAL, "reason": "no series with a batch in the window"}
-    panel = panel_of(settings.window)
+    panel = panel_of(settings.window, blacklist=True)
     if panel is not None:
         # The model learns from the longer history known at as_of (read only to train).
         model, summary = risk_model_for(lambda: panel_of(history_months(settings)), as_of,

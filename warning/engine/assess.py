@@ -16,6 +16,8 @@ from warning.engine.settings import DEFAULT_SETTINGS, Settings
 from warning.engine.trend import (fit_logistic, fit_season, month_of_year, pooled_scale,
                                   season_design)
 
+MIN_FAIL_RATE = 1e-3  # see features(): the forecast treats rarer failures as this rate
+
 
 def _logit(p):
     return logit(np.clip(p, 1e-6, 1 - 1e-6))
@@ -101,6 +103,9 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
     overall = (f.sum() + 0.5) / (n.sum() + 1.0)
     total = a0 + b0
     base = np.where(total > 0, a0 / np.where(total > 0, total, 1.0), overall)
+    # A root (no prior to borrow) without a failure would get a zero rate, and zero divides
+    # below: it keeps the half-batch estimate instead.
+    base = np.where(base > 0, base, np.maximum(raw_b, 1e-6))
 
     # 2. Current rate: recent exponentially weighted counts, with a prior at the series'
     # baseline moved by its parent's recent change (borrowing strength up the tree).
@@ -117,7 +122,11 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
     a, b = shrink(fe, ne, prior, kappa_r)
     q = a / (a + b)
     p_now = beta_dist.sf(1 - floor, a, b)
-    var_now = 1.0 / ((a + b + 1.0) * q * (1 - q))
+    # The logit-normal approximation needs a failure rate away from zero: a series with no
+    # failure would otherwise get an enormous logit variance and a sizeable chance of being
+    # "below the floor". Rates under MIN_FAIL_RATE count as that rate for the forecast.
+    qf = np.maximum(q, MIN_FAIL_RATE)
+    var_now = 1.0 / ((a + b + 1.0) * qf * (1 - qf))
 
     # 3. Trend: weighted logistic over the last W months, seasonal offset, slope shrunk
     # toward the parent's slope; overdispersion by the pooled Pearson scale.
@@ -136,7 +145,7 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
     slope = coef[:, 1]
     var_slope = cov[:, :, :][:, 1, 1] * phi
     season_delta = fut_season - past_season[:, -1:]
-    p_fc, eta, sd = forecast_probability(_logit(q), var_now, slope, var_slope, season_delta,
+    p_fc, eta, sd = forecast_probability(_logit(qf), var_now, slope, var_slope, season_delta,
                                          floor, H)
     p_classical = np.maximum(p_fc, p_now)
 
@@ -181,7 +190,7 @@ def assess(panel: Panel, settings: Settings = DEFAULT_SETTINGS, model=None,
     F = features(panel, s)
     if model is not None:
         prob = model.predict(F)
-        thresholds = s.model_thresholds
+        thresholds = model.meta.get("thresholds") or s.model_thresholds
     else:
         prob = F["p_classical"].to_numpy()
         thresholds = s.thresholds

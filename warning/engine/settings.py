@@ -39,6 +39,14 @@ class Settings:
         "lt20": {"blue": 0.8057, "yellow": 0.9983, "orange": 1.0},
         "20to100": {"blue": 0.3568, "yellow": 0.7917, "orange": 0.9852},
         "gt100": {"blue": 0.0894, "yellow": 0.3845, "orange": 0.7808}})
+    # A model trained on the province's own history is calibrated to that history's base
+    # rates, not the simulator's, so its level thresholds are set at training time instead
+    # (training.history_thresholds): per volume band, the score that this share of the
+    # training series-months *not* followed by a crossing reach. `model_thresholds` below is
+    # the fallback for a band with too few such months (and what the evaluation tunes).
+    model_false_alarm_share: dict = field(default_factory=lambda: {
+        "blue": 0.01, "yellow": 0.002, "orange": 0.0005})
+    model_thresholds_min_rows: int = 500
     model_thresholds: dict = field(default_factory=lambda: {
         "lt20": {"blue": 0.0665, "yellow": 0.106, "orange": 0.1781},
         "20to100": {"blue": 0.0525, "yellow": 0.1104, "orange": 0.2496},

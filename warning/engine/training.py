@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from warning.engine.assess import features
+from warning.engine.assess import features, volume_band
 from warning.engine.panel import Panel
 from warning.engine.risk import FEATURES, RiskModel, history_labels
 from warning.engine.settings import DEFAULT_SETTINGS, Settings
@@ -74,8 +74,30 @@ def train_on_history(panel: Panel, settings: Settings = DEFAULT_SETTINGS,
         idx = np.random.default_rng(seed).choice(len(y), size=s.train_max_rows, replace=False)
         X, y = X.iloc[idx], y[idx]
     model = RiskModel(kind=s.model_kind).fit(X, y, label="history")
+    model.meta["thresholds"] = history_thresholds(model.predict(X), y, X["log_volume"], s)
     digest = hashlib.sha1(repr((summary, s.model_kind, FEATURES)).encode()).hexdigest()[:8]
     model.meta.update(summary)
     model.meta["version"] = f"sklearn-{s.model_kind}-{months[-1]}-{digest}"
     summary["version"] = model.meta["version"]
     return model, summary
+
+
+def history_thresholds(scores, y, log_volume, settings: Settings = DEFAULT_SETTINGS) -> dict:
+    """{band: {level: threshold}} for a model trained on a history: in each volume band, the
+    (1 - share) quantile of the scores of the training series-months that were not followed
+    by a crossing (`settings.model_false_alarm_share` per level), so each level flags about
+    that share of the months that turned out fine, whatever the history's base rate. A band
+    with fewer than `model_thresholds_min_rows` such months keeps `settings.model_thresholds`."""
+    s = settings
+    scores, y = np.asarray(scores, float), np.asarray(y, int)
+    band = volume_band(np.expm1(np.asarray(log_volume, float)), s.band_edges)
+    out = {}
+    for b, fallback in s.model_thresholds.items():
+        calm = scores[(band == b) & (y == 0)]
+        if calm.size < s.model_thresholds_min_rows:
+            out[b] = dict(fallback)
+            continue
+        # never below one in a thousand: a band whose fine months all score ~0 would flag any score
+        out[b] = {level: round(max(float(np.quantile(calm, 1 - share)), 1e-3), 6)
+                  for level, share in s.model_false_alarm_share.items()}
+    return out
