@@ -49,7 +49,7 @@ class ImportOptions:
     max_rows: int = 1_000_000
     # Files from this size on are parsed in a forked child process (IMPORT_PARALLEL_BYTES);
     # below it, forking costs more than it saves. Negative: never.
-    parallel_bytes: int = 1_000_000
+    parallel_bytes: int = -1  # see the IMPORT_PARALLEL_BYTES setting
 
 
 @dataclass
