@@ -88,7 +88,11 @@ class Config:
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_FROM = "warning@localhost"
-    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_TLS = False  # STARTTLS on a plain connection (usually port 587)
+    MAIL_USE_SSL = False  # implicit TLS from the first byte (usually port 465)
+    MAIL_TLS_VERIFY = True  # refuse a server certificate that does not verify (False: encrypt only)
+    MAIL_CA_FILE = ""  # a PEM bundle trusted instead of the system's (e.g. an internal CA)
+    WEBHOOK_SECRET_KEYS = ""  # Fernet keys, comma-separated, first encrypts; empty: derived from SECRET_KEY
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     NOTIFY_POLL_SECONDS = 30.0  # how often the worker delivers the outbox

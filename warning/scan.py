@@ -3,6 +3,11 @@
 Everything a scan writes (the scan, its assessments, the alert changes and the notices in the
 outbox) commits in one transaction; a scan that fails leaves nothing behind. A database lease
 keeps a second worker (or an operator's `flask warning scan`) from running at the same time.
+
+A backfill (a scan as of an earlier month than the newest completed scan's) records its
+assessments but leaves the alerts alone: old data must not resolve, raise or escalate today's
+alerts, nor notify anyone. Its record says so (`backfill`, and `newest_as_of` in its settings).
+A scan as of a month after the current one is refused: it would make every later scan a backfill.
 """
 from __future__ import annotations
 
@@ -63,6 +68,8 @@ def run_scan(session: Session, as_of: str | None, holder: str,
         parse_month(as_of)
     except ValueError as exc:
         raise ValidationFailed.on("as_of", str(exc)) from None
+    if as_of > month_of(local_today()):
+        raise ValidationFailed.on("as_of", f"{as_of} has not begun: no month after the current one is scanned")
     session.rollback()  # start clean: the lease commits on its own
     if not lease.acquire(session, SCAN_LEASE, holder, lease_seconds):
         raise ScanBusy(f"another scan is running (lease '{SCAN_LEASE}' is held); try again later")
@@ -136,7 +143,9 @@ def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | Non
             blacklisted_share=(blacklisted_shares(session, trees, months[0], as_of)
                                if blacklist else None))
 
-    scan = Scan(as_of=as_of, status="running", model_version="", settings=asdict(settings),
+    newest = session.scalar(select(func.max(Scan.as_of)).where(Scan.status == "done"))
+    backfill = newest is not None and as_of < newest  # YYYY-MM strings sort as months do
+    scan = Scan(as_of=as_of, status="running", model_version="", settings=asdict(settings), backfill=backfill,
                 series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
     session.add(scan)
     session.flush()
@@ -149,9 +158,10 @@ def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | Non
         result = assess(panel, settings, model)
         _record(session, scan, result, as_of, settings.horizon)
     scan.model_version = summary["version"]
-    scan.settings = {**asdict(settings), "model": summary}
-    resolve_vanished(session, scan)
-    notify_scan(session, scan)  # the outbox commits with the alerts it tells about
+    scan.settings = {**asdict(settings), "model": summary, **({"newest_as_of": newest} if backfill else {})}
+    if not backfill:
+        resolve_vanished(session, scan)
+        notify_scan(session, scan)  # the outbox commits with the alerts it tells about
     scan.status, scan.finished_at = "done", utcnow()
     return scan
 
@@ -163,9 +173,12 @@ def _forecast(row, as_of: str, horizon: int) -> list[dict]:
 
 
 def _record(session: Session, scan: Scan, result: pd.DataFrame, as_of: str, horizon: int) -> None:
-    active = {(a.category_code, a.region_code): a for a in session.scalars(
-        select(Alert).where(Alert.status.in_(ACTIVE_STATUSES)))}
-    dismissed = held_dismissals(session, utcnow())
+    active: dict = {}
+    dismissed: dict = {}
+    if not scan.backfill:  # a backfill leaves the alerts alone
+        active = {(a.category_code, a.region_code): a for a in session.scalars(
+            select(Alert).where(Alert.status.in_(ACTIVE_STATUSES)))}
+        dismissed = held_dismissals(session, utcnow())
     assessments = []
     for row in result.to_dict("records"):
         key, level, prob = (row["category"], row["region"]), str(row["level"]), float(row["prob_below"])
@@ -175,7 +188,8 @@ def _record(session: Session, scan: Scan, result: pd.DataFrame, as_of: str, hori
             pass_rate_hi=float(row["pass_rate_hi"]), slope=float(row["trend_points_per_month"]),
             forecast=_forecast(row, as_of, horizon), probability=prob, level=level,
             reasons={"zh": str(row["reason_zh"]), "en": str(row["reason_en"])}))
-        _update_alert(session, scan, active.get(key), key, level, prob, dismissed.get(key))
+        if not scan.backfill:
+            _update_alert(session, scan, active.get(key), key, level, prob, dismissed.get(key))
     session.add_all(assessments)
     scan.series_assessed = len(assessments)
 
