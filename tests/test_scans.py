@@ -127,11 +127,12 @@ def test_a_backfill_raises_no_alert(db_session, world):
     assert not current.backfill and (MILK, DEGRADING) in open_alerts(db_session)
 
 
-def test_a_month_not_yet_begun_is_refused(db_session, runner):
+def test_a_month_not_over_yet_is_refused(db_session, runner):
     from core.clock import local_today, month_of
 
-    result = runner.invoke(args=["warning", "scan", "--as-of", shift_month(month_of(local_today()), 1)])
-    assert result.exit_code == 2 and "has not begun" in result.output
+    for month in (month_of(local_today()), shift_month(month_of(local_today()), 1)):
+        result = runner.invoke(args=["warning", "scan", "--as-of", month])
+        assert result.exit_code == 2 and f"{month} is not over yet" in result.output
     assert db_session.scalar(select(func.count()).select_from(Scan)) == 0
 
 
@@ -280,3 +281,23 @@ def test_the_scan_passes_each_series_share_of_blacklisted_producers(db_session, 
     assert seen[(MILK, "330100")] == pytest.approx(10 / 490)  # Hangzhou: Xihu only
     assert seen[("*", "330000")] == pytest.approx(10 / 970)
     assert seen[("food", "330000")] == pytest.approx(10 / 970)
+
+
+def test_the_database_keeps_one_active_alert_per_series(db_session):
+    from sqlalchemy.exc import IntegrityError
+
+    scan = Scan(as_of=AS_OF, status="done", model_version="test")
+    db_session.add(scan)
+    db_session.flush()
+
+    def alert(status: str, region: str = DEGRADING) -> Alert:
+        return Alert(category_code=MILK, region_code=region, level="orange", status=status,
+                     opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.9)
+
+    db_session.add_all([alert("resolved"), alert("dismissed"), alert("open"), alert("open", STABLE)])
+    db_session.commit()  # closed alerts do not count; other series do not count
+    for status in ("open", "acknowledged", "escalated"):
+        db_session.add(alert(status))
+        with pytest.raises(IntegrityError):
+            db_session.commit()
+        db_session.rollback()

@@ -7,7 +7,8 @@ keeps a second worker (or an operator's `flask warning scan`) from running at th
 A backfill (a scan as of an earlier month than the newest completed scan's) records its
 assessments but leaves the alerts alone: old data must not resolve, raise or escalate today's
 alerts, nor notify anyone. Its record says so (`backfill`, and `newest_as_of` in its settings).
-A scan as of a month after the current one is refused: it would make every later scan a backfill.
+A scan as of a month not over yet is refused: its data are incomplete, and the nightly scans of
+the last complete month would be backfills until that month closed.
 """
 from __future__ import annotations
 
@@ -68,8 +69,9 @@ def run_scan(session: Session, as_of: str | None, holder: str,
         parse_month(as_of)
     except ValueError as exc:
         raise ValidationFailed.on("as_of", str(exc)) from None
-    if as_of > month_of(local_today()):
-        raise ValidationFailed.on("as_of", f"{as_of} has not begun: no month after the current one is scanned")
+    if as_of > last_complete_month():
+        raise ValidationFailed.on("as_of", f"{as_of} is not over yet: the latest month a scan assesses is "
+                                           f"{last_complete_month()}")
     session.rollback()  # start clean: the lease commits on its own
     if not lease.acquire(session, SCAN_LEASE, holder, lease_seconds):
         raise ScanBusy(f"another scan is running (lease '{SCAN_LEASE}' is held); try again later")
