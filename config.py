@@ -4,6 +4,8 @@ Nothing is read from the environment at import time: `create_app` calls `Config.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 from typing import Any
@@ -117,6 +119,7 @@ class Config:
         values["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
             values.get("DATABASE_URL") or cls.default_database_url()
         )
+        _check_webhook_keys(values.get("WEBHOOK_SECRET_KEYS") or "")
         cls.validate(values)
         return values
 
@@ -155,6 +158,19 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def _check_webhook_keys(raw: str) -> None:
+    """Refuse to start with a WEBHOOK_SECRET_KEYS entry that is not a Fernet key (32 bytes, url-safe
+    base64), rather than fail at the first webhook."""
+    for key in filter(None, (k.strip() for k in raw.split(","))):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise RuntimeError("WEBHOOK_SECRET_KEYS: each key must be 32 url-safe base64-encoded bytes "
+                               "(make one with `flask warning webhook-key --new`)")
 
 
 def _coerce(raw: str, default: Any) -> Any:

@@ -98,6 +98,14 @@ def test_key_rotation(app, db_session, admin, runner, monkeypatch):
     assert [r["verified"] for r in receiver.received] == [True, True], "both deliveries signed with the secret"
 
 
+def test_a_malformed_key_stops_the_app_from_starting():
+    from factory import create_app
+
+    with pytest.raises(RuntimeError, match="WEBHOOK_SECRET_KEYS: each key must be 32"):
+        create_app("testing", {"DATABASE_URL": "sqlite://", "WEBHOOK_SECRET_KEYS": f"{KEY_A},not-a-fernet-key"})
+    assert create_app("testing", {"DATABASE_URL": "sqlite://", "WEBHOOK_SECRET_KEYS": f"{KEY_A}, {KEY_B}"})
+
+
 def _migration_database(database_url: str, tmp_path) -> str:
     """An empty database for the migration run: a schema of its own on PostgreSQL, a file on SQLite."""
     from config import _normalise_db_url
