@@ -17,7 +17,7 @@ from dataclasses import asdict
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
@@ -102,27 +102,32 @@ def _long_frame(session: Session, first: str, as_of: str) -> pd.DataFrame:
 
 def blacklisted_shares(session: Session, trees, first: str, as_of: str) -> dict:
     """(category node, region node) -> share of the batches sampled in months first..as_of
-    whose producer is blacklisted now, for every series with a batch (the '*' category
-    included). One grouped query at the recorded (category, region) level, rolled up the two
-    trees in pandas."""
+    whose producer is blacklisted now, for every series with such a batch (others: none).
+
+    Only the blacklisted producers' batches are read (through the enterprise index), grouped
+    at the recorded (category, region) level and rolled up the two trees in pandas; each
+    series' total comes from the aggregate. Grouping every batch of the window instead took
+    8 s at 3 million batches, growing with them."""
     start, end = date(*parse_month(first), 1), month_end(*parse_month(as_of))
     rows = session.execute(
-        select(Batch.category_code, Batch.region_code, func.count(Batch.id),
-               func.sum(cast(func.coalesce(Enterprise.blacklisted, False), Integer)))
-        .outerjoin(Enterprise, Enterprise.id == Batch.enterprise_id)
-        .where(Batch.voided_at.is_(None), Batch.sampled_on >= start, Batch.sampled_on <= end)
+        select(Batch.category_code, Batch.region_code, func.count(Batch.id))
+        .join(Enterprise, Enterprise.id == Batch.enterprise_id)
+        .where(Enterprise.blacklisted.is_(True), Batch.voided_at.is_(None),
+               Batch.sampled_on >= start, Batch.sampled_on <= end)
         .group_by(Batch.category_code, Batch.region_code)).all()
     if not rows:
         return {}
-    frame = pd.DataFrame(rows, columns=["category", "region", "n", "black"])
+    frame = pd.DataFrame(rows, columns=["category", "region", "black"])
     frame["category"] = frame["category"].map(
         lambda c: (*(trees.categories.ancestors(c) if c in trees.categories else (c,)), "*"))
     frame["region"] = frame["region"].map(
         lambda r: trees.regions.ancestors(r) if r in trees.regions else (r,))
-    up = (frame.explode("category").explode("region")
-          .groupby(["category", "region"])[["n", "black"]].sum())
-    share = up["black"].astype(float) / up["n"].astype(float)
-    return share.to_dict()
+    black = frame.explode("category").explode("region").groupby(["category", "region"])["black"].sum()
+    totals = dict(((c, r), n) for c, r, n in session.execute(
+        select(SeriesMonth.category_code, SeriesMonth.region_code, func.sum(SeriesMonth.batches))
+        .where(SeriesMonth.month >= first, SeriesMonth.month <= as_of)
+        .group_by(SeriesMonth.category_code, SeriesMonth.region_code)))
+    return {key: float(n) / totals[key] for key, n in black.items() if totals.get(key)}
 
 
 def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | None) -> Scan:
