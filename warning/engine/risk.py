@@ -14,6 +14,11 @@ FEATURES = ["p_classical", "p_now", "gap_logit", "z_now", "slope", "slope_z", "l
             "log_nb", "base_gap_logit", "parent_gap_logit", "raw3_gap", "months_data",
             "blacklisted_share", "log_volume", "z1_floor", "z3_floor", "z6_floor", "z1_base",
             "z3_base", "z6_base", "cusum_floor", "parent_z3_base", "parent_z3_floor"]
+# Evidence borrowed from both trees' neighbours (warning/engine/hierarchy.py).
+HIERARCHY_FEATURES = ["rsib_z1", "rsib_z3", "rsib_share", "csib_z1", "csib_z3", "csib_share",
+                      "rchild_share", "cchild_share", "rpar_z1", "cpar_z1", "cpar_z3",
+                      "pooled6_gap"]
+FEATURES = FEATURES + HIERARCHY_FEATURES
 
 
 def forecast_probability(eta_now, var_now, slope, var_slope, season_delta, floor, horizon):
@@ -54,10 +59,12 @@ class RiskModel:
                                                   l2_regularization=1.0, random_state=0)
         return CalibratedClassifierCV(base, method="isotonic", cv=2)
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray, label: str = "") -> "RiskModel":
+    def fit(self, X: pd.DataFrame, y: np.ndarray, label: str = "",
+            sample_weight: np.ndarray | None = None) -> "RiskModel":
         import sklearn
         self.estimator = self._make()
-        self.estimator.fit(X[FEATURES].to_numpy(float), np.asarray(y, int))
+        self.estimator.fit(X[FEATURES].to_numpy(float), np.asarray(y, int),
+                           sample_weight=sample_weight)
         self.meta = {"features": FEATURES, "kind": self.kind, "label": label,
                      "n_train": int(len(y)), "positive_share": float(np.mean(y)),
                      "sklearn": sklearn.__version__, "numpy": np.__version__}
@@ -85,6 +92,20 @@ class RiskModel:
             warnings.warn(f"risk model saved with scikit-learn {m.meta.get('sklearn')}, "
                           f"loaded with {sklearn.__version__}")
         return m
+
+
+def subsample_negatives(y: np.ndarray, fraction: float, max_rows: int, seed: int = 0) -> tuple:
+    """(rows, weights): every positive and a random `fraction` of the negatives, weighted
+    1 / fraction so that the fitted (and calibrated) probabilities keep the full data's base
+    rate. Crossings are rare (a few percent of series-months): the negatives are where the
+    rows, and the training time, are; the positives are the scarce information. Above
+    `max_rows`, a uniform subsample of those rows."""
+    y = np.asarray(y, int)
+    rng = np.random.default_rng(seed)
+    keep = np.flatnonzero((y == 1) | (rng.random(len(y)) < fraction))
+    if len(keep) > max_rows:
+        keep = np.sort(rng.choice(keep, size=max_rows, replace=False))
+    return keep, np.where(y[keep] == 1, 1.0, 1.0 / fraction)
 
 
 def history_labels(n: np.ndarray, f: np.ndarray, floor: np.ndarray, horizon: int = 3,
