@@ -3,6 +3,7 @@ probability, and the optional scikit-learn calibrated classifier over engine fea
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -76,8 +77,13 @@ class RiskModel:
     def save(self, path) -> None:
         import joblib
         path = Path(path)
-        joblib.dump({"estimator": self.estimator, "meta": self.meta, "kind": self.kind}, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.with_suffix(path.suffix + ".json").write_text(json.dumps(self.meta, indent=2))
+        # Written aside and renamed: a reader never sees half a model, even with a training
+        # job killed midway or two of them at once.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        joblib.dump({"estimator": self.estimator, "meta": self.meta, "kind": self.kind}, tmp)
+        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path) -> "RiskModel":
