@@ -28,8 +28,7 @@ CLASSICAL = "classical-1"
 TRAINING_SETTINGS = ("horizon", "window", "trend_window", "half_life", "baseline_gap",
                      "parent_pseudo", "recent_kappa", "kappa_bounds", "slope_prior_sd", "season",
                      "band_edges", "model_kind", "label_alpha", "train_months", "train_min_data_months",
-                     "train_min_label_months", "train_min_positives", "train_negative_fraction",
-                     "train_max_rows",
+                     "train_min_label_months", "train_min_positives", "train_max_rows",
                      "model_false_alarm_share", "model_thresholds_min_rows", "model_thresholds")
 
 

@@ -247,12 +247,12 @@ def _xy(d: dict, label: str):
 
 
 def train_model(data: list, label: str, kind: str = "hgb", seed: int = 0) -> RiskModel:
-    """The risk model on `data`'s series-months, with the rows a scan's training keeps (every
-    positive, a share of the negatives weighted back up: risk.subsample_negatives)."""
+    """The risk model on `data`'s series-months, with the rows the system's training keeps (at
+    most train_max_rows: every positive, a weighted share of the negatives)."""
     s = DEFAULT_SETTINGS
     Xs, ys = zip(*[_xy(d, label) for d in data])
     X, y = np.concatenate(Xs), np.concatenate(ys).astype(int)
-    rows, weight = subsample_negatives(y, s.train_negative_fraction, s.train_max_rows, seed)
+    rows, weight = subsample_negatives(y, s.train_max_rows, seed)
     return RiskModel(kind=kind).fit(pd.DataFrame(X[rows], columns=FEATURES), y[rows],
                                     label=label, sample_weight=weight)
 

@@ -100,18 +100,26 @@ class RiskModel:
         return m
 
 
-def subsample_negatives(y: np.ndarray, fraction: float, max_rows: int, seed: int = 0) -> tuple:
-    """(rows, weights): every positive and a random `fraction` of the negatives, weighted
-    1 / fraction so that the fitted (and calibrated) probabilities keep the full data's base
-    rate. Crossings are rare (a few percent of series-months): the negatives are where the
-    rows, and the training time, are; the positives are the scarce information. Above
-    `max_rows`, a uniform subsample of those rows."""
+def subsample_negatives(y: np.ndarray, max_rows: int, seed: int = 0) -> tuple:
+    """(rows, weights or None) for a training set of at most `max_rows`: all rows when they
+    fit; else every positive and a random share of the negatives, weighted back up (1 /
+    share) so the fitted, calibrated probabilities keep the full data's base rate. Crossings
+    are rare (a few percent of series-months): a uniform subsample would drop most of the
+    scarce positives with the plentiful negatives."""
     y = np.asarray(y, int)
+    if len(y) <= max_rows:
+        return np.arange(len(y)), None
+    pos = np.flatnonzero(y == 1)
+    neg = np.flatnonzero(y != 1)
     rng = np.random.default_rng(seed)
-    keep = np.flatnonzero((y == 1) | (rng.random(len(y)) < fraction))
-    if len(keep) > max_rows:
-        keep = np.sort(rng.choice(keep, size=max_rows, replace=False))
-    return keep, np.where(y[keep] == 1, 1.0, 1.0 / fraction)
+    if len(pos) >= max_rows // 2:  # positives not rare: keep half of the rows for each class
+        pos = np.sort(rng.choice(pos, size=max_rows // 2, replace=False))
+    share = (max_rows - len(pos)) / len(neg)
+    keep = np.sort(np.concatenate([pos, rng.choice(neg, size=max_rows - len(pos), replace=False)]))
+    weight = np.where(y[keep] == 1, 1.0, 1.0 / share)
+    if len(pos) < (y == 1).sum():
+        weight[y[keep] == 1] = (y == 1).sum() / len(pos)
+    return keep, weight
 
 
 def history_labels(n: np.ndarray, f: np.ndarray, floor: np.ndarray, horizon: int = 3,

@@ -70,7 +70,7 @@ def train_on_history(panel: Panel, settings: Settings = DEFAULT_SETTINGS,
                              f"below the floor (need {s.train_min_rows}, and "
                              f"{s.train_min_positives} of each outcome)")
         return None, summary
-    rows, weight = subsample_negatives(y, s.train_negative_fraction, s.train_max_rows, seed)
+    rows, weight = subsample_negatives(y, s.train_max_rows, seed)
     model = RiskModel(kind=s.model_kind).fit(X.iloc[rows], y[rows], label="history",
                                              sample_weight=weight)
     model.meta["thresholds"] = history_thresholds(model.predict(X), y, X["log_volume"], s)
