@@ -283,25 +283,6 @@ def test_history_thresholds_follow_the_scores_of_months_that_turned_out_fine():
     assert thr["lt20"] == s.model_thresholds["lt20"]
 
 
-def test_thin_series_borrow_a_city_wide_degradation_from_their_siblings():
-    # food.a at 4 batches a month in every county; in city 330100 it fails 30% in the last
-    # 3 months (a spread degradation), while in 330201 one batch of four fails once.
-    small = {("food.a", c): 4 for c in COUNTIES}
-    bad = {("food.a", c): (lambda t: 0.98 if t < 21 else 0.70) for c in COUNTIES[:4]}
-    p = make_panel(small=small, bad=bad, seed=7)
-    keys = list(zip(p.keys["category"], p.keys["region"]))
-    lone = keys.index(("food.a", "330201"))
-    p.failed[lone, :] = 0
-    p.failed[lone, -1] = 1
-    F = features(p).set_index(["category", "region"])
-    spread = F.loc[[("food.a", c) for c in COUNTIES[:4]]]
-    assert (spread["rsib_z3"] > 2).all() and (spread["rsib_share"] > 0.5).all()
-    assert F.loc[("food.a", "330100"), "rchild_share"] > 0.5
-    alone = F.loc[("food.a", "330201")]
-    assert alone["rsib_z3"] < 1 and alone["rsib_share"] == 0
-    assert F.loc[("food.a", "330200"), "rchild_share"] <= 0.5
-
-
 def test_negative_subsampling_keeps_every_positive_and_the_base_rate():
     from warning.engine.risk import subsample_negatives
     y = (np.random.default_rng(11).random(50_000) < 0.04).astype(int)

@@ -7,7 +7,6 @@ from scipy.special import expit, logit
 from scipy.stats import beta as beta_dist
 
 from warning.engine import levels as lv
-from warning.engine.hierarchy import hierarchy_evidence
 from warning.engine.panel import Panel
 from warning.engine.pooling import (ew_sums, mom_relative_variance, recent_relative_variance,
                                     shrink)
@@ -172,9 +171,6 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
     out["log_volume"] = np.log1p(volume)
     out["band"] = volume_band(volume, s.band_edges)
     for k, v in _recent_evidence(n, f, base, floor, pj, root).items():
-        out[k] = v
-    for k, v in hierarchy_evidence(n, f, base, floor, panel.region_parent_index(),
-                                   panel.category_parent_index(), kappa_r).items():
         out[k] = v
     for h in range(H):
         out[f"forecast_{h + 1}"] = 1 - expit(eta[:, h])

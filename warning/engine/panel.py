@@ -48,12 +48,8 @@ class Panel:
     def upto(self, end: int, length: int | None = None) -> "Panel":
         """The panel as of column `end` (inclusive), keeping at most `length` months."""
         lo = 0 if length is None else max(0, end + 1 - length)
-        out = Panel(self.keys, self.n[:, lo:end + 1], self.failed[:, lo:end + 1],
-                    list(self.months[lo:end + 1]))
-        for name in ("_rpar", "_cpar"):  # same keys: the hierarchy indices carry over
-            if hasattr(self, name):
-                setattr(out, name, getattr(self, name))
-        return out
+        return Panel(self.keys, self.n[:, lo:end + 1], self.failed[:, lo:end + 1],
+                     list(self.months[lo:end + 1]))
 
     # ---- hierarchy indices ------------------------------------------------------------
     def _index(self) -> dict:
@@ -62,28 +58,20 @@ class Panel:
     def parent_index(self) -> np.ndarray:
         """The series each one borrows strength from: the same category in the parent
         region if present, else the parent category in the same region; -1 at the top."""
-        rpar = self.region_parent_index()
-        return np.where(rpar >= 0, rpar, self.category_parent_index())
-
-    def region_parent_index(self) -> np.ndarray:
-        """The same category in the parent region (-1 at the province or when absent)."""
-        return self._cached("_rpar", lambda idx, c, r, pc, pr: idx.get((c, pr), -1)
-                            if isinstance(pr, str) and pr else -1)
-
-    def category_parent_index(self) -> np.ndarray:
-        """The parent category in the same region (-1 for all products or when absent)."""
-        return self._cached("_cpar", lambda idx, c, r, pc, pr: idx.get((pc, r), -1)
-                            if isinstance(pc, str) and pc else -1)
-
-    def _cached(self, name: str, pick) -> np.ndarray:
-        cached = getattr(self, name, None)
-        if cached is None:
-            idx = self._index()
-            cached = np.fromiter((pick(idx, *k) for k in zip(
-                self.keys["category"], self.keys["region"], self.keys["parent_category"],
-                self.keys["parent_region"])), dtype=np.int64, count=self.S)
-            setattr(self, name, cached)
-        return cached
+        cached = getattr(self, "_parent_idx", None)
+        if cached is not None:
+            return cached
+        idx = self._index()
+        out = np.full(self.S, -1, dtype=np.int64)
+        for i, (c, r, pc, pr) in enumerate(zip(self.keys["category"], self.keys["region"],
+                                               self.keys["parent_category"],
+                                               self.keys["parent_region"])):
+            j = idx.get((c, pr), -1) if isinstance(pr, str) and pr else -1
+            if j < 0 and isinstance(pc, str) and pc:
+                j = idx.get((pc, r), -1)
+            out[i] = j
+        self._parent_idx = out
+        return out
 
     def top_category(self) -> np.ndarray:
         """Top-level category of each series ('*' for all products)."""

@@ -15,11 +15,6 @@ FEATURES = ["p_classical", "p_now", "gap_logit", "z_now", "slope", "slope_z", "l
             "log_nb", "base_gap_logit", "parent_gap_logit", "raw3_gap", "months_data",
             "blacklisted_share", "log_volume", "z1_floor", "z3_floor", "z6_floor", "z1_base",
             "z3_base", "z6_base", "cusum_floor", "parent_z3_base", "parent_z3_floor"]
-# Evidence borrowed from both trees' neighbours (warning/engine/hierarchy.py).
-HIERARCHY_FEATURES = ["rsib_z1", "rsib_z3", "rsib_share", "csib_z1", "csib_z3", "csib_share",
-                      "rchild_share", "cchild_share", "rpar_z1", "cpar_z1", "cpar_z3",
-                      "pooled6_gap"]
-FEATURES = FEATURES + HIERARCHY_FEATURES
 
 
 def forecast_probability(eta_now, var_now, slope, var_slope, season_delta, floor, horizon):
