@@ -67,7 +67,11 @@ class RiskModel:
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.estimator.predict_proba(X[FEATURES].to_numpy(float))[:, 1]
+        from threadpoolctl import threadpool_limits
+        # One thread: for a scan's rows, OpenMP's start-up and spinning threads cost more CPU
+        # than they save, most of all on a busy machine.
+        with threadpool_limits(1, user_api="openmp"):
+            return self.estimator.predict_proba(X[FEATURES].to_numpy(float))[:, 1]
 
     def save(self, path) -> None:
         import joblib
