@@ -7,6 +7,7 @@ scripts/setup.sh requirements.txt
 export FLASK_APP=wsgi APP_CONFIG=${APP_CONFIG:-development}
 .venv/bin/flask db upgrade
 .venv/bin/flask demo seed
+.venv/bin/flask warning train  # the month's risk model (the worker trains it after each month closes)
 .venv/bin/flask warning scan  # so the alert inbox is filled before the first nightly scan
 .venv/bin/flask followup demo  # calendar, disposals, cases, a blacklisted enterprise
 .venv/bin/flask worker &

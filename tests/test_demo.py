@@ -10,7 +10,7 @@ from inspection.demo import DEMO_USERS, DRIFTS, seed_demo
 from inspection.models import Batch, Enterprise, ImportRun
 from warning.engine.levels import RANK
 from warning.models import Alert
-from warning.scan import run_scan
+from warning.scan import run_scan, train_risk_model
 
 MONTHS = 3  # about 4,000 batches: quick, yet enough for stable rates
 
@@ -72,10 +72,13 @@ def test_seed_demo_twice_adds_nothing(db_session):
     assert "demo users: all present" in lines
 
 
-def test_a_scan_of_the_full_demo_flags_every_planted_drift(db_session):
+def test_a_scan_of_the_full_demo_flags_every_planted_drift(db_session, tmp_path):
     seed_demo(db_session)  # the full 36 months: the risk model trains on the demo's own history
 
-    scan = run_scan(db_session, None, "test")
+    trained = train_risk_model(db_session, None, str(tmp_path))
+    scan = run_scan(db_session, None, "test", model_dir=str(tmp_path))
+
+    assert scan.model_version == trained["version"]
 
     assert scan.model_version.startswith("sklearn-")  # the history-trained model, not classical
     alerts = {(a.category_code, a.region_code): a.level

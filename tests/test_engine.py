@@ -281,3 +281,13 @@ def test_history_thresholds_follow_the_scores_of_months_that_turned_out_fine():
         assert np.mean(calm >= band[level]) == pytest.approx(share, abs=0.002)
     assert thr["gt100"] == s.model_thresholds["gt100"]  # 300 fine months: too few, fallback
     assert thr["lt20"] == s.model_thresholds["lt20"]
+
+
+def test_negative_subsampling_keeps_every_positive_and_the_base_rate():
+    from warning.engine.risk import subsample_negatives
+    y = (np.random.default_rng(11).random(50_000) < 0.04).astype(int)
+    rows, w = subsample_negatives(y, 60_000)
+    assert len(rows) == len(y) and w is None  # everything fits: nothing dropped
+    rows, w = subsample_negatives(y, 10_000)
+    assert len(rows) == 10_000 and y[rows].sum() == y.sum()
+    assert abs((w * y[rows]).sum() / w.sum() - y.mean()) < 1e-9

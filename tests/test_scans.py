@@ -227,6 +227,10 @@ def test_the_scan_command_and_its_exit_codes(db_session, world, runner):
     assert busy.exit_code == 1 and "another scan is running" in busy.output
     lease.release(db_session, SCAN_LEASE, "someone-else")
     assert runner.invoke(args=["warning", "scan", "--as-of", "2024-13"]).exit_code == 2
+    trained = runner.invoke(args=["warning", "train", "--as-of", AS_OF])
+    assert trained.exit_code == 0 and "no model" in trained.output  # two series are too few
+    assert "too few examples" in trained.output
+    assert runner.invoke(args=["warning", "train", "--as-of", "2024-13"]).exit_code == 2
 
 
 def test_the_worker_schedules_the_two_scans(app):
@@ -236,24 +240,35 @@ def test_the_worker_schedules_the_two_scans(app):
     assert {"warning-scan-nightly", "warning-scan-month-close"} <= set(jobs)
     assert str(jobs["warning-scan-nightly"].trigger) == "cron[hour='2', minute='30']"
     assert str(jobs["warning-scan-month-close"].trigger) == "cron[day='1', hour='3', minute='0']"
+    # the month's risk model is trained before the new month's first scan loads it
+    assert str(jobs["warning-train-month-close"].trigger) == "cron[day='1', hour='1', minute='30']"
 
 
 def test_the_scan_records_its_model_and_falls_back_to_classical_with_a_reason(db_session, world, tmp_path):
     from warning.engine import Settings
+    from warning.scan import train_risk_model
 
-    short = run_scan(db_session, AS_OF, "test")  # two series: too few examples to learn from
-    assert short.model_version == "classical-1"
-    assert "too few examples" in short.settings["model"]["reason"]
+    short = train_risk_model(db_session, AS_OF, str(tmp_path))  # two series: too few examples
+    assert short["version"] == "classical-1" and "too few examples" in short["reason"]
+    untrained = run_scan(db_session, AS_OF, "test", model_dir=str(tmp_path))
+    assert untrained.model_version == "classical-1"
+    assert "no risk model trained for 2024-06" in untrained.settings["model"]["reason"]
 
     learn = Settings(train_min_rows=50, train_min_positives=3, train_min_label_months=3)
-    trained = run_scan(db_session, AS_OF, "test", learn, model_dir=str(tmp_path))
-    model = trained.settings["model"]
-    assert trained.model_version.startswith("sklearn-hgb-") and model["cached"] is False
+    summary = train_risk_model(db_session, AS_OF, str(tmp_path), learn)
+    assert summary["version"].startswith("sklearn-hgb-") and "reason" not in summary
     # It learnt from label months whose outcome (the next 3 months) was known at AS_OF.
-    assert model["label_months"][-1] == shift_month(AS_OF, -3) and model["positives"] >= 3
+    assert summary["label_months"][-1] == shift_month(AS_OF, -3) and summary["positives"] >= 3
     assert list(tmp_path.glob(f"risk-{AS_OF}-*.joblib"))
-    again = run_scan(db_session, AS_OF, "test", learn, model_dir=str(tmp_path))
-    assert again.model_version == trained.model_version and again.settings["model"]["cached"] is True
+    scan = run_scan(db_session, AS_OF, "test", learn, model_dir=str(tmp_path))
+    assert scan.model_version == summary["version"] and "reason" not in scan.settings["model"]
+    # A later month without its own model yet uses this one and says so; an earlier month
+    # never uses it (it was trained on what happened after that month).
+    later = run_scan(db_session, shift_month(AS_OF, 2), "test", learn, model_dir=str(tmp_path))
+    assert later.model_version == summary["version"]
+    assert f"the model of {AS_OF} is used" in later.settings["model"]["reason"]
+    earlier = run_scan(db_session, shift_month(AS_OF, -1), "test", learn, model_dir=str(tmp_path))
+    assert earlier.model_version == "classical-1"
 
 
 def test_the_scan_passes_each_series_share_of_blacklisted_producers(db_session, world, admin,

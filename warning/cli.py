@@ -1,4 +1,5 @@
 """`flask warning scan [--as-of YYYY-MM]`: run a warning scan now.
+`flask warning train [--as-of YYYY-MM]`: train the scans' risk model for a month.
 `flask warning backtest --from YYYY-MM --to YYYY-MM --output alerts.csv`: the backtest.
 `flask warning notify`: deliver the notices due now.
 `flask warning rotate-webhook-secrets`, `flask warning webhook-key [--new]`: webhook secret keys."""
@@ -15,7 +16,7 @@ from flask.cli import AppGroup
 from core.errors import DomainError
 from core.extensions import db
 from warning.notify.delivery import DeliverySettings, deliver_due
-from warning.scan import ScanBusy, run_scan
+from warning.scan import ScanBusy, run_scan, train_risk_model
 
 warning_cli = AppGroup("warning", help="Early warning: scans, backtests and notifications.")
 
@@ -62,6 +63,27 @@ def scan_command(as_of: str | None) -> None:
                f"resolved {scan.alerts_resolved} in {time.monotonic() - started:.1f} s; "
                f"model {scan.model_version}"
                + (f" ({scan.settings['model']['reason']})" if scan.settings["model"].get("reason") else ""))
+
+
+@warning_cli.command("train")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM",
+              help="The month the model is for (default: the last complete month).")
+def train_command(as_of: str | None) -> None:
+    """Train the risk model the scans of a month load; exit 2 on a bad month."""
+    started, cpu = time.monotonic(), time.process_time()
+    try:
+        summary = train_risk_model(db.session, as_of, model_dir())
+    except DomainError as refused:
+        click.echo(f"error: {refused.message}", err=True)
+        sys.exit(2)
+    took = f"in {time.monotonic() - started:.1f} s ({time.process_time() - cpu:.1f} s CPU)"
+    if summary.get("reason"):
+        click.echo(f"no model {took}: {summary['reason']}; scans stay classical")
+    else:
+        click.echo(f"model {summary['version']} for {summary['as_of']} {took}: "
+                   f"{summary['rows']} series-months of label months "
+                   f"{' to '.join(summary['label_months'])}, {summary['positives']} followed by "
+                   "a crossing")
 
 
 @warning_cli.command("backtest")
@@ -131,6 +153,12 @@ def webhook_key_command(new: bool) -> None:
 def scheduled_notify() -> None:
     """The worker's outbox delivery."""
     deliver_due(db.session, DeliverySettings.from_config(current_app.config))
+
+
+def scheduled_training() -> None:
+    """The worker's monthly training of the risk model (the last complete month)."""
+    summary = train_risk_model(db.session, None, model_dir())
+    click.echo(f"risk model training: {summary.get('reason') or summary['version']}", err=True)
 
 
 def scheduled_scan() -> None:

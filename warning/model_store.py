@@ -1,10 +1,13 @@
-"""The scan's risk model: trained on the database's own history known at the as-of month,
-kept on disk per as-of month so the nightly scans of a month reuse the one trained first.
+"""The scans' risk model: trained on the database's own history known at an as-of month by
+its own job (`flask warning train`, scheduled in `flask worker` after each month closes), kept
+on disk per as-of month; a scan only loads it.
 
 A model for as-of month A learns from label months <= A - horizon (what happened after each
-of them is known at A) with the features each of them had; nothing after A is read. It is
-retrained when the as-of month (or a setting it depends on) changes, not when a batch
-arrives: the month's model is a stable reference, and training is the costly part.
+of them is known at A) with the features each of them had; nothing after A is read. Training
+reads three years of history and fits the classifier: several times the cost of a scan, once a
+month. A scan that finds no model for its month uses the latest one trained for one of the
+`FALLBACK_MONTHS` months before (never a later month: it would know the future of a backdated
+scan), else stays classical; either way the scan records why.
 """
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Callable
 
+from core.clock import shift_month
 from warning.engine.panel import Panel
 from warning.engine.risk import FEATURES, RiskModel
 from warning.engine.settings import Settings
@@ -29,34 +32,56 @@ TRAINING_SETTINGS = ("horizon", "window", "trend_window", "half_life", "baseline
                      "model_false_alarm_share", "model_thresholds_min_rows", "model_thresholds")
 
 
-def _path(directory: Path, as_of: str, settings: Settings) -> Path:
+FALLBACK_MONTHS = 3
+
+
+def _key(settings: Settings) -> str:
     key = repr(([getattr(settings, k) for k in TRAINING_SETTINGS], FEATURES))
-    return directory / f"risk-{as_of}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.joblib"
+    return hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
-def risk_model_for(history: Callable[[], Panel | None], as_of: str, settings: Settings,
-                   directory: str | Path | None) -> tuple[RiskModel | None, dict]:
-    """(model or None, summary). `history()` gives the panel of the last
-    `training.history_months(settings)` months to as_of; it is read only when no model is
-    cached. The summary records the version, what the model learnt from and whether it was
-    cached; without a model, the reason the scan is classical."""
-    path = _path(Path(directory), as_of, settings) if directory else None
-    if path is not None and path.exists():
-        try:
-            model = RiskModel.load(path)
-            return model, {**_summary(model.meta), "cached": True}
-        except Exception:  # a corrupt or incompatible file: train again
-            log.exception("risk model %s unreadable; training again", path)
-    panel = history()
-    if panel is None:
+def _path(directory: Path, as_of: str, settings: Settings) -> Path:
+    return directory / f"risk-{as_of}-{_key(settings)}.joblib"
+
+
+def train_model(history: Panel | None, as_of: str, settings: Settings,
+                directory: str | Path | None) -> tuple[RiskModel | None, dict]:
+    """Train the model for `as_of` on `history` (the last `training.history_months(settings)`
+    months to as_of) and store it in `directory`. Returns (model or None, summary); without a
+    model, the summary says why."""
+    if history is None:
         return None, {"version": CLASSICAL, "reason": "no history"}
-    model, summary = train_on_history(panel, settings)
+    model, summary = train_on_history(history, settings)
     if model is None:
         return None, {"version": CLASSICAL, **summary}
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        model.save(path)
-    return model, {**_summary(model.meta), "cached": False}
+    if directory is not None:
+        model.save(_path(Path(directory), as_of, settings))
+    return model, {**_summary(model.meta), "as_of": as_of}
+
+
+def load_model(as_of: str, settings: Settings,
+               directory: str | Path | None) -> tuple[RiskModel | None, dict]:
+    """(model or None, summary) for a scan as of `as_of`: the month's model, else the latest
+    of the FALLBACK_MONTHS months before, else none (the summary gives the reason)."""
+    if directory is not None:
+        for back in range(FALLBACK_MONTHS + 1):
+            month = shift_month(as_of, -back)
+            path = _path(Path(directory), month, settings)
+            if not path.exists():
+                continue
+            try:
+                model = RiskModel.load(path)
+            except Exception:  # a corrupt or incompatible file: as if absent
+                log.exception("risk model %s unreadable", path)
+                continue
+            summary = {**_summary(model.meta), "as_of": month}
+            if back:
+                summary["reason"] = (f"no risk model trained for {as_of} yet: the model of "
+                                     f"{month} is used")
+            return model, summary
+    return None, {"version": CLASSICAL,
+                  "reason": f"no risk model trained for {as_of} or the {FALLBACK_MONTHS} months "
+                            "before (flask warning train)"}
 
 
 def _summary(meta: dict) -> dict:

@@ -30,7 +30,7 @@ from warning.engine import DEFAULT_SETTINGS, Panel, Settings, assess, panel_from
 from warning.engine.levels import RANK
 from warning.engine.training import history_months
 from warning.lifecycle import dismissal_holds, held_dismissals, resolve_vanished
-from warning.model_store import CLASSICAL, risk_model_for
+from warning.model_store import CLASSICAL, load_model, train_model
 from warning.models import (
     ACTIVE_STATUSES,
     ALERT_LEVELS,
@@ -60,8 +60,8 @@ def run_scan(session: Session, as_of: str | None, holder: str,
              model_dir: str | None = None) -> Scan:
     """Assess every series with a batch in the window ending `as_of` and update the alerts.
 
-    The risk model is trained on the history known at `as_of` (cached in `model_dir` when
-    given, see warning/model_store.py); too short a history keeps the scan classical. A scan
+    The risk model is the one `train_risk_model` stored in `model_dir` for `as_of` (or a month
+    shortly before; none keeps the scan classical, see warning/model_store.py). A scan
     killed midway keeps the lease until `lease_seconds` have passed; it must be longer than the
     longest scan, or a second scan could start while the first still runs."""
     as_of = as_of or last_complete_month()
@@ -130,26 +130,44 @@ def blacklisted_shares(session: Session, trees, first: str, as_of: str) -> dict:
     return {key: float(n) / totals[key] for key, n in black.items() if totals.get(key)}
 
 
+def _panel_of(session: Session, trees, as_of: str, months_back: int,
+              blacklist: bool = False) -> Panel | None:
+    """The series aggregate of the `months_back` months to as_of, as known at as_of."""
+    on = month_end(*parse_month(as_of))
+    months = [shift_month(as_of, k) for k in range(-(months_back - 1), 1)]
+    frame = _long_frame(session, months[0], as_of)
+    floors = {c: trees.floors.effective(c, on) for c in frame["category"].unique()}
+    frame = frame[frame["category"].map(lambda c: floors[c] is not None)]
+    if frame.empty:
+        return None
+    return panel_from_long(
+        frame, floors,
+        cat_parent=lambda c: (trees.categories.nodes[c].parent_code if c in trees.categories else None),
+        region_parent=lambda r: (trees.regions.nodes[r].parent_code if r in trees.regions else None),
+        months=months,
+        # Only for the assessment: the flag is today's, so past months cannot be trained on it.
+        blacklisted_share=(blacklisted_shares(session, trees, months[0], as_of)
+                           if blacklist else None))
+
+
+def train_risk_model(session: Session, as_of: str | None, model_dir: str,
+                     settings: Settings = DEFAULT_SETTINGS) -> dict:
+    """Train the scans' risk model for `as_of` (default: the last complete month) on the
+    history known then and store it in `model_dir`; returns the summary (version, what it
+    learnt from; without a model, the reason). Reads only; no lease: it writes one file,
+    atomically, and two runs at once only duplicate work."""
+    as_of = as_of or last_complete_month()
+    try:
+        parse_month(as_of)
+    except ValueError as exc:
+        raise ValidationFailed.on("as_of", str(exc)) from None
+    history = _panel_of(session, load_trees(session), as_of, history_months(settings))
+    session.rollback()  # read only: end the read transaction
+    return train_model(history, as_of, settings, model_dir)[1]
+
+
 def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | None) -> Scan:
     trees = load_trees(session)
-    on = month_end(*parse_month(as_of))
-
-    def panel_of(months_back: int, blacklist: bool = False) -> Panel | None:
-        months = [shift_month(as_of, k) for k in range(-(months_back - 1), 1)]
-        frame = _long_frame(session, months[0], as_of)
-        floors = {c: trees.floors.effective(c, on) for c in frame["category"].unique()}
-        frame = frame[frame["category"].map(lambda c: floors[c] is not None)]
-        if frame.empty:
-            return None
-        return panel_from_long(
-            frame, floors,
-            cat_parent=lambda c: (trees.categories.nodes[c].parent_code if c in trees.categories else None),
-            region_parent=lambda r: (trees.regions.nodes[r].parent_code if r in trees.regions else None),
-            months=months,
-            # Only for the assessment: the flag is today's, so past months cannot be trained on it.
-            blacklisted_share=(blacklisted_shares(session, trees, months[0], as_of)
-                               if blacklist else None))
-
     newest = session.scalar(select(func.max(Scan.as_of)).where(Scan.status == "done"))
     backfill = newest is not None and as_of < newest  # YYYY-MM strings sort as months do
     scan = Scan(as_of=as_of, status="running", model_version="", settings=asdict(settings), backfill=backfill,
@@ -157,11 +175,9 @@ def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | Non
     session.add(scan)
     session.flush()
     model, summary = None, {"version": CLASSICAL, "reason": "no series with a batch in the window"}
-    panel = panel_of(settings.window, blacklist=True)
+    panel = _panel_of(session, trees, as_of, settings.window, blacklist=True)
     if panel is not None:
-        # The model learns from the longer history known at as_of (read only to train).
-        model, summary = risk_model_for(lambda: panel_of(history_months(settings)), as_of,
-                                        settings, model_dir)
+        model, summary = load_model(as_of, settings, model_dir)
         result = assess(panel, settings, model)
         _record(session, scan, result, as_of, settings.horizon)
     scan.model_version = summary["version"]

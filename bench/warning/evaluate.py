@@ -28,11 +28,15 @@ from bench.warning.scenarios import REPORT_SEEDS, TUNING_SEEDS
 from bench.warning.trees import load_trees
 from warning.engine.assess import features, volume_band
 from warning.engine.panel import panel_from_long
-from warning.engine.risk import FEATURES, RiskModel, history_labels
+from warning.engine.risk import FEATURES, RiskModel, history_labels, subsample_negatives
 from warning.engine.settings import DEFAULT_SETTINGS
 
 WARMUP = 12
-FA_BUDGET = 5.0
+FA_BUDGET = 5.0    # the target: false-alarm episodes per 100 series-years on the report seeds
+# What every method is tuned to on the tuning seeds: a margin below the budget for the
+# seed-to-seed spread of the false-alarm rate (tuned at 4.5 on seeds 1-3, seeds 4-5 gave 5.1
+# for the binomial CUSUM and 4.9-5.3 for the engine variants tried).
+TUNE_BUDGET = 4.5
 # The settings the cached walk-forward features depend on (the cache key).
 FEATURE_SETTINGS = ("horizon", "window", "trend_window", "half_life", "baseline_gap",
                     "parent_pseudo", "recent_kappa", "kappa_bounds", "slope_prior_sd", "season",
@@ -169,7 +173,7 @@ def fa_rate(scores: list, data: list, thr: float) -> float:
     return 100 * e / y
 
 
-def tune(scores: list, data: list, budget: float = FA_BUDGET, iters: int = 40) -> float:
+def tune(scores: list, data: list, budget: float = TUNE_BUDGET, iters: int = 40) -> float:
     """Smallest threshold with at most `budget` FA episodes / 100 series-years (bisection)."""
     finite = np.concatenate([s[:, WARMUP:][np.isfinite(s[:, WARMUP:])].ravel() for s in scores])
     lo, hi = float(finite.min()), float(finite.max()) + 1e-9
@@ -185,7 +189,7 @@ def tune(scores: list, data: list, budget: float = FA_BUDGET, iters: int = 40) -
 
 
 BANDS = ("lt20", "20to100", "gt100")
-LEVEL_BUDGETS = {"blue": 20.0, "yellow": FA_BUDGET, "orange": 1.0}
+LEVEL_BUDGETS = {"blue": 20.0, "yellow": TUNE_BUDGET, "orange": 1.0}
 
 
 def banded_flags(score: np.ndarray, band: np.ndarray, thr: dict) -> np.ndarray:
@@ -205,7 +209,7 @@ def fa_rate_band(scores, data, thr: dict, b: str) -> float:
     return 100 * e / y if y else 0.0
 
 
-def tune_banded(scores: list, data: list, budget: float = FA_BUDGET, iters: int = 30) -> dict:
+def tune_banded(scores: list, data: list, budget: float = TUNE_BUDGET, iters: int = 30) -> dict:
     """One threshold per volume band, each the smallest with at most `budget` FA episodes /
     100 series-years in its band (bisection; two passes, as bands interact at changes)."""
     finite = np.concatenate([s[:, WARMUP:][np.isfinite(s[:, WARMUP:])].ravel() for s in scores])
@@ -242,19 +246,15 @@ def _xy(d: dict, label: str):
     return X[ok], y[ok]
 
 
-def train_model(data: list, label: str, kind: str = "hgb", max_rows: int = 120_000,
-                seed: int = 0) -> RiskModel:
+def train_model(data: list, label: str, kind: str = "hgb", seed: int = 0) -> RiskModel:
+    """The risk model on `data`'s series-months, with the rows the system's training keeps (at
+    most train_max_rows: every positive, a weighted share of the negatives)."""
+    s = DEFAULT_SETTINGS
     Xs, ys = zip(*[_xy(d, label) for d in data])
     X, y = np.concatenate(Xs), np.concatenate(ys).astype(int)
-    rng = np.random.default_rng(seed)
-    if len(y) > max_rows:  # a uniform subsample (class balance kept)
-        idx = rng.choice(len(y), size=max_rows, replace=False)
-    else:
-        idx = np.arange(len(y))
-    frac = 1.0
-    m = RiskModel(kind=kind).fit(pd.DataFrame(X[idx], columns=FEATURES), y[idx], label=label)
-    m.meta["negative_fraction"] = frac
-    return m
+    rows, weight = subsample_negatives(y, s.train_max_rows, seed)
+    return RiskModel(kind=kind).fit(pd.DataFrame(X[rows], columns=FEATURES), y[rows],
+                                    label=label, sample_weight=weight)
 
 
 def model_scores(model: RiskModel, d: dict) -> np.ndarray:
@@ -262,10 +262,17 @@ def model_scores(model: RiskModel, d: dict) -> np.ndarray:
     X = d["feats"].reshape(len(FEATURES), -1).T
     out = np.full(S * T, np.nan)
     ok = np.isfinite(X).all(1)
-    p = model.predict(pd.DataFrame(X[ok], columns=FEATURES))
-    frac = model.meta.get("negative_fraction", 1.0)
-    out[ok] = p / (p + (1 - p) / frac)   # undo the negative subsampling
+    out[ok] = model.predict(pd.DataFrame(X[ok], columns=FEATURES))
     return np.nan_to_num(out.reshape(S, T), nan=0.0)
+
+
+def out_of_fold_scores(data: list, label: str, kind: str) -> list:
+    """Each seed's scores from a model trained on the other seeds. Thresholds are tuned on
+    these: a model scores the series-months it was trained on more confidently than new
+    ones, so thresholds tuned on its own training data flag more on new data (measured on
+    the tuning seeds: 5.3-5.4 instead of 4.5 false-alarm episodes per 100 series-years)."""
+    return [model_scores(train_model([d for j, d in enumerate(data) if j != k], label, kind), d)
+            for k, d in enumerate(data)]
 
 
 def brier(prob: list, data: list) -> tuple:
@@ -370,7 +377,7 @@ def run_methods(tune_data: list, test_data: list, kind: str = "hgb", label: str 
     sc_r["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in test_data]
     t1 = time.perf_counter()
     model = train_model(tune_data, label, kind)
-    sc_t["engine_sklearn"] = [model_scores(model, d) for d in tune_data]
+    sc_t["engine_sklearn"] = out_of_fold_scores(tune_data, label, kind)
     sc_r["engine_sklearn"] = [model_scores(model, d) for d in test_data]
     print(f"model ({kind}, {label} labels) trained in {time.perf_counter() - t1:.0f} s", file=sys.stderr)
     thr, flags, tuning_fa, scores, level_thr = {}, {}, {}, {}, {}
@@ -445,12 +452,15 @@ def main(argv=None) -> None:
     thr, flags_r, methods_r, models = ev["thr"], ev["flags"], ev["scores"], ev["models"]
 
     print(f"# Early-warning evaluation ({len(tseeds)} tuning seeds, {len(rseeds)} report seeds)\n")
-    print("Thresholds tuned on the tuning seeds to <= 5 FA episodes / 100 series-years (one "
+    print(f"Thresholds tuned on the tuning seeds to <= {TUNE_BUDGET} FA episodes / 100 series-years "
+          f"(a margin under the budget of {FA_BUDGET} that the report seeds are held to; one "
           "threshold, or one per volume band (`_banded`, the band the method sees: the "
-          "series' own mean batches a month over the last 12 months) at <= 5 in each band):\n")
+          f"series' own mean batches a month over the last 12 months) at <= {TUNE_BUDGET} in "
+          "each band; the risk model's on out-of-fold scores, each tuning seed scored by a model "
+          "trained on the other tuning seeds):\n")
     print(fmt(pd.DataFrame({"method": list(thr), "threshold": [_thr_text(v) for v in thr.values()],
                             "tuning_fa_per_100_sy": [ev["tuning_fa"][n] for n in thr]})))
-    print("\nEngine level thresholds by band (blue <= 20, yellow <= 5, orange <= 1 FA episodes / "
+    print(f"\nEngine level thresholds by band (blue <= 20, yellow <= {TUNE_BUDGET}, orange <= 1 FA episodes / "
           "100 series-years on the tuning seeds; copy into warning/engine/settings.py):\n")
     for name, lvls in ev["level_thr"].items():
         print(f"- {name}: {lvls}")

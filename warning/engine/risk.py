@@ -3,6 +3,7 @@ probability, and the optional scikit-learn calibrated classifier over engine fea
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -54,23 +55,34 @@ class RiskModel:
                                                   l2_regularization=1.0, random_state=0)
         return CalibratedClassifierCV(base, method="isotonic", cv=2)
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray, label: str = "") -> "RiskModel":
+    def fit(self, X: pd.DataFrame, y: np.ndarray, label: str = "",
+            sample_weight: np.ndarray | None = None) -> "RiskModel":
         import sklearn
         self.estimator = self._make()
-        self.estimator.fit(X[FEATURES].to_numpy(float), np.asarray(y, int))
+        self.estimator.fit(X[FEATURES].to_numpy(float), np.asarray(y, int),
+                           sample_weight=sample_weight)
         self.meta = {"features": FEATURES, "kind": self.kind, "label": label,
                      "n_train": int(len(y)), "positive_share": float(np.mean(y)),
                      "sklearn": sklearn.__version__, "numpy": np.__version__}
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.estimator.predict_proba(X[FEATURES].to_numpy(float))[:, 1]
+        from threadpoolctl import threadpool_limits
+        # One thread: for a scan's rows, OpenMP's start-up and spinning threads cost more CPU
+        # than they save, most of all on a busy machine.
+        with threadpool_limits(1, user_api="openmp"):
+            return self.estimator.predict_proba(X[FEATURES].to_numpy(float))[:, 1]
 
     def save(self, path) -> None:
         import joblib
         path = Path(path)
-        joblib.dump({"estimator": self.estimator, "meta": self.meta, "kind": self.kind}, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.with_suffix(path.suffix + ".json").write_text(json.dumps(self.meta, indent=2))
+        # Written aside and renamed: a reader never sees half a model, even with a training
+        # job killed midway or two of them at once.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        joblib.dump({"estimator": self.estimator, "meta": self.meta, "kind": self.kind}, tmp)
+        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path) -> "RiskModel":
@@ -85,6 +97,28 @@ class RiskModel:
             warnings.warn(f"risk model saved with scikit-learn {m.meta.get('sklearn')}, "
                           f"loaded with {sklearn.__version__}")
         return m
+
+
+def subsample_negatives(y: np.ndarray, max_rows: int, seed: int = 0) -> tuple:
+    """(rows, weights or None) for a training set of at most `max_rows`: all rows when they
+    fit; else every positive and a random share of the negatives, weighted back up (1 /
+    share) so the fitted, calibrated probabilities keep the full data's base rate. Crossings
+    are rare (a few percent of series-months): a uniform subsample would drop most of the
+    scarce positives with the plentiful negatives."""
+    y = np.asarray(y, int)
+    if len(y) <= max_rows:
+        return np.arange(len(y)), None
+    pos = np.flatnonzero(y == 1)
+    neg = np.flatnonzero(y != 1)
+    rng = np.random.default_rng(seed)
+    if len(pos) >= max_rows // 2:  # positives not rare: keep half of the rows for each class
+        pos = np.sort(rng.choice(pos, size=max_rows // 2, replace=False))
+    share = (max_rows - len(pos)) / len(neg)
+    keep = np.sort(np.concatenate([pos, rng.choice(neg, size=max_rows - len(pos), replace=False)]))
+    weight = np.where(y[keep] == 1, 1.0, 1.0 / share)
+    if len(pos) < (y == 1).sum():
+        weight[y[keep] == 1] = (y == 1).sum() / len(pos)
+    return keep, weight
 
 
 def history_labels(n: np.ndarray, f: np.ndarray, floor: np.ndarray, horizon: int = 3,

@@ -31,6 +31,8 @@ class Settings:
     train_min_label_months: int = 6  # fewer: the scan stays classical and says why
     train_min_rows: int = 2000       # series-months needed (a province, not a handful)
     train_min_positives: int = 50    # examples of each outcome needed
+    # Above this many series-months: every one followed by a crossing and a weighted share of
+    # the others (risk.subsample_negatives).
     train_max_rows: int = 120_000
     # Probability thresholds for blue / yellow / orange by volume band, calibrated by
     # `bench/warning/evaluate.py` on the tuning seeds to 20 / 5 / 1 false-alarm episodes per

@@ -15,7 +15,7 @@ import pandas as pd
 
 from warning.engine.assess import features, volume_band
 from warning.engine.panel import Panel
-from warning.engine.risk import FEATURES, RiskModel, history_labels
+from warning.engine.risk import FEATURES, RiskModel, history_labels, subsample_negatives
 from warning.engine.settings import DEFAULT_SETTINGS, Settings
 
 
@@ -70,10 +70,9 @@ def train_on_history(panel: Panel, settings: Settings = DEFAULT_SETTINGS,
                              f"below the floor (need {s.train_min_rows}, and "
                              f"{s.train_min_positives} of each outcome)")
         return None, summary
-    if len(y) > s.train_max_rows:  # a uniform subsample keeps the base rate
-        idx = np.random.default_rng(seed).choice(len(y), size=s.train_max_rows, replace=False)
-        X, y = X.iloc[idx], y[idx]
-    model = RiskModel(kind=s.model_kind).fit(X, y, label="history")
+    rows, weight = subsample_negatives(y, s.train_max_rows, seed)
+    model = RiskModel(kind=s.model_kind).fit(X.iloc[rows], y[rows], label="history",
+                                             sample_weight=weight)
     model.meta["thresholds"] = history_thresholds(model.predict(X), y, X["log_volume"], s)
     digest = hashlib.sha1(repr((summary, s.model_kind, FEATURES)).encode()).hexdigest()[:8]
     model.meta.update(summary)
