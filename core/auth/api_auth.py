@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 
 from core.auth.services import TOKEN_OWNER, principal_of, token_digest
+from core.database import READ_ONLY
 from core.errors import error_response
 from core.extensions import db
 from core.reference.trees import FINGERPRINT_COLUMNS, note_fingerprint
@@ -30,7 +31,8 @@ def register_api_auth(app: Flask) -> None:
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "missing bearer token: send 'Authorization: Bearer <token>'",
                                   headers={"WWW-Authenticate": "Bearer"})
-        rows = db.session.connection().execute(PREAMBLE, {"digest": token_digest(token.strip())}).all()
+        conn = db.session.connection(execution_options=READ_ONLY if request.method in ("GET", "HEAD") else None)
+        rows = conn.execute(PREAMBLE, {"digest": token_digest(token.strip())}).all()
         user = principal_of(rows)
         if user is None:
             return error_response(401, "invalid, expired or revoked token",

@@ -99,10 +99,13 @@ def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: st
     _apply(batch, data, session, user_id)
     session.add(batch)
     session.flush()
+    audit(session, user_id, "create", "batch", batch.id, after=snapshot(batch))
+    session.flush()
+    # The aggregate last: every write of a month updates the same province rows, locked from
+    # here to the commit.
     deltas = Deltas(trees)
     deltas.add_batch(batch)
     deltas.apply(session)
-    audit(session, user_id, "create", "batch", batch.id, after=snapshot(batch))
     commit_keeping_loaded(session)
     return batch
 
