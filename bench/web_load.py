@@ -167,9 +167,10 @@ def ensure_database(database_url: str) -> None:
 def start_gunicorn(database_url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "APP_CONFIG": "production", "SECRET_KEY": "bench-only-secret",
            "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-    args = [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--backlog", "2048"]
-    if threads > 1:
-        args += ["-k", "gthread", "--threads", str(threads)]
+    # gunicorn.conf.py (gthread, keep-alive) is read from the repository root
+    args = [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--threads", str(threads)]
+    if threads == 1:
+        args += ["-k", "sync"]
     with log.open("w") as out:
         proc = subprocess.Popen([*args, "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -275,8 +276,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:55433/web_load")
     parser.add_argument("--months", type=int, default=36, help="demo history (flask demo seed --months)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (>1: gthread)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread; 1: sync workers)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent users (closed loop)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=30, help="duration of each round")
@@ -328,7 +329,7 @@ def main() -> None:
         written = conn.scalar(text("SELECT count(*) FROM batches")) - batches
 
     load = os.getloadavg()
-    print(f"\ngunicorn -w {args.workers}{f' --threads {args.threads}' if args.threads > 1 else ''}, "
+    print(f"\ngunicorn -w {args.workers} {f'-k gthread --threads {args.threads}' if args.threads > 1 else '-k sync'}, "
           f"wrk -t {args.wrk_threads} -c {args.connections} -d {args.seconds}s, "
           f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'round':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8} "

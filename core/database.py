@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy import Column, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ColumnElement
 
@@ -59,6 +60,14 @@ def commit_keeping_loaded(session: Session | scoped_session) -> None:
         real.commit()
     finally:
         real.expire_on_commit = expire
+
+
+def unique_violated(error: IntegrityError, table: Table, column: str) -> bool:
+    """Whether `error` is a duplicate in the unique constraint on `table.column`."""
+    diag = getattr(error.orig, "diag", None)  # psycopg names the constraint; sqlite3 only says it
+    if diag is not None:
+        return diag.constraint_name == f"uq_{table.name}_{column}"
+    return f"UNIQUE constraint failed: {table.name}.{column}" in str(error.orig)
 
 
 @contextmanager
