@@ -115,7 +115,7 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
     params = {"categories": categories, "regions": regions, "first": from_month, "last": to_month}
     totals: dict[tuple[str, str, str], list[int]] = {}
     for c, r, month, batches, failed in session.connection().execute(
-            _LOCAL_TOTALS if q.origin == "local" else _TOTALS, params):
+            _LOCAL_TOTALS if q.origin == "local" else _TOTALS, params).all():  # one fetch, not one per row
         key = (c, r, month if q.period == "month" else period_of(month, q.period))
         t = totals.get(key)
         if t is None:
