@@ -173,7 +173,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, threads: int, log
         args += ["-k", "sync"]
     with log.open("w") as out:
         proc = subprocess.Popen([*args, "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # four workers importing the app on a busy machine took over a minute
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log}")
@@ -184,7 +184,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, threads: int, log
         except OSError:
             time.sleep(0.3)
     proc.terminate()
-    raise SystemExit(f"gunicorn did not become ready in 60 s; see {log}")
+    raise SystemExit(f"gunicorn did not become ready in 180 s; see {log}")
 
 
 def post_once(port: int, token: str, body: dict) -> int:
