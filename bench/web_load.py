@@ -225,8 +225,8 @@ def _machine_busy() -> float:
 
 class CpuMeter:
     """CPU seconds of the gunicorn processes, of the PostgreSQL backends serving its database,
-    of wrk and of the whole machine over one round: per request, these hardly depend on what
-    else runs on the machine, unlike requests per second."""
+    of wrk and of the whole machine over one round. Per request, these depend far less on what
+    else runs than requests per second do (they still rise with it: the caches are shared)."""
 
     def __init__(self, server: subprocess.Popen, engine):
         self.server, self.engine = server, engine
