@@ -4,6 +4,8 @@ Nothing is read from the environment at import time: `create_app` calls `Config.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 from typing import Any
@@ -88,7 +90,11 @@ class Config:
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_FROM = "warning@localhost"
-    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_TLS = False  # STARTTLS on a plain connection (usually port 587)
+    MAIL_USE_SSL = False  # implicit TLS from the first byte (usually port 465)
+    MAIL_TLS_VERIFY = True  # refuse a server certificate that does not verify (False: encrypt only)
+    MAIL_CA_FILE = ""  # a PEM bundle trusted instead of the system's (e.g. an internal CA)
+    WEBHOOK_SECRET_KEYS = ""  # Fernet keys, comma-separated, first encrypts; empty: derived from SECRET_KEY
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     NOTIFY_POLL_SECONDS = 30.0  # how often the worker delivers the outbox
@@ -113,6 +119,7 @@ class Config:
         values["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
             values.get("DATABASE_URL") or cls.default_database_url()
         )
+        _check_webhook_keys(values.get("WEBHOOK_SECRET_KEYS") or "")
         cls.validate(values)
         return values
 
@@ -151,6 +158,19 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def _check_webhook_keys(raw: str) -> None:
+    """Refuse to start with a WEBHOOK_SECRET_KEYS entry that is not a Fernet key (32 bytes, url-safe
+    base64), rather than fail at the first webhook."""
+    for key in filter(None, (k.strip() for k in raw.split(","))):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise RuntimeError("WEBHOOK_SECRET_KEYS: each key must be 32 url-safe base64-encoded bytes "
+                               "(make one with `flask warning webhook-key --new`)")
 
 
 def _coerce(raw: str, default: Any) -> Any:

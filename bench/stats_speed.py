@@ -34,9 +34,8 @@ from pathlib import Path
 from common import BENCH_DIR, MONTHS, ROOT, USERNAME, count_batches, default_sqlite_url, prepare_database
 
 from core.auth.services import issue_token
-from core.clock import local_today, month_of
+from core.clock import local_today, month_of, shift_month
 from core.extensions import db
-from inspection.services.stats import _months_before
 
 GUNICORN = "/tmp/venv/bin/gunicorn"
 TARGET_MS = 200
@@ -114,7 +113,7 @@ def main() -> None:
         db.session.remove()
         db.engine.dispose()
     to = month_of(local_today())
-    span = f"from={_months_before(to, MONTHS - 1)}&to={to}"
+    span = f"from={shift_month(to, -(MONTHS - 1))}&to={to}"
     queries = {
         "month": f"/api/stats/pass-rates?period=month&{span}",
         "category": f"/api/stats/pass-rates?period=month&{span}&breakdown=category",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer,
-                        String, Text)
+                        String, Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, UTCDateTime, utcnow
@@ -39,8 +39,17 @@ class Batch(Base):
         CheckConstraint("stage IS NULL OR stage IN ('production', 'distribution', 'catering', 'online')",
                         name="stage"),
         Index("ix_batches_sampled_on_id", "sampled_on", "id"),
-        Index("ix_batches_category_sampled", "category_code", "sampled_on"),
-        Index("ix_batches_region_sampled", "region_code", "sampled_on"),
+        # Filtered lists walk these newest first from the cursor: the id makes the (sampled_on,
+        # id) keyset an index range in each, so a deep page costs what the first one does.
+        Index("ix_batches_category_sampled_id", "category_code", "sampled_on", "id"),
+        Index("ix_batches_region_sampled_id", "region_code", "sampled_on", "id"),
+        Index("ix_batches_enterprise_sampled_id", "enterprise_id", "sampled_on", "id"),
+        # A category with a region: each alone matches ~1 % of the batches, together a few in
+        # 10,000; combining the two ranges above read ~43,000 index entries at 2.2 million.
+        Index("ix_batches_category_region_sampled_id", "category_code", "region_code", "sampled_on", "id"),
+        # Failed batches are ~3 %: a list of failures would otherwise filter 30 rows for each one.
+        Index("ix_batches_failed_sampled_id", "sampled_on", "id",
+              postgresql_where=text("conclusion = 'fail'"), sqlite_where=text("conclusion = 'fail'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -49,7 +58,7 @@ class Batch(Base):
     reported_on: Mapped[date | None] = mapped_column(Date)
     category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
-    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
     # Seller or producer named without a credit code (farm produce bought at markets).
     producer_name: Mapped[str | None] = mapped_column(String(200))
     product: Mapped[str | None] = mapped_column(String(200))

@@ -45,6 +45,7 @@ from tests.conftest import VALID_CODE, IsolatedClient, batch_payload, clean_data
 from tests.followup_data import seed_followup_world
 from warning.models import Alert, AlertEvent, Assessment, Scan
 from warning.notify.models import Subscription, Webhook
+from warning.notify.sealing import seal
 
 PASSWORD = "correct horse battery"  # the PasswordChange example's current_password
 IDENTITIES = {  # who -> (username, roles, region)
@@ -98,7 +99,7 @@ def seed_alert(session) -> None:
 def seed_notifications(session, user_id: int) -> None:
     session.add(Subscription(user_id=user_id, email="fuzz@example.test", region_code="330106",
                              category_code="*", min_level="yellow", active=True))
-    session.add(Webhook(url="https://hooks.example.test/warning", secret="fuzz-secret-0123456789",
+    session.add(Webhook(url="https://hooks.example.test/warning", secret_encrypted=seal("fuzz-secret-0123456789"),
                         region_code="330000", category_code="*", min_level="yellow", active=True,
                         created_by_id=user_id))
     session.commit()

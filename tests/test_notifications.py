@@ -346,3 +346,74 @@ def test_the_notify_command_and_the_worker_schedule(app, db_session, world, make
     assert len(server.messages) == 1
     job = {j.id: j for j in build_scheduler(app).get_jobs()}["warning-notify"]
     assert job.trigger.interval == timedelta(seconds=app.config["NOTIFY_POLL_SECONDS"])
+
+
+def test_a_supervisors_escalation_notifies_by_email_and_webhook_with_actor_and_reason(
+        db_session, world, make_user, admin, client):
+    admin_user, _ = admin
+    colleague = subscribe(db_session, make_user, NINGBO, "food")
+    elsewhere = subscribe(db_session, make_user, "330100")
+    actor, actor_headers = make_user("supervisor", region=NINGBO)
+    own = services.create_subscription(db_session, {"email": "actor@example.test", "region_code": NINGBO},
+                                       actor.id, NINGBO)
+    with WebhookReceiver(SECRET) as receiver:
+        hook = services.create_webhook(db_session, {"url": receiver.url, "secret": SECRET,
+                                                    "region_code": YINZHOU, "category_code": MILK}, admin_user.id)
+        run_scan(db_session, AS_OF, "test")
+        before = {r.id for r in outbox(db_session)}
+        alert = active(db_session)[(MILK, YINZHOU)]
+        scan_group = alert.group_id
+        reason = "同一乳企在三个县抽检不合格，请市局统筹"
+        answer = client.post(f"/api/alerts/{alert.id}/escalate", json={"note": reason}, headers=actor_headers)
+        assert answer.status_code == 200 and answer.json["status"] == "escalated"
+
+        new = [r for r in outbox(db_session) if r.id not in before]
+        assert sorted((r.channel, r.address) for r in new) == [("email", colleague.email), ("webhook", receiver.url)]
+        assert elsewhere.email not in {r.address for r in new} and own.email not in {r.address for r in new}, \
+            "outside the filter, and the supervisor who escalated, are not told"
+        db_session.expire_all()
+        alert = db_session.get(Alert, alert.id)
+        group = db_session.get(AlertGroup, alert.group_id)
+        assert alert.group_id != scan_group and {r.group_id for r in new} == {group.id}
+        assert (group.scan_id, group.user_id, group.level) == (None, actor.id, alert.level)
+        for row in new:
+            assert row.payload["escalated_by"] == {"id": actor.id, "username": actor.username}
+            assert row.payload["reason"] == reason and row.payload["as_of"] == AS_OF
+            [item] = row.payload["alerts"]
+            assert (item["id"], item["action"], item["level"], item["status"]) == (
+                alert.id, "escalated_by_user", alert.level, "escalated")
+
+        server = SmtpServer().start()
+        try:
+            report = deliver_due(db_session, settings_for(server.port))
+        finally:
+            server.stop()
+    assert report.failed == report.retrying == 0
+    [message] = [m for rcpt, m in server.messages if rcpt == [colleague.email] and "上报" in m["Subject"]]
+    body = message.get_content()
+    assert actor.username in body and reason in body and f"/alerts/{alert.id}" in body
+    [escalation] = [r for r in receiver.received if r["json"].get("escalated_by")]
+    assert escalation["verified"] and escalation["json"]["reason"] == reason
+    assert escalation["json"]["escalated_by"]["username"] == actor.username and hook.id == new[-1].target_id
+
+
+def test_an_escalation_and_its_notices_commit_together(db_session, world, make_user, monkeypatch):
+    from warning import alerts as alert_service
+
+    subscribe(db_session, make_user, NINGBO)
+    actor, _ = make_user("supervisor", region=NINGBO)
+    run_scan(db_session, AS_OF, "test")
+    count = len(outbox(db_session))
+    alert = active(db_session)[(MILK, YINZHOU)]
+
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(alert_service, "audit", audit_fails)  # fails after the notices were added
+    with pytest.raises(RuntimeError):
+        alert_service.act_on_alert(db_session, alert.id, "escalate", "why", actor.id, NINGBO)
+    db_session.rollback()
+    assert len(outbox(db_session)) == count and db_session.get(Alert, alert.id).status == "open"
+    monkeypatch.undo()
+    alert_service.act_on_alert(db_session, alert.id, "escalate", "why", actor.id, NINGBO)
+    assert len(outbox(db_session)) == count + 1

@@ -72,6 +72,70 @@ def test_a_second_scan_keeps_the_same_alert_and_recovery_resolves_it(db_session,
     assert alert.events[-1].action == "resolved"
 
 
+def _state(session) -> list[tuple]:
+    session.expire_all()
+    return [(a.id, a.status, a.level, a.last_scan_id, a.group_id, len(a.events))
+            for a in session.scalars(select(Alert).order_by(Alert.id))]
+
+
+def test_a_backfill_records_assessments_but_leaves_the_alerts_alone(db_session, world, make_user, runner):
+    from warning.notify.models import OutboxMessage
+    from warning.notify.services import create_subscription
+
+    chief, _ = make_user("supervisor")
+    create_subscription(db_session, {"email": "chief@example.test"}, chief.id, None)
+    current = run_scan(db_session, AS_OF, "test")
+    alert = open_alerts(db_session)[(MILK, DEGRADING)]
+    reached = alert.level
+    alert.level = "yellow"  # as if a milder scan had raised it: a current scan would escalate it
+    db_session.commit()
+    before, notices = _state(db_session), db_session.scalar(select(func.count()).select_from(OutboxMessage))
+
+    healthy = shift_month(AS_OF, -6)  # before the drop: a current scan would resolve the alert
+    result = runner.invoke(args=["warning", "scan", "--as-of", healthy])
+    assert result.exit_code == 0, result.output
+    assert f"is a backfill (an earlier month than the newest scan's, {AS_OF})" in result.output
+    assert "alerts left unchanged" in result.output
+    still_bad = run_scan(db_session, shift_month(AS_OF, -1), "test")
+    assert _state(db_session) == before, "no alert resolved, escalated or touched"
+    assert db_session.scalar(select(func.count()).select_from(OutboxMessage)) == notices, "nobody notified"
+    backfills = db_session.scalars(select(Scan).where(Scan.id != current.id).order_by(Scan.id)).all()
+    assert [(s.as_of, s.backfill, s.settings["newest_as_of"]) for s in backfills] == [
+        (healthy, True, AS_OF), (shift_month(AS_OF, -1), True, AS_OF)]
+    assert all(s.series_assessed > 0 and s.alerts_raised == s.alerts_escalated == s.alerts_resolved == 0
+               for s in backfills)
+    levels = dict(db_session.execute(select(Assessment.scan_id, Assessment.level).where(
+        Assessment.category_code == MILK, Assessment.region_code == DEGRADING)).all())
+    assert levels[backfills[0].id] in ("none", "blue") and levels[still_bad.id] in ("yellow", "orange", "red")
+    from warning.alerts import assessment_history
+    assert [a.scan.as_of for a in assessment_history(db_session, MILK, DEGRADING)] == [
+        AS_OF, shift_month(AS_OF, -1), healthy], "the latest month first, not the latest run"
+
+    again = run_scan(db_session, AS_OF, "test")  # the newest month again is a current scan
+    assert not again.backfill and again.alerts_escalated == 1
+    assert db_session.get(Alert, alert.id).level == reached
+
+
+def test_a_backfill_raises_no_alert(db_session, world):
+    run_scan(db_session, AS_OF, "test")
+    for alert in open_alerts(db_session).values():
+        alert.status = "resolved"  # handled: a current scan would raise new alerts on the series
+    db_session.commit()
+    backfill = run_scan(db_session, shift_month(AS_OF, -1), "test")
+    assert backfill.backfill and open_alerts(db_session) == {}
+    current = run_scan(db_session, AS_OF, "test")
+    assert not current.backfill and (MILK, DEGRADING) in open_alerts(db_session)
+
+
+def test_a_month_not_over_yet_is_refused(db_session, runner):
+    from core.clock import local_today, month_of
+
+    for month in (month_of(local_today()), shift_month(month_of(local_today()), 1)):
+        result = runner.invoke(args=["warning", "scan", "--as-of", month])
+        assert result.exit_code == 2 and f"{month} is not over yet" in result.output
+    assert db_session.scalar(select(func.count()).select_from(Scan)) == 0
+
+
 def test_the_lease_refuses_a_second_holder_and_expires(db_session, world):
     assert lease.acquire(db_session, SCAN_LEASE, "other-worker", 60)
     assert not lease.acquire(db_session, SCAN_LEASE, "me", 60)
@@ -217,3 +281,23 @@ def test_the_scan_passes_each_series_share_of_blacklisted_producers(db_session, 
     assert seen[(MILK, "330100")] == pytest.approx(10 / 490)  # Hangzhou: Xihu only
     assert seen[("*", "330000")] == pytest.approx(10 / 970)
     assert seen[("food", "330000")] == pytest.approx(10 / 970)
+
+
+def test_the_database_keeps_one_active_alert_per_series(db_session):
+    from sqlalchemy.exc import IntegrityError
+
+    scan = Scan(as_of=AS_OF, status="done", model_version="test")
+    db_session.add(scan)
+    db_session.flush()
+
+    def alert(status: str, region: str = DEGRADING) -> Alert:
+        return Alert(category_code=MILK, region_code=region, level="orange", status=status,
+                     opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.9)
+
+    db_session.add_all([alert("resolved"), alert("dismissed"), alert("open"), alert("open", STABLE)])
+    db_session.commit()  # closed alerts do not count; other series do not count
+    for status in ("open", "acknowledged", "escalated"):
+        db_session.add(alert(status))
+        with pytest.raises(IntegrityError):
+            db_session.commit()
+        db_session.rollback()

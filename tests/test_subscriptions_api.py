@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from core.audit import AuditRecord
 from warning.notify.models import Subscription, Webhook
+from warning.notify.sealing import unseal
 
 BODY = {"email": "zhang@nb.example.test", "region": "330200", "category": "food.dairy", "min_level": "orange"}
 
@@ -68,7 +69,8 @@ def test_webhooks_are_for_administrators_and_never_show_the_secret_again(client,
     hook_id, secret = created.json["id"], created.json["secret"]
     assert "secret" not in client.get(f"/api/webhooks/{hook_id}", headers=admin).json
     assert all("secret" not in h for h in client.get("/api/webhooks", headers=admin).json)
-    assert db_session.get(Webhook, hook_id).secret == secret
+    stored = db_session.get(Webhook, hook_id).secret_encrypted
+    assert secret not in stored and unseal(stored) == secret, "kept encrypted, recoverable with the key"
 
     rotated = client.patch(f"/api/webhooks/{hook_id}", json={"secret": "a-new-secret-0123456789"}, headers=admin)
     assert rotated.status_code == 200 and "secret" not in rotated.json

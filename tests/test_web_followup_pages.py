@@ -199,6 +199,7 @@ def test_holiday_calendar(client, signed_in, db_session):
 
 def test_webhook_secret_is_shown_once_and_deactivation(client, signed_in, db_session):
     from warning.notify.models import Webhook
+    from warning.notify.sealing import unseal
 
     signed_in("admin")
     token = csrf_token(client, "/admin/webhooks")
@@ -208,8 +209,9 @@ def test_webhook_secret_is_shown_once_and_deactivation(client, signed_in, db_ses
     response = client.post("/admin/webhooks", data={"csrf_token": token, "url": "https://hooks.example.gov.cn/w",
                                                     "region": "330100", "category": "*", "min_level": "orange"})
     hook = db_session.scalar(select(Webhook))
-    assert response.status_code == 200 and hook.secret in response.data.decode()
-    assert hook.secret not in client.get("/admin/webhooks").data.decode()
+    secret = unseal(hook.secret_encrypted)
+    assert response.status_code == 200 and secret in response.data.decode()
+    assert secret not in client.get("/admin/webhooks").data.decode()
     assert client.post(f"/admin/webhooks/{hook.id}/deactivate", data={"csrf_token": token}).status_code == 302
     db_session.expire_all()
     assert db_session.get(Webhook, hook.id).active is False

@@ -312,6 +312,24 @@ def test_alert_actions(client, signed_in, db_session):
     assert "预警状态已变化" in client.get(again.headers["Location"]).data.decode()
 
 
+def test_escalating_from_the_alert_page_notifies_the_subscribers(client, signed_in, db_session, make_user):
+    from warning.notify.models import OutboxMessage
+    from warning.notify.services import create_subscription
+
+    alert = seed_alert(db_session, MILK, "330106")
+    chief, _ = make_user("supervisor", region="330100")
+    sub = create_subscription(db_session, {"email": "chief@example.test", "region_code": "330100"}, chief.id,
+                              "330100")
+    user = signed_in("supervisor", region="330106")
+    token = csrf_token(client, f"/supervision/alerts/{alert.id}")
+    assert client.post(f"/supervision/alerts/{alert.id}/escalate",
+                       data={"csrf_token": token, "note": "涉及跨区经营企业"}).status_code == 302
+    [row] = db_session.scalars(select(OutboxMessage)).all()
+    assert (row.address, row.payload["reason"], row.payload["escalated_by"]["id"]) == (
+        sub.email, "涉及跨区经营企业", user.id)
+    assert row.payload["alerts"][0]["reason_zh"] == "近三个月合格率低于底线"
+
+
 def test_alerts_outside_the_region_are_hidden(client, signed_in, db_session):
     alert = seed_alert(db_session, MILK, "330212")
     signed_in("supervisor", region="330100")

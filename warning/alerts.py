@@ -9,6 +9,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from core.audit import audit
+from core.auth.models import User
 from core.clock import month_end, parse_month
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import utcnow
@@ -16,6 +17,7 @@ from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
 from warning.models import Alert, AlertEvent, Assessment, Scan
+from warning.notify.outbox import notify_escalation
 
 # action -> (statuses it may start from, status it leads to, event recorded)
 TRANSITIONS = {
@@ -69,16 +71,18 @@ def get_alert(session: Session, alert_id: int, scope: str | None) -> Alert:
 
 
 def assessment_history(session: Session, category: str, region: str, limit: int = 36) -> list[Assessment]:
-    """The series' assessments, newest scan first."""
+    """The series' assessments, latest month first (a backfill run later is older news)."""
     return list(session.scalars(
-        select(Assessment).where(Assessment.category_code == category, Assessment.region_code == region)
-        .order_by(Assessment.scan_id.desc()).limit(limit)))
+        select(Assessment).join(Scan, Scan.id == Assessment.scan_id)
+        .where(Assessment.category_code == category, Assessment.region_code == region)
+        .order_by(Scan.as_of.desc(), Assessment.scan_id.desc()).limit(limit)))
 
 
 def act_on_alert(session: Session, alert_id: int, action: str, note: str | None, user_id: int,
                  scope: str | None, snooze_days: float = 90.0) -> Alert:
     """Acknowledge, escalate or dismiss an alert; 409 when its status does not allow it.
-    A dismissal holds for `snooze_days` unless the level rises (warning/lifecycle.py)."""
+    A dismissal holds for `snooze_days` unless the level rises (warning/lifecycle.py). An
+    escalation notifies the alert's recipients (warning/notify/outbox.py) with the actor and note."""
     alert = get_alert(session, alert_id, scope)
     allowed_from, to_status, event = TRANSITIONS[action]
     if action == "dismiss" and not (note or "").strip():
@@ -91,6 +95,8 @@ def act_on_alert(session: Session, alert_id: int, action: str, note: str | None,
         alert.dismissed_until = alert.updated_at + timedelta(days=snooze_days)
     alert.events.append(AlertEvent(action=event, user_id=user_id, from_level=alert.level,
                                    to_level=alert.level, note=note))
+    if action == "escalate":  # the notices commit with the escalation they tell about
+        notify_escalation(session, alert, session.get(User, user_id), note)
     audit(session, user_id, action, "alert", alert.id, before, {"status": alert.status, "level": alert.level,
                                                                "note": note, "dismissed_until": alert.dismissed_until})
     session.commit()

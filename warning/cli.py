@@ -1,6 +1,7 @@
 """`flask warning scan [--as-of YYYY-MM]`: run a warning scan now.
 `flask warning backtest --from YYYY-MM --to YYYY-MM --output alerts.csv`: the backtest.
-`flask warning notify`: deliver the notices due now."""
+`flask warning notify`: deliver the notices due now.
+`flask warning rotate-webhook-secrets`, `flask warning webhook-key [--new]`: webhook secret keys."""
 from __future__ import annotations
 
 import socket
@@ -51,6 +52,11 @@ def scan_command(as_of: str | None) -> None:
     except DomainError as refused:
         click.echo(f"error: {refused.message}", err=True)
         sys.exit(2)
+    if scan.backfill:
+        click.echo(f"scan {scan.id} as of {scan.as_of} is a backfill (an earlier month than the newest scan's, "
+                   f"{scan.settings['newest_as_of']}): {scan.series_assessed} series assessed, alerts left "
+                   f"unchanged, nothing notified in {time.monotonic() - started:.1f} s; model {scan.model_version}")
+        return
     click.echo(f"scan {scan.id} as of {scan.as_of}: {scan.series_assessed} series assessed, "
                f"alerts raised {scan.alerts_raised}, escalated {scan.alerts_escalated}, "
                f"resolved {scan.alerts_resolved} in {time.monotonic() - started:.1f} s; "
@@ -93,6 +99,33 @@ def notify_command() -> None:
     """Deliver the notices due now (email and webhooks); failures wait for their retry."""
     report = deliver_due(db.session, DeliverySettings.from_config(current_app.config))
     click.echo(f"notices sent {report.sent}, to retry {report.retrying}, failed for good {report.failed}")
+
+
+@warning_cli.command("rotate-webhook-secrets")
+def rotate_webhook_secrets_command() -> None:
+    """Re-encrypt every webhook secret with the first key of WEBHOOK_SECRET_KEYS; exit 1 if a
+    secret cannot be decrypted with any configured key (then nothing is changed)."""
+    from warning.notify.sealing import SecretUnreadable
+    from warning.notify.services import rotate_webhook_secrets
+
+    try:
+        count = rotate_webhook_secrets(db.session)
+    except SecretUnreadable as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"{count} webhook secrets re-encrypted with the first key of WEBHOOK_SECRET_KEYS")
+
+
+@warning_cli.command("webhook-key")
+@click.option("--new", "new", is_flag=True, help="Print a fresh random key instead.")
+def webhook_key_command(new: bool) -> None:
+    """Print the key derived from SECRET_KEY (the default of WEBHOOK_SECRET_KEYS), or a new one."""
+    from cryptography.fernet import Fernet
+
+    from warning.notify.sealing import derived_key
+
+    click.echo(Fernet.generate_key().decode() if new else derived_key(current_app.config["SECRET_KEY"]))
 
 
 def scheduled_notify() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, UTCDateTime, utcnow
@@ -18,12 +18,14 @@ EVENT_ACTIONS = ("raised", "escalated", "lowered", "resolved", "acknowledged", "
 
 
 class AlertGroup(Base):
-    """Alerts one scan raised or escalated on a series and its descendant series: one notice."""
+    """Alerts one scan raised or escalated on a series and its descendant series: one notice.
+    A supervisor's escalation of one alert is a group of its own, with the user and no scan."""
 
     __tablename__ = "alert_groups"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The group's top series (the one its members descend from) and its highest level.
     category_code: Mapped[str] = mapped_column(String(96))
     region_code: Mapped[str] = mapped_column(String(6))
@@ -44,6 +46,8 @@ class Scan(Base):
     alerts_escalated: Mapped[int] = mapped_column(Integer, default=0)
     alerts_resolved: Mapped[int] = mapped_column(Integer, default=0)
     model_version: Mapped[str] = mapped_column(String(64))
+    # As of a month before the newest scan's: assessments recorded, alerts left alone (scan.py).
+    backfill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
 
 

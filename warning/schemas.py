@@ -104,6 +104,8 @@ class ScanSchema(Schema):
     alerts_escalated = fields.Integer()
     alerts_resolved = fields.Integer()
     model_version = fields.String()
+    backfill = fields.Boolean(metadata={
+        "description": "As of an earlier month than the newest scan's: assessments only, alerts left alone"})
 
 
 class SeriesMonthSchema(Schema):

@@ -60,7 +60,8 @@ def _action(action: str, schema, field: str, summary: str, body_required: bool):
 
 
 _action("acknowledge", NoteSchema, "note", "Acknowledge an open alert (you are looking into it).", False)
-_action("escalate", NoteSchema, "note", "Escalate an alert to the level above you.", False)
+_action("escalate", NoteSchema, "note", "Escalate an alert to the level above you: its subscribers and "
+        "webhooks are notified with your name and note.", False)
 _action("dismiss", DismissSchema, "reason", "Dismiss an alert as a false alarm; a reason is required.", True)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.models import utcnow
-from warning.notify import mail, webhook
+from warning.notify import mail, sealing, webhook
 from warning.notify.models import OutboxMessage, Webhook
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ class DeliverySettings:
     mail_port: int
     mail_from: str
     mail_use_tls: bool = False
+    mail_use_ssl: bool = False
+    mail_tls_verify: bool = True
+    mail_ca_file: str | None = None
     mail_username: str | None = None
     mail_password: str | None = None
     timeout: float = 10.0
@@ -43,7 +46,9 @@ class DeliverySettings:
     def from_config(cls, config: Mapping[str, Any]) -> "DeliverySettings":
         return cls(base_url=config["BASE_URL"], mail_server=config["MAIL_SERVER"],
                    mail_port=int(config["MAIL_PORT"]), mail_from=config["MAIL_FROM"],
-                   mail_use_tls=bool(config["MAIL_USE_TLS"]), mail_username=config["MAIL_USERNAME"] or None,
+                   mail_use_tls=bool(config["MAIL_USE_TLS"]), mail_use_ssl=bool(config["MAIL_USE_SSL"]),
+                   mail_tls_verify=bool(config["MAIL_TLS_VERIFY"]), mail_ca_file=config["MAIL_CA_FILE"] or None,
+                   mail_username=config["MAIL_USERNAME"] or None,
                    mail_password=config["MAIL_PASSWORD"] or None, timeout=float(config["NOTIFY_TIMEOUT_SECONDS"]),
                    backoff_seconds=float(config["NOTIFY_BACKOFF_SECONDS"]),
                    backoff_max_seconds=float(config["NOTIFY_BACKOFF_MAX_SECONDS"]),
@@ -90,14 +95,15 @@ def _send(session: Session, row: OutboxMessage, settings: DeliverySettings) -> N
     if row.channel == "email":
         message = mail.compose(row.payload, row.id, settings.mail_from, row.address, settings.base_url)
         mail.send(message, settings.mail_server, settings.mail_port, settings.mail_use_tls,
-                  settings.mail_username, settings.mail_password, settings.timeout)
+                  settings.mail_username, settings.mail_password, settings.timeout, settings.mail_use_ssl,
+                  mail.tls_context(settings.mail_tls_verify, settings.mail_ca_file))
         return
     hook = session.get(Webhook, row.target_id)
     if hook is None or not hook.active:
         raise RuntimeError(f"webhook {row.target_id} was deactivated")
     # The secret is read now, so a rotated secret signs the retries too.
-    webhook.post(hook.url, hook.secret, webhook.body_of(row.payload, row.id, settings.base_url), row.id,
-                 settings.timeout)
+    webhook.post(hook.url, sealing.unseal(hook.secret_encrypted),
+                 webhook.body_of(row.payload, row.id, settings.base_url), row.id, settings.timeout)
 
 
 def deliver_due(session: Session, settings: DeliverySettings, now: datetime | None = None,

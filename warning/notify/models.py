@@ -35,8 +35,9 @@ class Webhook(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
-    # Kept as given: signing needs the secret itself. The API never returns it after creation.
-    secret: Mapped[str] = mapped_column(String(200))
+    # Fernet-encrypted (warning/notify/sealing.py): signing needs the secret itself, so it is
+    # recoverable with the keys, never stored readable. The API returns it only at creation.
+    secret_encrypted: Mapped[str] = mapped_column(String(1000))
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     category_code: Mapped[str] = mapped_column(String(96))
     min_level: Mapped[str] = mapped_column(String(8))

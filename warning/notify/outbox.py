@@ -3,6 +3,9 @@
 A group is a connected set of the scan's new or escalated alerts where one series descends from
 another (same or narrower region and category): a city-wide drift alerted in the city and in
 its counties is one group, so each recipient gets one notice about it, not one per county.
+A supervisor's escalation of an alert is a group of its own, told to the same recipients as a
+scan's notice about that alert would be (the supervisor's own subscriptions excepted), with who
+escalated it and why.
 """
 from __future__ import annotations
 
@@ -76,6 +79,7 @@ class _Filter:
     category: str
     min_level: str
     scope: str | None = None
+    user_id: int | None = None  # the subscriber (email)
 
 
 @dataclass
@@ -94,7 +98,7 @@ def _filters(session: Session) -> list[_Filter]:
     for sub, user in subscriptions:
         if may(user, "triage"):  # a supervisor no longer is told nothing
             out.append(_Filter("email", sub.email.lower(), sub.email, sub.id, sub.region_code, sub.category_code,
-                               sub.min_level, scope_of(user)))
+                               sub.min_level, scope_of(user), user.id))
     for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)):
         out.append(_Filter("webhook", str(hook.id), hook.url, hook.id, hook.region_code, hook.category_code,
                            hook.min_level))
@@ -158,4 +162,29 @@ def notify_scan(session: Session, scan: Scan) -> int:
                 payload={"group_id": group.id, "scan_id": scan.id, "as_of": scan.as_of, "level": group.level,
                          "alerts": notice.alerts}))
             written += 1
+    return written
+
+
+def notify_escalation(session: Session, alert: Alert, user: User, note: str | None) -> int:
+    """Write the notices of a supervisor's escalation of `alert` (in the caller's transaction)."""
+    trees = load_trees(session)
+    group = AlertGroup(scan_id=None, user_id=user.id, category_code=alert.category_code,
+                       region_code=alert.region_code, level=alert.level)
+    session.add(group)
+    session.flush()
+    alert.group_id = group.id
+    as_of, reasons = session.execute(
+        select(Scan.as_of, Assessment.reasons).join(Assessment, Assessment.scan_id == Scan.id)
+        .where(Scan.id == alert.last_scan_id, Assessment.category_code == alert.category_code,
+               Assessment.region_code == alert.region_code)).first() or (None, None)
+    described = [_describe(trees, alert, "escalated_by_user", reasons or {})]
+    others = [f for f in _filters(session) if f.user_id != user.id]
+    written = 0
+    for channel, notice in _recipients(trees, others, described):
+        session.add(OutboxMessage(
+            group_id=group.id, channel=channel, target_id=notice.target_id, address=notice.address,
+            payload={"group_id": group.id, "scan_id": None, "as_of": as_of, "level": group.level,
+                     "escalated_by": {"id": user.id, "username": user.username}, "reason": note,
+                     "alerts": notice.alerts}))
+        written += 1
     return written

@@ -14,6 +14,7 @@ from core.auth.permissions import Forbidden
 from core.errors import NotFound, ValidationFailed
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import load_trees
+from warning.notify import sealing
 from warning.notify.models import OutboxMessage, Subscription, Webhook
 
 FILTER_FIELDS = ("region_code", "category_code", "min_level")
@@ -30,7 +31,7 @@ def _change(session: Session, record, changes: dict, user_id: int, action: str, 
     before = _snapshot(record, fields)
     for key, value in changes.items():
         setattr(record, key, value)
-    after = {**_snapshot(record, fields), **({"secret": "(changed)"} if "secret" in changes else {})}
+    after = {**_snapshot(record, fields), **({"secret": "(changed)"} if "secret_encrypted" in changes else {})}
     audit(session, user_id, action, entity, record.id, before, after)
     session.commit()
     return record
@@ -100,15 +101,17 @@ def get_webhook(session: Session, hook_id: int) -> Webhook:
 
 
 def create_webhook(session: Session, data: dict, user_id: int) -> Webhook:
-    """Register a webhook; the secret (given, or generated) is returned by this call only."""
+    """Register a webhook; the secret (given, or generated) is returned by this call only, on the
+    instance's unmapped `secret` attribute: the database keeps it encrypted (sealing.py)."""
     data = {"region_code": "330000", "category_code": ALL_PRODUCTS, "min_level": "yellow", **data}
-    data["secret"] = data.get("secret") or secrets.token_urlsafe(32)
+    secret = data.pop("secret", None) or secrets.token_urlsafe(32)
     _check_filters(session, data, None)
-    hook = Webhook(created_by_id=user_id, active=True, **data)
+    hook = Webhook(created_by_id=user_id, active=True, secret_encrypted=sealing.seal(secret), **data)
     session.add(hook)
     session.flush()
     audit(session, user_id, "create", "webhook", hook.id, None, _snapshot(hook, WEBHOOK_FIELDS))
     session.commit()
+    hook.secret = secret
     return hook
 
 
@@ -116,7 +119,22 @@ def update_webhook(session: Session, hook_id: int, changes: dict, user_id: int, 
     """Change a webhook's URL, filters, active flag or secret (the audit records only that it changed)."""
     hook = get_webhook(session, hook_id)
     _check_filters(session, changes, None)
+    if "secret" in changes:
+        changes = {**changes, "secret_encrypted": sealing.seal(changes["secret"])}
+        del changes["secret"]
     return _change(session, hook, changes, user_id, action, "webhook", WEBHOOK_FIELDS)
+
+
+def rotate_webhook_secrets(session: Session) -> int:
+    """Re-encrypt every webhook's secret with the first key of WEBHOOK_SECRET_KEYS, in one
+    transaction (a secret no key decrypts stops it, and nothing is changed). Audited without a
+    user: it is an operator's command."""
+    hooks = list(session.scalars(select(Webhook).order_by(Webhook.id)))
+    for hook in hooks:
+        hook.secret_encrypted = sealing.reseal(hook.secret_encrypted)
+        audit(session, None, "rotate_key", "webhook", hook.id, None, {"secret": "(re-encrypted)"})
+    session.commit()
+    return len(hooks)
 
 
 def list_outbox(session: Session, status: str | None, limit: int, offset: int) -> list[OutboxMessage]:
