@@ -1,7 +1,7 @@
 """supervisor escalation groups, backfill scans, webhook secrets encrypted at rest
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 06:09:30.950470
 
 The upgrade encrypts every stored webhook secret with the first key of WEBHOOK_SECRET_KEYS (or
@@ -17,7 +17,7 @@ from warning.notify.sealing import seal, unseal
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
