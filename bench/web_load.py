@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -166,12 +167,13 @@ def ensure_database(database_url: str) -> None:
 def start_gunicorn(database_url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "APP_CONFIG": "production", "SECRET_KEY": "bench-only-secret",
            "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-    args = [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--backlog", "2048"]
-    if threads > 1:
-        args += ["-k", "gthread", "--threads", str(threads)]
+    # gunicorn.conf.py (gthread, keep-alive) is read from the repository root
+    args = [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--threads", str(threads)]
+    if threads == 1:
+        args += ["-k", "sync"]
     with log.open("w") as out:
         proc = subprocess.Popen([*args, "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # four workers importing the app on a busy machine took over a minute
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log}")
@@ -182,7 +184,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, threads: int, log
         except OSError:
             time.sleep(0.3)
     proc.terminate()
-    raise SystemExit(f"gunicorn did not become ready in 60 s; see {log}")
+    raise SystemExit(f"gunicorn did not become ready in 180 s; see {log}")
 
 
 def post_once(port: int, token: str, body: dict) -> int:
@@ -196,16 +198,77 @@ def post_once(port: int, token: str, body: dict) -> int:
         return e.code
 
 
-def run_wrk(script: str, url: str, connections: int, threads: int, seconds: int) -> dict:
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine spent busy so far (every process, every core)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICK  # minus idle and iowait
+
+
+class CpuMeter:
+    """CPU seconds of the gunicorn processes, of the PostgreSQL backends serving its database,
+    of wrk and of the whole machine over one round. Per request, these depend far less on what
+    else runs than requests per second do (they still rise with it: the caches are shared)."""
+
+    def __init__(self, server: subprocess.Popen, engine):
+        self.server, self.engine = server, engine
+
+    def _backends(self) -> list[int]:
+        with self.engine.connect() as conn:
+            return list(conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                          "AND pid <> pg_backend_pid()")))
+
+    def sample(self) -> dict[str, float | dict]:
+        app = [self.server.pid, *_children(self.server.pid)]
+        return {"app": {p: _cpu_seconds(p) for p in app}, "db": {p: _cpu_seconds(p) for p in self._backends()},
+                "wrk": resource.getrusage(resource.RUSAGE_CHILDREN), "machine": _machine_busy()}
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> dict[str, float]:
+        def diff(key):  # a backend that appeared during the round counts from zero
+            return sum(v - before[key].get(p, 0.0) for p, v in after[key].items())
+        w0, w1 = before["wrk"], after["wrk"]
+        out = {"app": diff("app"), "db": diff("db"),
+               "wrk": (w1.ru_utime + w1.ru_stime) - (w0.ru_utime + w0.ru_stime),
+               "machine": after["machine"] - before["machine"]}
+        out["rest"] = max(0.0, out["machine"] - out["app"] - out["db"] - out["wrk"])
+        return out
+
+
+def run_wrk(script: str, url: str, connections: int, threads: int, seconds: int,
+            meter: CpuMeter | None = None) -> dict:
     path = BENCH_DIR / f"wrk-{os.getpid()}.lua"
     path.write_text(script.replace("__RUN__", str(time.time_ns())))  # new sample numbers each round
+    before = meter.sample() if meter else None
     done = subprocess.run([WRK, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
                            "--timeout", "10s", "-s", str(path), url], capture_output=True, text=True)
+    after = meter.sample() if meter else None
     line = next((l for l in done.stdout.splitlines() if l.startswith("RESULT ")), None)
     if line is None:
         raise SystemExit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
     result = json.loads(line[len("RESULT "):])
     result["rps"] = result["requests"] / result["seconds"]
+    result["load"] = os.getloadavg()[0]
+    if meter:
+        result["cpu"] = {k: v / result["requests"] * 1000 for k, v in CpuMeter.spent(before, after).items()}
     return result
 
 
@@ -213,8 +276,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:55433/web_load")
     parser.add_argument("--months", type=int, default=36, help="demo history (flask demo seed --months)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (>1: gthread)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread; 1: sync workers)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent users (closed loop)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=30, help="duration of each round")
@@ -245,14 +308,16 @@ def main() -> None:
     port = 18000 + os.getpid() % 1000
     log = BENCH_DIR / f"gunicorn-load-{port}.log"
     server = start_gunicorn(args.database_url, port, args.workers, args.threads, log)
+    meter = CpuMeter(server, engine)
     try:
         # register the enterprise once, so the concurrent writes only reference it
         status = post_once(port, token, {**write, "sample_no": f"LWARM-{time.time_ns()}"})
         assert status == 201, f"warm-up write answered {status}"
         run_wrk(script, f"http://127.0.0.1:{port}", args.connections, args.wrk_threads, 3)  # warm-up
-        mixed = run_wrk(script, f"http://127.0.0.1:{port}", args.connections, args.wrk_threads, args.seconds)
+        mixed = run_wrk(script, f"http://127.0.0.1:{port}", args.connections, args.wrk_threads, args.seconds,
+                        meter)
         trivial = run_wrk(DONE_ONLY, f"http://127.0.0.1:{port}/healthz", args.connections,
-                          args.wrk_threads, args.seconds)
+                          args.wrk_threads, args.seconds, meter)
     finally:
         server.terminate()
         server.wait(30)
@@ -262,18 +327,31 @@ def main() -> None:
         "alerts": "/api/alerts?limit=50"}, write)
     with engine.connect() as conn:
         written = conn.scalar(text("SELECT count(*) FROM batches")) - batches
-    engine.dispose()
 
     load = os.getloadavg()
-    print(f"\ngunicorn -w {args.workers}{f' --threads {args.threads}' if args.threads > 1 else ''}, "
+    print(f"\ngunicorn -w {args.workers} {f'-k gthread --threads {args.threads}' if args.threads > 1 else '-k sync'}, "
           f"wrk -t {args.wrk_threads} -c {args.connections} -d {args.seconds}s, "
           f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"{'round':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8} {'errors':>7}")
+    print(f"{'round':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8} "
+          f"{'errors':>7} {'load':>6}")
     for name, r in (("mixed", mixed), ("trivial", trivial)):
         print(f"{name:<8} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f} "
-              f"{r['non2xx']:>8} {r['socket_errors']:>7}")
+              f"{r['non2xx']:>8} {r['socket_errors']:>7} {r['load']:>6.2f}")
     ratio = mixed["rps"] / trivial["rps"]
     print(f"mixed / trivial throughput: {ratio:.2f}; batches written in the timed round and warm-up: {written:,}")
+    print("CPU ms per request during the rounds (gunicorn = master and workers, PostgreSQL = the backends "
+          "of this database, rest = every other process on the machine):")
+    print(f"{'round':<8} {'gunicorn':>9} {'postgres':>9} {'wrk':>6} {'sum':>6} {'rest':>6}  {'req/s on 2 idle cores':>22}")
+    capacity = {}
+    for name, r in (("mixed", mixed), ("trivial", trivial)):
+        c = r["cpu"]
+        own = c["app"] + c["db"] + c["wrk"]
+        capacity[name] = os.cpu_count() * 1000 / own
+        print(f"{name:<8} {c['app']:>9.2f} {c['db']:>9.2f} {c['wrk']:>6.2f} {own:>6.2f} {c['rest']:>6.2f}  "
+              f"{capacity[name]:>22.0f}")
+    print(f"mixed / trivial by CPU per request (the steady ratio on a shared machine): "
+          f"{capacity['mixed'] / capacity['trivial']:.2f}")
+    engine.dispose()
     mixed_cpu = (cpu["write"] + 2 * cpu["stats"] + 2 * cpu["alerts"]) / 5
     print("application CPU per request (ms, in-process, without PostgreSQL): "
           + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())

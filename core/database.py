@@ -6,8 +6,9 @@ from typing import Iterable, Iterator, Sequence
 
 from flask import Flask
 from sqlalchemy import Column, Table, any_, bindparam, event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ColumnElement
 
@@ -17,7 +18,22 @@ from sqlalchemy.sql import ColumnElement
 BULK_CACHE_KIB = 256 * 1024
 
 
+# A read-only request's connection: each statement commits by itself (no BEGIN and ROLLBACK
+# round trips). A statement sees what was committed when it started, as in a READ COMMITTED
+# transaction; a change would commit statement by statement, so none is allowed.
+READ_ONLY = {"isolation_level": "AUTOCOMMIT", "read_only_request": True}
+
+
+class WriteInReadOnlyRequest(RuntimeError):
+    pass
+
+
 def configure_engine(app: Flask, engine: Engine) -> None:
+    @event.listens_for(engine, "before_execute")
+    def _refuse_writes_on_reads(conn, clauseelement, multiparams, params, execution_options):
+        if getattr(clauseelement, "is_dml", False) and conn.get_execution_options().get("read_only_request"):
+            raise WriteInReadOnlyRequest(f"a read-only request tried to write: {clauseelement}")
+
     if engine.dialect.name != "sqlite":
         return
 
@@ -44,6 +60,14 @@ def commit_keeping_loaded(session: Session | scoped_session) -> None:
         real.commit()
     finally:
         real.expire_on_commit = expire
+
+
+def unique_violated(error: IntegrityError, table: Table, column: str) -> bool:
+    """Whether `error` is a duplicate in the unique constraint on `table.column`."""
+    diag = getattr(error.orig, "diag", None)  # psycopg names the constraint; sqlite3 only says it
+    if diag is not None:
+        return diag.constraint_name == f"uq_{table.name}_{column}"
+    return f"UNIQUE constraint failed: {table.name}.{column}" in str(error.orig)
 
 
 @contextmanager
@@ -76,19 +100,6 @@ def one_of(conn: Connection, column, values: Sequence) -> Iterator[ColumnElement
         return
     for start in range(0, len(values), 900):
         yield column.in_(values[start:start + 900])
-
-
-def insert_rows(conn: Connection, table: Table, rows: list[dict], build=None) -> None:
-    """Insert many rows with one Core executemany; `build(stmt)` may turn it into an upsert.
-
-    For a handful of rows (a form, an API call). Imports use `copy_rows`, which skips
-    SQLAlchemy's per-row parameter processing.
-    """
-    if not rows:
-        return
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(table)
-    conn.execute(build(stmt) if build else stmt, rows)
 
 
 def _bound(conn: Connection, table: Table, columns: Sequence[str],
@@ -181,28 +192,39 @@ def add_rows(conn: Connection, table: Table, keys: Sequence[str], counts: Sequen
              rows: Iterable[Sequence]) -> None:
     """Upsert rows of (*keys, *counts): a new key is inserted, an existing one gets the counts added.
 
-    PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT in key
-    order (concurrent importers lock rows in the same order: no deadlock). SQLite: the
-    driver's executemany of the upsert (one writer at a time, no ordering needed).
+    PostgreSQL: one INSERT ... SELECT ... ON CONFLICT in key order (concurrent writers lock rows
+    in the same order: no deadlock), from arrays (one statement) for the few rows of a form or
+    API write, from a temporary table filled by COPY for an import. SQLite: the driver's
+    executemany of the upsert (one writer at a time, no ordering needed).
     """
     name, _ = _names(conn, table, ())
     quote = conn.dialect.identifier_preparer.quote
     key_cols = ", ".join(quote(k) for k in keys)
     all_cols = ", ".join(quote(c) for c in (*keys, *counts))
     added = ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in counts)
+    upsert = f"ORDER BY {key_cols} ON CONFLICT ({key_cols}) DO UPDATE SET {added}"
     raw = conn.connection.driver_connection
     bound = _bound(conn, table, (*keys, *counts), rows)
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and isinstance(rows, list) and len(rows) < FEW_ROWS:
+        if not rows:
+            return
+        arrays = ", ".join(f"%s::{table.c[c].type.compile(conn.dialect)}[]" for c in (*keys, *counts))
+        with raw.cursor() as cur:
+            cur.execute(f"INSERT INTO {name} ({all_cols}) SELECT * FROM unnest({arrays}) AS d ({all_cols}) "
+                        f"{upsert}", [list(column) for column in zip(*bound)])
+    elif conn.dialect.name == "postgresql":
         staging = f"{table.name}_delta"
         with raw.cursor() as cur:
             cur.execute(f"CREATE TEMPORARY TABLE {staging} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DROP")
             with cur.copy(f"COPY {staging} ({all_cols}) FROM STDIN") as copy:
                 for row in bound:
                     copy.write_row(row)
-            cur.execute(f"INSERT INTO {name} ({all_cols}) SELECT {all_cols} FROM {staging} "
-                        f"ORDER BY {key_cols} ON CONFLICT ({key_cols}) DO UPDATE SET {added}")
+            cur.execute(f"INSERT INTO {name} ({all_cols}) SELECT {all_cols} FROM {staging} {upsert}")
             cur.execute(f"DROP TABLE {staging}")
     else:
         marks = ", ".join("?" * (len(keys) + len(counts)))
         raw.executemany(f"INSERT INTO {name} ({all_cols}) VALUES ({marks}) "
                         f"ON CONFLICT ({key_cols}) DO UPDATE SET {added}", bound)
+
+
+FEW_ROWS = 1000  # below: one statement from arrays; from here on: COPY into a temporary table

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from core.clock import month_of
-from core.database import add_rows, insert_rows
+from core.database import add_rows
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import Trees
 from inspection.models import SeriesMonth
@@ -20,7 +20,6 @@ from inspection.models import SeriesMonth
 Key = tuple[str, str, str, bool]  # category, region, month, local
 KEY_COLUMNS = ("category_code", "region_code", "month", "local")
 COUNT_COLUMNS = ("batches", "failed")
-BULK = 1000  # from this many keys on, the deltas go through the bulk path (COPY on PostgreSQL)
 
 
 class Deltas:
@@ -108,21 +107,8 @@ class Deltas:
     def apply(self, session: Session) -> None:
         rows = self.rows()  # sorted: concurrent writers lock rows in the same order (no deadlocks)
         self.changes.clear()
-        if not rows:
-            return
-        table = SeriesMonth.__table__
-        conn = session.connection()
-        if len(rows) >= BULK:
-            add_rows(conn, table, KEY_COLUMNS, COUNT_COLUMNS, rows)
-            return
-
-        def upsert(stmt):
-            return stmt.on_conflict_do_update(
-                index_elements=list(KEY_COLUMNS),
-                set_={"batches": table.c.batches + stmt.excluded.batches,
-                      "failed": table.c.failed + stmt.excluded.failed})
-
-        insert_rows(conn, table, [dict(zip(KEY_COLUMNS + COUNT_COLUMNS, r)) for r in rows], upsert)
+        if rows:
+            add_rows(session.connection(), SeriesMonth.__table__, KEY_COLUMNS, COUNT_COLUMNS, rows)
 
 
 def _ancestor_table(chains: list[tuple[str, ...]], index: dict[str, int]) -> np.ndarray:

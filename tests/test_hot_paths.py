@@ -3,6 +3,7 @@
 Lists answer without marshmallow's per-value machinery: the JSON stays the documented schema's,
 to the key and the value. A recorded batch is answered from the objects just written, not read
 back. The caller is resolved by one query into a plain snapshot, which follows every change.
+Each hot request sends the fewest statements.
 """
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 from marshmallow import Schema, fields, post_dump
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
+from core.database import READ_ONLY, WriteInReadOnlyRequest
+from core.extensions import db
 from core.fast_dump import Dumper
+from inspection.models import SeriesMonth
 from inspection.schemas import PassRateSchema
 from inspection.services.stats import RateQuery, pass_rates
 from tests.conftest import batch_payload
@@ -129,3 +133,50 @@ def test_the_caller_snapshot_follows_role_region_and_token_changes_at_once(clien
 
     client.delete(f"/api/users/{user.id}/tokens", headers=admin_headers)
     assert client.get("/api/me", headers=h).status_code == 401
+
+
+@pytest.fixture
+def statements(app):
+    """The statements sent through SQLAlchemy while a test runs (the aggregate upsert of a write
+    goes to the driver directly and is not among them)."""
+    sent: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_hot_requests_send_the_fewest_statements(client, admin, statements, db_session):
+    _, h = admin
+    assert client.post("/api/batches", json=batch_payload(), headers=h).status_code == 201  # registers the enterprise
+    reads = {"stats": "/api/stats/pass-rates?region=330000&breakdown=region&from=2025-01&to=2025-12",
+             "alerts": "/api/alerts?limit=50"}
+
+    for name, url in reads.items():
+        statements.clear()
+        assert client.get(url, headers=h).status_code == 200
+        # the caller with the reference fingerprint, then the list itself
+        assert statements == ["SELECT", "SELECT"], name
+
+    before = db_session.scalar(select(func.sum(SeriesMonth.batches)).where(SeriesMonth.category_code == "*"))
+    statements.clear()
+    assert client.post("/api/batches", json=batch_payload(), headers=h).status_code == 201
+    # the caller, the enterprise, the batch, its item, the audit record (the sample number's
+    # uniqueness is the index's to check)
+    assert statements == ["SELECT", "SELECT", "INSERT", "INSERT", "INSERT"]
+    db_session.rollback()  # a new snapshot
+    after = db_session.scalar(select(func.sum(SeriesMonth.batches)).where(SeriesMonth.category_code == "*"))
+    assert after - before == 3  # the aggregate upsert, outside the count: * x (county, city, province)
+
+
+def test_a_read_only_request_cannot_write(app, db_session):
+    with pytest.raises(WriteInReadOnlyRequest):
+        db_session.connection(execution_options=READ_ONLY).execute(
+            Scan.__table__.insert().values(as_of="2025-03", status="done", model_version="t", settings={},
+                                           series_assessed=0, alerts_raised=0, alerts_escalated=0,
+                                           alerts_resolved=0))

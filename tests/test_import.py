@@ -263,7 +263,7 @@ def test_large_import_takes_the_bulk_path_and_keeps_the_aggregate_exact(client, 
     import random
     from datetime import date, timedelta
 
-    from inspection.aggregates import BULK
+    from core.database import FEW_ROWS
     from tests.test_aggregate_property import CATEGORIES, REGIONS, expected_aggregate, stored_aggregate
 
     user, h = admin
@@ -278,7 +278,7 @@ def test_large_import_takes_the_bulk_path_and_keeps_the_aggregate_exact(client, 
         lines.append(f"B-{i},{day},{category},{rng.choice(REGIONS)},{result},{code},{name},{items},")
     r = upload(client, h, rows_csv(*lines))
     assert (r.json["accepted"], r.json["rejected"]) == (700, []), r.json
-    assert sum(key[4] == "n" for key in stored_aggregate(db_session)) > BULK + 100
+    assert sum(key[4] == "n" for key in stored_aggregate(db_session)) > FEW_ROWS + 100
     assert stored_aggregate(db_session) == expected_aggregate(db_session.scalars(select(Batch)).all())
 
     sample_no, sampled_on, category, region, _, code = lines[7].split(",")[:6]

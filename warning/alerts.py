@@ -60,7 +60,7 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
                 return []
             stmt = stmt.where(Alert.region_code.in_(trees.regions.subtree(region)))
     stmt = stmt.order_by(Alert.updated_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
-    return list(session.connection().execute(stmt).mappings())
+    return session.connection().execute(stmt).mappings().all()
 
 
 def get_alert(session: Session, alert_id: int, scope: str | None) -> Alert:

@@ -154,22 +154,26 @@ class Principal:
 
 # The token, its owner and the owner's roles in one round trip (one row per role). Through
 # the ORM this took two queries and most of a light request's time.
-_TOKEN_OWNER = (select(ApiToken.expires_at, ApiToken.revoked_at, User.id, User.username, User.region_code,
-                       User.active, User.created_at, UserRole.role)
-                .join(User, User.id == ApiToken.user_id)
-                .outerjoin(UserRole, UserRole.user_id == User.id)
-                .where(ApiToken.digest == bindparam("digest")))
+TOKEN_OWNER = (select(ApiToken.expires_at, ApiToken.revoked_at, User.id, User.username, User.region_code,
+                      User.active, User.created_at, UserRole.role)
+               .join(User, User.id == ApiToken.user_id)
+               .outerjoin(UserRole, UserRole.user_id == User.id)
+               .where(ApiToken.digest == bindparam("digest")))
 
 
 def user_for_token(session: Session, token: str) -> Principal | None:
     """Return the active user owning an unexpired, unrevoked token, or None."""
-    rows = session.connection().execute(_TOKEN_OWNER, {"digest": token_digest(token)}).all()
+    return principal_of(session.connection().execute(TOKEN_OWNER, {"digest": token_digest(token)}).all())
+
+
+def principal_of(rows) -> Principal | None:
+    """The caller from the rows of `TOKEN_OWNER` (extra columns after them are ignored), or None."""
     if not rows:
         return None
-    expires_at, revoked_at, user_id, username, region_code, active, created_at, _ = rows[0]
+    expires_at, revoked_at, user_id, username, region_code, active, created_at = rows[0][:7]
     if revoked_at is not None or expires_at <= utcnow() or not active:
         return None
-    return Principal(user_id, username, region_code, frozenset(r.role for r in rows if r.role is not None),
+    return Principal(user_id, username, region_code, frozenset(r[7] for r in rows if r[7] is not None),
                      bool(active), created_at)
 
 

@@ -5,12 +5,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.auth.permissions import Forbidden
 from core.clock import local_today
-from core.database import commit_keeping_loaded
+from core.database import commit_keeping_loaded, unique_violated
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from core.models import utcnow
 from core.reference.trees import Trees, load_trees
@@ -92,17 +93,24 @@ def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: st
     trees = load_trees(session)
     _raise_problems(check_batch(data, trees, local_today()))
     _check_scope(trees, scope, data["region"])
-    if session.scalar(select(Batch.id).where(Batch.sample_no == data["sample_no"])) is not None:
-        raise Conflict(f"sample number {data['sample_no']} is already recorded",
-                       {"sample_no": ["already recorded"]})
     batch = Batch(sample_no=data["sample_no"], created_by_id=user_id)
     _apply(batch, data, session, user_id)
     session.add(batch)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a taken sample number: the unique index says so, no query first
+        session.rollback()
+        if unique_violated(exc, Batch.__table__, "sample_no"):
+            raise Conflict(f"sample number {data['sample_no']} is already recorded",
+                           {"sample_no": ["already recorded"]}) from None
+        raise
+    audit(session, user_id, "create", "batch", batch.id, after=snapshot(batch))
     session.flush()
+    # The aggregate last: every write of a month updates the same province rows, locked from
+    # here to the commit.
     deltas = Deltas(trees)
     deltas.add_batch(batch)
     deltas.apply(session)
-    audit(session, user_id, "create", "batch", batch.id, after=snapshot(batch))
     commit_keeping_loaded(session)
     return batch
 

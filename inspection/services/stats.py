@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
@@ -113,18 +112,17 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
     if not categories or not regions:
         return []
 
-    stmt = (select(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month,
-                   func.sum(SeriesMonth.batches), func.sum(SeriesMonth.failed))
-            .where(SeriesMonth.category_code.in_(categories), SeriesMonth.region_code.in_(regions),
-                   SeriesMonth.month >= from_month, SeriesMonth.month <= to_month)
-            .group_by(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month))
-    if q.origin == "local":
-        stmt = stmt.where(SeriesMonth.local.is_(True))
-    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for c, r, month, batches, failed in session.execute(stmt):
-        t = totals[(c, r, period_of(month, q.period))]
-        t[0] += int(batches or 0)
-        t[1] += int(failed or 0)
+    params = {"categories": categories, "regions": regions, "first": from_month, "last": to_month}
+    totals: dict[tuple[str, str, str], list[int]] = {}
+    for c, r, month, batches, failed in session.connection().execute(
+            _LOCAL_TOTALS if q.origin == "local" else _TOTALS, params).all():  # one fetch, not one per row
+        key = (c, r, month if q.period == "month" else period_of(month, q.period))
+        t = totals.get(key)
+        if t is None:
+            totals[key] = [int(batches or 0), int(failed or 0)]
+        else:
+            t[0] += int(batches or 0)
+            t[1] += int(failed or 0)
 
     periods = list(dict.fromkeys(period_of(m, q.period) for m in months))
     ends = {p: period_end(p, q.period) for p in periods}
@@ -144,6 +142,21 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
                     "meets_floor": None if rate is None or floor is None else rate >= floor,
                 })
     return rows
+
+
+def _totals(local_only: bool):
+    """Batches and failures per (category, region, month) of the asked nodes and months: one
+    statement built once (its lists are expanding parameters), read as plain rows."""
+    stmt = (select(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month,
+                   func.sum(SeriesMonth.batches), func.sum(SeriesMonth.failed))
+            .where(SeriesMonth.category_code.in_(bindparam("categories", expanding=True)),
+                   SeriesMonth.region_code.in_(bindparam("regions", expanding=True)),
+                   SeriesMonth.month >= bindparam("first"), SeriesMonth.month <= bindparam("last"))
+            .group_by(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month))
+    return stmt.where(SeriesMonth.local.is_(True)) if local_only else stmt
+
+
+_TOTALS, _LOCAL_TOTALS = _totals(False), _totals(True)
 
 
 RATE_COLUMNS = ("category", "region", "period", "batches", "failed", "pass_rate", "ci_low",
