@@ -41,6 +41,12 @@ class Deltas:
         if failed:
             change[1] += sign
 
+    def add_key(self, key: Key, failed: bool, sign: int = 1) -> None:
+        change = self.changes[key]
+        change[0] += sign
+        if failed:
+            change[1] += sign
+
     def add_counts(self, batches: dict[Key, int], failed: dict[Key, int]) -> None:
         """Count many batches at once: `batches[key]` of them, `failed[key]` of which failed."""
         for key, n in batches.items():
@@ -105,9 +111,12 @@ class Deltas:
             cat.tolist(), reg.tolist(), month.tolist(), local.tolist(), sums_n.tolist(), sums_f.tolist())
             if bn or bf]
 
-    def apply(self, session: Session) -> None:
+    def apply(self, session: Session, spread: list[tuple] | None = None) -> None:
+        """Upsert the changes, plus `spread`: changes already spread to every ancestor (`rows()`)."""
         rows = self.rows()  # sorted: concurrent writers lock rows in the same order (no deadlocks)
         self.changes.clear()
+        if spread:
+            rows = _merged(spread, rows) if rows else spread
         if not rows:
             return
         table = SeriesMonth.__table__
@@ -123,6 +132,16 @@ class Deltas:
                       "failed": table.c.failed + stmt.excluded.failed})
 
         insert_rows(conn, table, [dict(zip(KEY_COLUMNS + COUNT_COLUMNS, r)) for r in rows], upsert)
+
+
+def _merged(a: list[tuple], b: list[tuple]) -> list[tuple]:
+    """Two lists of `rows()` summed: (*key, batches, failed), sorted, zero changes left out."""
+    sums = {row[:4]: row[4:] for row in a}
+    for *key, n, f in b:
+        key = tuple(key)
+        n0, f0 = sums.get(key, (0, 0))
+        sums[key] = (n0 + n, f0 + f)
+    return [(*key, n, f) for key, (n, f) in sorted(sums.items()) if n or f]
 
 
 def _ancestor_table(chains: list[tuple[str, ...]], index: dict[str, int]) -> np.ndarray:
