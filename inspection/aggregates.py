@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Callable
 
 import numpy as np
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from core.clock import month_of
-from core.database import add_rows, insert_rows
+from core.database import add_rows, insert_rows, row_binder
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import Trees
 from inspection.models import SeriesMonth
@@ -112,15 +114,20 @@ class Deltas:
             if bn or bf]
 
     def apply(self, session: Session, spread: list[tuple] | None = None) -> None:
-        """Upsert the changes, plus `spread`: changes already spread to every ancestor (`rows()`)."""
+        """Upsert the changes, plus `spread`: changes already spread to every ancestor, as
+        `rows()` converted by `binder()` (an import's parsing process sums them)."""
         rows = self.rows()  # sorted: concurrent writers lock rows in the same order (no deadlocks)
         self.changes.clear()
-        if spread:
-            rows = _merged(spread, rows) if rows else spread
-        if not rows:
-            return
         table = SeriesMonth.__table__
         conn = session.connection()
+        if spread:
+            if rows:
+                bind = binder(conn.dialect)
+                spread = _merged(spread, [bind(row) for row in rows])
+            add_rows(conn, table, KEY_COLUMNS, COUNT_COLUMNS, spread, bound=True)
+            return
+        if not rows:
+            return
         if len(rows) >= BULK:
             add_rows(conn, table, KEY_COLUMNS, COUNT_COLUMNS, rows)
             return
@@ -132,6 +139,11 @@ class Deltas:
                       "failed": table.c.failed + stmt.excluded.failed})
 
         insert_rows(conn, table, [dict(zip(KEY_COLUMNS + COUNT_COLUMNS, r)) for r in rows], upsert)
+
+
+def binder(dialect: Dialect) -> Callable[[tuple], tuple]:
+    """Converts a row of `Deltas.rows()` for `add_rows(..., bound=True)`."""
+    return row_binder(dialect, SeriesMonth.__table__, KEY_COLUMNS + COUNT_COLUMNS)
 
 
 def _merged(a: list[tuple], b: list[tuple]) -> list[tuple]:

@@ -18,12 +18,16 @@ from datetime import date
 from functools import lru_cache
 from typing import Iterator
 
+from sqlalchemy.engine import Dialect
+
 from core.clock import month_of
+from core.database import row_binder
 from core.reference.trees import Trees
-from inspection.aggregates import Deltas, Key
+from inspection.aggregates import Deltas, Key, binder
 from inspection.credit_code import region_of
 from inspection.imports.reader import FileRefused, read_table
 from inspection.imports.rows import COLUMNS, FIELD_TO_COLUMN, REQUIRED, parse_row
+from inspection.models import Batch
 from inspection.services.batches import BATCH_FIELDS
 from inspection.services.rules import check_batch
 
@@ -32,13 +36,15 @@ _month = lru_cache(maxsize=4096)(month_of)
 
 # A row that passed every check on its own, as
 # (row number, sample_no, credit code, enterprise name, failed item names,
-#  values of CONTENT_COLUMNS in that order, series key counted for it)
+#  values of CONTENT_COLUMNS in that order converted for the database (`row_binder`),
+#  series key counted for it)
 Parsed = tuple[int, str, "str | None", "str | None", tuple[str, ...], tuple, Key]
 ROW, SAMPLE_NO, CODE, NAME, ITEMS, VALUES, KEY = range(7)
 CONTENT_COLUMNS = (*BATCH_FIELDS, "sample_no", "category_code", "region_code")
 FAILED = BATCH_FIELDS.index("conclusion")
 # (rows read so far, rejections as (row, column, reason), rows that passed, and in the last
-#  chunk only: the series aggregate of every row that passed, as `Deltas.rows()`)
+#  chunk only: the series aggregate of every row that passed, as `Deltas.rows()` converted
+#  by `aggregates.binder`)
 Chunk = tuple[int, list[tuple[int, str, str]], list[Parsed], "list[tuple] | None"]
 
 
@@ -67,8 +73,12 @@ def check_header(header: list[str]) -> None:
         raise FileRefused(f"column(s) given twice: {', '.join(repeated)}")
 
 
-def parse_file(content: bytes, limits: Limits, trees: Trees) -> Iterator[Chunk]:
-    """Yield the file's rows chunk by chunk; raise FileRefused if the file cannot be imported."""
+def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -> Iterator[Chunk]:
+    """Yield the file's rows chunk by chunk; raise FileRefused if the file cannot be imported.
+
+    Values come converted for `dialect`'s driver, as the importer inserts them.
+    """
+    bind = row_binder(dialect, Batch.__table__, CONTENT_COLUMNS)
     header, rows = read_table(content, limits.filename)
     check_header(header)
     width = len(header)
@@ -76,7 +86,8 @@ def parse_file(content: bytes, limits: Limits, trees: Trees) -> Iterator[Chunk]:
     today, max_rows = limits.today, limits.max_rows
     rejected: list[tuple[int, str, str]] = []
     passed: list[Parsed] = []
-    keys: dict[Key, Key] = {}  # one object per key: pickled once per chunk, compared by identity
+    keys: dict[Key, Key] = {}  # one object per key: pickled once per chunk
+    common: dict[str, str] = {}
     counted: Counter = Counter()
     failed: Counter = Counter()
     index = -1
@@ -101,18 +112,26 @@ def parse_file(content: bytes, limits: Limits, trees: Trees) -> Iterator[Chunk]:
         if problems:
             rejected.extend((row_no, column, reason) for column, reason in problems)
         else:
+            for column in _REPEATING:  # one object per value: pickled and unpickled once per chunk
+                value = data[column]
+                if value is not None:
+                    data[column] = common.setdefault(value, value)
             code = data["enterprise_credit_code"]
             key = (data["category"], data["region"], _month(data["sampled_on"]), counted_local(code))
             passed.append((row_no, data["sample_no"], code, data["enterprise_name"],
-                           tuple(i["item"] for i in data["items"]), tuple(map(data.get, _CONTENT_KEYS)),
+                           tuple(i["item"] for i in data["items"]), bind(list(map(data.get, _CONTENT_KEYS))),
                            keys.setdefault(key, key)))
     _count(passed, counted, failed)
     deltas = Deltas(trees)
     deltas.add_counts(counted, failed)
-    yield index + 1, rejected, passed, deltas.rows()
+    bind_series = binder(dialect)
+    yield index + 1, rejected, passed, [bind_series(row) for row in deltas.rows()]
 
 
 _CONTENT_KEYS = (*BATCH_FIELDS, "sample_no", "category", "region")
+# Texts that repeat from row to row (codes, names, places, products), not the per-sample ones.
+_REPEATING = ("category", "region", "enterprise_credit_code", "enterprise_name", "producer_name", "product",
+              "brand", "specification", "sampling_agency", "laboratory", "fail_reason")
 
 
 def _count(passed: list[Parsed], counted: Counter, failed: Counter) -> None:

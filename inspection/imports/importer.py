@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.clock import local_today
-from core.database import bulk_writes, copy_rows, one_of, select_in
+from core.database import bulk_writes, copy_rows, one_of, row_binder, select_in
 from core.models import utcnow
 from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
@@ -30,7 +31,7 @@ from inspection.imports.reader import FileRefused, is_xlsx
 from inspection.imports.worker import can_fork, forked
 from inspection.models import Batch, Enterprise, ImportRun, TestItem
 from inspection.services.batches import BATCH_FIELDS, batch_to_data
-from inspection.services.enterprises import new_enterprise
+from inspection.services.enterprises import enterprise_values
 
 Progress = Callable[[int, int], None]
 PARALLEL_BYTES = 1_000_000  # the IMPORT_PARALLEL_BYTES setting's default
@@ -70,13 +71,6 @@ class ImportResult:
         self.rejected.append({"row": row, "column": column, "reason": reason})
 
 
-def comparable(data: dict[str, Any]) -> tuple:
-    """What makes two versions of a batch the same record (for 'unchanged' on re-import)."""
-    items = tuple(sorted((i.get("item"), i.get("verdict")) for i in data.get("items") or []))
-    return (tuple(data.get(f) for f in BATCH_FIELDS), data["category"], data["region"],
-            data.get("enterprise_credit_code"), items)
-
-
 def import_batches(session: Session, content: bytes, options: ImportOptions,
                    progress: Progress | None = None) -> ImportResult:
     """Import a CSV/XLSX file; raise FileRefused if the file as a whole cannot be read."""
@@ -106,6 +100,7 @@ def _import(session: Session, content: bytes, options: ImportOptions,
     if len(content) > options.max_bytes:
         raise FileRefused(f"the file is {len(content):,} bytes; the limit is {options.max_bytes:,}")
     trees = load_trees(session)
+    dialect = session.get_bind().dialect
     limits = Limits(options.filename, options.max_rows, options.scope, local_today())
     estimate = 0 if is_xlsx(content, options.filename) else content.count(b"\n")
     result = ImportResult()
@@ -119,7 +114,7 @@ def _import(session: Session, content: bytes, options: ImportOptions,
         try:
             held: list[Parsed] = []
             read = 0
-            for read, rejected, passed, spread in stack.enter_context(_chunks(content, limits, trees, options)):
+            for read, rejected, passed, spread in stack.enter_context(_chunks(content, limits, trees, options, dialect)):
                 store.spread = spread or store.spread
                 result.rejected += [{"row": r, "column": c, "reason": why} for r, c, why in rejected]
                 fresh = accepting.accept(passed)
@@ -146,11 +141,11 @@ def _import(session: Session, content: bytes, options: ImportOptions,
 
 
 @contextmanager
-def _chunks(content: bytes, limits: Limits, trees: Trees,
-            options: ImportOptions) -> Iterator[Iterator[Chunk]]:
+def _chunks(content: bytes, limits: Limits, trees: Trees, options: ImportOptions,
+            dialect: Dialect) -> Iterator[Iterator[Chunk]]:
     """The file's chunks, parsed in a forked child process when the file is large enough."""
     def produce() -> Iterator[Chunk]:
-        return parse_file(content, limits, trees)
+        return parse_file(content, limits, trees, dialect)
 
     if 0 <= options.parallel_bytes <= len(content) and can_fork():
         with forked(produce) as chunks:
@@ -159,14 +154,16 @@ def _chunks(content: bytes, limits: Limits, trees: Trees,
         yield produce()
 
 
-_FIELDS = len(BATCH_FIELDS)
+def _content(row: Parsed) -> tuple:
+    """What makes two versions of a batch the same record (for 'unchanged' on re-import)."""
+    return row[VALUES], row[CODE], tuple(sorted((item, "fail") for item in row[ITEMS]))
 
 
-def _comparable(row: Parsed) -> tuple:
-    """`comparable()` of a parsed row."""
-    values = row[VALUES]
-    return (values[:_FIELDS], values[_FIELDS + 1], values[_FIELDS + 2], row[CODE],
-            tuple(sorted((item, "fail") for item in row[ITEMS])))
+def _stored_content(batch: Batch, bind: Callable[[list], tuple]) -> tuple:
+    """`_content()` of a stored batch, its values converted as the parser converts a row's."""
+    data = batch_to_data(batch)
+    values = bind([*map(data.get, BATCH_FIELDS), data["sample_no"], data["category"], data["region"]])
+    return values, data["enterprise_credit_code"], tuple(sorted((i["item"], i["verdict"]) for i in data["items"]))
 
 
 class _Accepting:
@@ -179,6 +176,7 @@ class _Accepting:
 
     def __init__(self, session: Session, result: ImportResult, user_id: int):
         self.session, self.result, self.user_id = session, result, user_id
+        self.bind = row_binder(session.get_bind().dialect, Batch.__table__, CONTENT_COLUMNS)
         self.seen: dict[str, Parsed] = {}  # sample_no -> first row that passed
         self.known: dict[str, tuple[int, bool]] = {}  # credit code -> (enterprise id, local)
         self.looked_up: set[str] = set()
@@ -206,7 +204,7 @@ class _Accepting:
                 candidates[row[SAMPLE_NO]] = row
                 continue
             self.dropped.append(row)
-            if _comparable(first) == _comparable(row):
+            if _content(first) == _content(row):
                 self.result.unchanged += 1  # the same row twice in one file
             else:
                 self.result.reject(row[ROW], "sample_no", f"sample number {row[SAMPLE_NO]} appears in row "
@@ -228,7 +226,7 @@ class _Accepting:
                 if batch.voided_at is not None:
                     result.reject(row[ROW], "sample_no", f"sample number {batch.sample_no} belongs to "
                                                        "a voided batch")
-                elif comparable(batch_to_data(batch)) == _comparable(row):
+                elif _stored_content(batch, self.bind) == _content(row):
                     result.unchanged += 1
                 else:
                     result.reject(row[ROW], "sample_no", f"sample number {batch.sample_no} is already "
@@ -240,23 +238,27 @@ class _Accepting:
 
         Rows naming an unregistered code without a name are rejected.
         """
-        codes = sorted({row[CODE] for row in fresh if row[CODE]} - self.known.keys() - self.looked_up)
+        named = {row[CODE] for row in fresh}
+        named.discard(None)
+        codes = sorted(named - self.known.keys() - self.looked_up)
         self.looked_up.update(codes)
         conn = self.session.connection()
         for eid, code, region in select_in(conn, ENTERPRISE_KEYS, Enterprise.credit_code, codes):
             self.known[code] = (eid, region.startswith("33"))
+        unknown = named - self.known.keys()
+        if not unknown:
+            return fresh
         kept = []
         for row in fresh:
             code = row[CODE]
-            if code and code not in self.known and code not in self.new:
+            if code in unknown and code not in self.new:
                 if not row[NAME]:
                     self.dropped.append(row)
                     self.result.reject(row[ROW], "enterprise_name", f"enterprise {code} is not registered; "
                                                                   "give enterprise_name to register it")
                     continue
-                e = new_enterprise(code, row[NAME], self.user_id)
-                self.new[code] = {"credit_code": code, "name": e.name, "region_code": e.region_code,
-                                  "blacklisted": False, "created_at": utcnow(), "created_by_id": self.user_id}
+                self.new[code] = {**enterprise_values(code, row[NAME]), "blacklisted": False,
+                                  "created_at": utcnow(), "created_by_id": self.user_id}
                 self.registered.append(code)
             kept.append(row)
         return kept
@@ -283,8 +285,11 @@ class _Store:
         # as the insert itself.
         self.conn = self.session.connection()
         self.stack.enter_context(bulk_writes(self.conn))
-        # version, created_at, created_by_id, import_id
-        self.fixed = (1, utcnow(), options.user_id, self.run.id)
+        # Rows come converted from the parser; the columns added here are converted once.
+        bind = row_binder(self.conn.dialect, Batch.__table__, BATCH_COLUMNS[-5:])
+        fixed = (1, utcnow(), options.user_id, self.run.id)
+        self.fixed = bind((False, *fixed))[1:]
+        self.local = {flag: bind((flag, *fixed))[0] for flag in (False, True)}
 
     def write(self, fresh: list[Parsed], dropped: list[Parsed], known: dict[str, tuple[int, bool]],
               new: dict[str, dict]) -> None:
@@ -300,10 +305,10 @@ class _Store:
                       [tuple(e[c] for c in ENTERPRISE_COLUMNS) for e in new.values()])
             for eid, code, region in select_in(conn, ENTERPRISE_KEYS, Enterprise.credit_code, list(new)):
                 known[code] = (eid, region.startswith("33"))
-        fixed, failing, batch_rows = self.fixed, self.failing, []
+        fixed, bound_local, failing, batch_rows = self.fixed, self.local, self.failing, []
         for _, sample_no, code, _, items, values, key in fresh:
             enterprise_id, local = known[code] if code else (None, False)
-            batch_rows.append((*values, enterprise_id, local, *fixed))
+            batch_rows.append((*values, enterprise_id, bound_local[local], *fixed))
             if items:
                 failing[sample_no] = items
             if local != key[3]:  # counted with the code's region; the enterprise is elsewhere
@@ -311,7 +316,7 @@ class _Store:
                 add(key, failed, -1)
                 add((*key[:3], local), failed)
         if batch_rows:
-            copy_rows(conn, Batch.__table__, BATCH_COLUMNS, batch_rows)
+            copy_rows(conn, Batch.__table__, BATCH_COLUMNS, batch_rows, bound=True)
 
     def finish(self, result: ImportResult, registered: list[str]) -> None:
         """Insert the failed test items, apply the aggregate, record the run and commit."""
