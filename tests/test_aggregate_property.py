@@ -61,8 +61,8 @@ operation = st.one_of(
     st.tuples(st.just("create"), batch_fields),
     st.tuples(st.just("amend"), st.integers(0, 20), batch_fields),
     st.tuples(st.just("void"), st.integers(0, 20)),
-    # rows, parsed in a forked child or not
-    st.tuples(st.just("import"), st.lists(batch_fields, min_size=1, max_size=4), st.booleans()),
+    # rows, parsed in a forked child or not, the first one given twice or not
+    st.tuples(st.just("import"), st.lists(batch_fields, min_size=1, max_size=4), st.booleans(), st.booleans()),
     # an earlier step's file again: unchanged rows, or conflicts with amended ones
     st.tuples(st.just("reimport"), st.integers(0, 20)),
 )
@@ -75,12 +75,14 @@ def as_input(fields: dict, sample_no: str) -> dict:
     return data
 
 
-def csv_of(rows: list[dict], start: int) -> bytes:
+def csv_of(rows: list[dict], start: int, twice: bool = False) -> bytes:
     lines = ["sample_no,sampled_on,category,region,result,enterprise_credit_code,enterprise_name,fail_reason"]
     for i, f in enumerate(rows):
         reason = "拒绝抽样" if f["conclusion"] == "fail" else ""
         lines.append(f"IMP{start}-{i},{f['sampled_on']},{f['category']},{f['region']},{f['conclusion']},"
                      f"{f['enterprise_credit_code'] or ''},{'某企业' if f['enterprise_credit_code'] else ''},{reason}")
+    if twice:  # the same row again: unchanged, counted once
+        lines.append(lines[1])
     return "\n".join(lines).encode()
 
 
@@ -105,7 +107,7 @@ def test_aggregate_matches_recomputation(db_session, make_user, ops):
             target = live[op[1] % len(live)]
             void_batch(db_session, target.id, "property test", None, user.id)
         elif op[0] == "import":
-            files.append(csv_of(op[1], step))
+            files.append(csv_of(op[1], step, op[3]))
             result = import_batches(db_session, files[-1], ImportOptions("p.csv", user.id,
                                                                          parallel_bytes=0 if op[2] else -1))
             assert not result.rejected, result.rejected

@@ -196,6 +196,18 @@ class _Accepting:
         return new
 
     def accept(self, passed: list[Parsed]) -> list[Parsed]:
+        seen = self.seen
+        candidates = {row[SAMPLE_NO]: row for row in passed}
+        if len(candidates) == len(passed) and seen.keys().isdisjoint(candidates):
+            seen.update(candidates)  # no sample number twice (the usual case): set operations in C
+        else:
+            candidates = self._first_seen(passed)
+        fresh = self._with_enterprise(self._drop_known(candidates))
+        self.accepted += len(fresh)
+        return fresh
+
+    def _first_seen(self, passed: list[Parsed]) -> dict[str, Parsed]:
+        """The rows whose sample number is new in the file; the others are unchanged or rejected."""
         candidates: dict[str, Parsed] = {}
         seen = self.seen
         for row in passed:
@@ -209,9 +221,7 @@ class _Accepting:
             else:
                 self.result.reject(row[ROW], "sample_no", f"sample number {row[SAMPLE_NO]} appears in row "
                                                           f"{first[ROW]} with different content")
-        fresh = self._with_enterprise(self._drop_known(candidates))
-        self.accepted += len(fresh)
-        return fresh
+        return candidates
 
     def _drop_known(self, candidates: dict[str, Parsed]) -> list[Parsed]:
         """Remove rows whose sample number is stored: unchanged if identical, else a conflict."""
