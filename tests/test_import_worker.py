@@ -42,8 +42,8 @@ with worker.forked(produce) as items:
 @pytest.mark.parametrize("mode, child", [("with-death-signal", "busy"), ("with-death-signal", "sending"),
                                          ("without-death-signal", "sending")])
 def test_the_parsing_process_ends_when_the_importer_is_killed(mode, child):
-    importer = subprocess.Popen([sys.executable, "-c", IMPORTER, mode, child], cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+    importer = subprocess.Popen([sys.executable, "-c", IMPORTER, mode, child], cwd=ROOT, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE)
     parser = None
     try:
         parser = int(importer.stdout.readline())

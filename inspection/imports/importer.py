@@ -114,8 +114,10 @@ def _import(session: Session, content: bytes, options: ImportOptions,
         try:
             held: list[Parsed] = []
             read = 0
-            for read, rejected, passed, spread in stack.enter_context(_chunks(content, limits, trees, options, dialect)):
-                store.spread = spread or store.spread
+            chunks = stack.enter_context(_chunks(content, limits, trees, options, dialect))
+            for read, rejected, passed, spread in chunks:
+                if spread is not None:  # the last chunk
+                    store.spread = spread
                 result.rejected += [{"row": r, "column": c, "reason": why} for r, c, why in rejected]
                 fresh = accepting.accept(passed)
                 if early:
@@ -163,7 +165,8 @@ def _stored_content(batch: Batch, bind: Callable[[list], tuple]) -> tuple:
     """`_content()` of a stored batch, its values converted as the parser converts a row's."""
     data = batch_to_data(batch)
     values = bind([*map(data.get, BATCH_FIELDS), data["sample_no"], data["category"], data["region"]])
-    return values, data["enterprise_credit_code"], tuple(sorted((i["item"], i["verdict"]) for i in data["items"]))
+    items = tuple(sorted((i["item"], i["verdict"]) for i in data["items"]))
+    return values, data["enterprise_credit_code"], items
 
 
 class _Accepting:
