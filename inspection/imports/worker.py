@@ -71,7 +71,8 @@ def die_with_parent(parent: int) -> None:
 
     The parent may have died between the fork and the prctl call, in which case this process
     was already handed to another (init or a subreaper): then the parent's pid differs.
-    Linux only; elsewhere the closed pipe ends the child once it next sends.
+    Linux only; elsewhere the closed pipe ends the child once it next sends. (The kernel sends
+    the signal when the forking *thread* ends: `forked` reaps the child before its thread can.)
     """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
