@@ -38,10 +38,7 @@ class Deltas:
 
     def add(self, category: str, region: str, sampled_on: date, local: bool, failed: bool,
             sign: int = 1) -> None:
-        change = self.changes[(category, region, month_of(sampled_on), local)]
-        change[0] += sign
-        if failed:
-            change[1] += sign
+        self.add_key((category, region, month_of(sampled_on), local), failed, sign)
 
     def add_key(self, key: Key, failed: bool, sign: int = 1) -> None:
         change = self.changes[key]
