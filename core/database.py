@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from flask import Flask
 from sqlalchemy import Column, Table, any_, bindparam, event
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ColumnElement
@@ -126,6 +126,27 @@ def _bound(conn: Connection, table: Table, columns: Sequence[str],
     return zip(*table_columns)
 
 
+def row_binder(dialect: Dialect, table: Table, columns: Sequence[str]) -> Callable[[Sequence], tuple]:
+    """A function converting one row (values of `columns`) as `copy_rows` would, for callers that
+    convert rows where it is cheaper (an import's parsing process) and pass them `bound=True`."""
+    processors = [(i, process, {}) for i, process in enumerate(
+        table.c[c].type._cached_bind_processor(dialect) for c in columns) if process is not None]
+    if not processors:
+        return tuple
+
+    def bind(row: Sequence) -> tuple:
+        row = list(row)
+        for i, process, memo in processors:
+            value = row[i]
+            if value is not None:
+                try:
+                    row[i] = memo[value]
+                except KeyError:
+                    row[i] = memo[value] = process(value)
+        return tuple(row)
+    return bind
+
+
 _MEMOS: dict = {}  # bind processor -> {value: converted}
 MEMO_SIZE = 100_000
 
@@ -168,29 +189,33 @@ def _names(conn: Connection, table: Table, columns: Sequence[str]) -> tuple[str,
     return quote(table.name), ", ".join(quote(c) for c in columns)
 
 
-def copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+def copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence],
+              bound: bool = False) -> None:
     """Insert rows (tuples in `columns` order) the fastest plain way, in `conn`'s transaction.
 
     PostgreSQL: COPY FROM STDIN. SQLite: the driver's executemany of one prepared INSERT.
     Both bypass SQLAlchemy's per-row parameter handling, which cost as much as the insert;
-    values still go through each column type's bind processor, so what is stored is what
-    the ORM would store.
+    values still go through each column type's bind processor (here, or before with
+    `row_binder` when `bound`), so what is stored is what the ORM would store.
     """
     name, cols = _names(conn, table, columns)
     raw = conn.connection.driver_connection
-    bound = _bound(conn, table, columns, rows)
+    if not bound:
+        rows = _bound(conn, table, columns, rows)
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
-            for row in bound:
+            for row in rows:
                 copy.write_row(row)
     else:
         marks = ", ".join("?" * len(columns))
-        raw.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", bound)
+        raw.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
 
 
 def add_rows(conn: Connection, table: Table, keys: Sequence[str], counts: Sequence[str],
-             rows: Iterable[Sequence]) -> None:
+             rows: Iterable[Sequence], bound: bool = False) -> None:
     """Upsert rows of (*keys, *counts): a new key is inserted, an existing one gets the counts added.
+
+    Values are converted as in `copy_rows` (before, with `row_binder`, when `bound`).
 
     PostgreSQL: one INSERT ... SELECT ... ON CONFLICT in key order (concurrent writers lock rows
     in the same order: no deadlock), from arrays (one statement) for the few rows of a form or
@@ -204,27 +229,29 @@ def add_rows(conn: Connection, table: Table, keys: Sequence[str], counts: Sequen
     added = ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in counts)
     upsert = f"ORDER BY {key_cols} ON CONFLICT ({key_cols}) DO UPDATE SET {added}"
     raw = conn.connection.driver_connection
-    bound = _bound(conn, table, (*keys, *counts), rows)
-    if conn.dialect.name == "postgresql" and isinstance(rows, list) and len(rows) < FEW_ROWS:
-        if not rows:
-            return
+    few = isinstance(rows, list) and len(rows) < FEW_ROWS
+    if few and not rows:
+        return
+    if not bound:
+        rows = _bound(conn, table, (*keys, *counts), rows)
+    if conn.dialect.name == "postgresql" and few:
         arrays = ", ".join(f"%s::{table.c[c].type.compile(conn.dialect)}[]" for c in (*keys, *counts))
         with raw.cursor() as cur:
             cur.execute(f"INSERT INTO {name} ({all_cols}) SELECT * FROM unnest({arrays}) AS d ({all_cols}) "
-                        f"{upsert}", [list(column) for column in zip(*bound)])
+                        f"{upsert}", [list(column) for column in zip(*rows)])
     elif conn.dialect.name == "postgresql":
         staging = f"{table.name}_delta"
         with raw.cursor() as cur:
             cur.execute(f"CREATE TEMPORARY TABLE {staging} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DROP")
             with cur.copy(f"COPY {staging} ({all_cols}) FROM STDIN") as copy:
-                for row in bound:
+                for row in rows:
                     copy.write_row(row)
             cur.execute(f"INSERT INTO {name} ({all_cols}) SELECT {all_cols} FROM {staging} {upsert}")
             cur.execute(f"DROP TABLE {staging}")
     else:
         marks = ", ".join("?" * (len(keys) + len(counts)))
         raw.executemany(f"INSERT INTO {name} ({all_cols}) VALUES ({marks}) "
-                        f"ON CONFLICT ({key_cols}) DO UPDATE SET {added}", bound)
+                        f"ON CONFLICT ({key_cols}) DO UPDATE SET {added}", rows)
 
 
 FEW_ROWS = 1000  # below: one statement from arrays; from here on: COPY into a temporary table

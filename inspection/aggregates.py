@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Callable
 
 import numpy as np
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from core.clock import month_of
-from core.database import add_rows
+from core.database import add_rows, row_binder
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import Trees
 from inspection.models import SeriesMonth
@@ -35,7 +37,10 @@ class Deltas:
 
     def add(self, category: str, region: str, sampled_on: date, local: bool, failed: bool,
             sign: int = 1) -> None:
-        change = self.changes[(category, region, month_of(sampled_on), local)]
+        self.add_key((category, region, month_of(sampled_on), local), failed, sign)
+
+    def add_key(self, key: Key, failed: bool, sign: int = 1) -> None:
+        change = self.changes[key]
         change[0] += sign
         if failed:
             change[1] += sign
@@ -104,11 +109,35 @@ class Deltas:
             cat.tolist(), reg.tolist(), month.tolist(), local.tolist(), sums_n.tolist(), sums_f.tolist())
             if bn or bf]
 
-    def apply(self, session: Session) -> None:
+    def apply(self, session: Session, spread: list[tuple] | None = None) -> None:
+        """Upsert the changes, plus `spread`: changes already spread to every ancestor, as
+        `rows()` converted by `binder()` (an import's parsing process sums them)."""
         rows = self.rows()  # sorted: concurrent writers lock rows in the same order (no deadlocks)
         self.changes.clear()
-        if rows:
-            add_rows(session.connection(), SeriesMonth.__table__, KEY_COLUMNS, COUNT_COLUMNS, rows)
+        table = SeriesMonth.__table__
+        conn = session.connection()
+        if spread:
+            if rows:
+                bind = binder(conn.dialect)
+                spread = _merged(spread, [bind(row) for row in rows])
+            add_rows(conn, table, KEY_COLUMNS, COUNT_COLUMNS, spread, bound=True)
+        elif rows:
+            add_rows(conn, table, KEY_COLUMNS, COUNT_COLUMNS, rows)
+
+
+def binder(dialect: Dialect) -> Callable[[tuple], tuple]:
+    """Converts a row of `Deltas.rows()` for `add_rows(..., bound=True)`."""
+    return row_binder(dialect, SeriesMonth.__table__, KEY_COLUMNS + COUNT_COLUMNS)
+
+
+def _merged(a: list[tuple], b: list[tuple]) -> list[tuple]:
+    """Two lists of `rows()` summed: (*key, batches, failed), sorted, zero changes left out."""
+    sums = {row[:4]: row[4:] for row in a}
+    for *key, n, f in b:
+        key = tuple(key)
+        n0, f0 = sums.get(key, (0, 0))
+        sums[key] = (n0 + n, f0 + f)
+    return [(*key, n, f) for key, (n, f) in sorted(sums.items()) if n or f]
 
 
 def _ancestor_table(chains: list[tuple[str, ...]], index: dict[str, int]) -> np.ndarray:

@@ -13,11 +13,16 @@ from core.reference.models import ALL_PRODUCTS
 from inspection.imports.importer import ImportOptions, import_batches
 from inspection.models import Batch, SeriesMonth
 from inspection.services.batches import amend_batch, create_batch, void_batch
-from tests.conftest import OUTSIDE_CODE, VALID_CODE, clean_database
+from inspection.services.enterprises import create_enterprise
+from tests.conftest import OUTSIDE_CODE, VALID_CODE, clean_database, make_code
 
 CATEGORIES = ["food", "food.dairy", "food.dairy.liquid_milk", "farm.vegetable", "industrial", "drug"]
 REGIONS = ["330000", "330100", "330106", "330212", "331127"]
 DATES = [date(2024, 12, 31), date(2025, 1, 1), date(2025, 2, 14), date(2025, 6, 30)]
+# Registered in a region other than their codes': an import's parser counts a batch as local by
+# the code, the importer must correct it by the enterprise.
+MOVED_OUT = make_code("91330212MA7Q8R9T0")  # a Ningbo code, registered in Nanjing
+MOVED_IN = make_code("91320100MA7Q8R9T1")  # a Nanjing code, registered in Ningbo
 
 
 def expected_aggregate(batches) -> Counter:
@@ -50,13 +55,16 @@ batch_fields = st.fixed_dictionaries({
     "region": st.sampled_from(REGIONS),
     "sampled_on": st.sampled_from(DATES),
     "conclusion": st.sampled_from(["pass", "fail"]),
-    "enterprise_credit_code": st.sampled_from([VALID_CODE, OUTSIDE_CODE, None]),
+    "enterprise_credit_code": st.sampled_from([VALID_CODE, OUTSIDE_CODE, MOVED_OUT, MOVED_IN, None]),
 })
 operation = st.one_of(
     st.tuples(st.just("create"), batch_fields),
     st.tuples(st.just("amend"), st.integers(0, 20), batch_fields),
     st.tuples(st.just("void"), st.integers(0, 20)),
-    st.tuples(st.just("import"), st.lists(batch_fields, min_size=1, max_size=4)),
+    # rows, parsed in a forked child or not, the first one given twice or not
+    st.tuples(st.just("import"), st.lists(batch_fields, min_size=1, max_size=4), st.booleans(), st.booleans()),
+    # an earlier step's file again: unchanged rows, or conflicts with amended ones
+    st.tuples(st.just("reimport"), st.integers(0, 20)),
 )
 
 
@@ -67,12 +75,14 @@ def as_input(fields: dict, sample_no: str) -> dict:
     return data
 
 
-def csv_of(rows: list[dict], start: int) -> bytes:
+def csv_of(rows: list[dict], start: int, twice: bool = False) -> bytes:
     lines = ["sample_no,sampled_on,category,region,result,enterprise_credit_code,enterprise_name,fail_reason"]
     for i, f in enumerate(rows):
         reason = "拒绝抽样" if f["conclusion"] == "fail" else ""
         lines.append(f"IMP{start}-{i},{f['sampled_on']},{f['category']},{f['region']},{f['conclusion']},"
                      f"{f['enterprise_credit_code'] or ''},{'某企业' if f['enterprise_credit_code'] else ''},{reason}")
+    if twice:  # the same row again: unchanged, counted once
+        lines.append(lines[1])
     return "\n".join(lines).encode()
 
 
@@ -81,6 +91,9 @@ def csv_of(rows: list[dict], start: int) -> bytes:
 def test_aggregate_matches_recomputation(db_session, make_user, ops):
     clean_database()
     user, _ = make_user("admin")
+    for code, region in ((MOVED_OUT, "320100"), (MOVED_IN, "330212")):
+        create_enterprise(db_session, {"credit_code": code, "name": "迁址企业", "region": region}, user.id)
+    files = []
     for step, op in enumerate(ops):
         live = list(db_session.scalars(select(Batch).where(Batch.voided_at.is_(None)).order_by(Batch.id)))
         if op[0] == "create":
@@ -94,7 +107,12 @@ def test_aggregate_matches_recomputation(db_session, make_user, ops):
             target = live[op[1] % len(live)]
             void_batch(db_session, target.id, "property test", None, user.id)
         elif op[0] == "import":
-            result = import_batches(db_session, csv_of(op[1], step), ImportOptions("p.csv", user.id))
+            files.append(csv_of(op[1], step, op[3]))
+            result = import_batches(db_session, files[-1], ImportOptions("p.csv", user.id,
+                                                                         parallel_bytes=0 if op[2] else -1))
             assert not result.rejected, result.rejected
+        elif op[0] == "reimport" and files:
+            result = import_batches(db_session, files[op[1] % len(files)], ImportOptions("p.csv", user.id))
+            assert result.accepted == 0
         db_session.expire_all()
     assert stored_aggregate(db_session) == expected_aggregate(db_session.scalars(select(Batch)).all())

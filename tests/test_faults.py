@@ -20,7 +20,7 @@ from core.extensions import api, db
 from factory import create_app
 from inspection.models import Batch, BatchRevision, Enterprise, ImportRun, SeriesMonth, TestItem
 from tests.conftest import IsolatedClient, batch_payload
-from tests.faultkit import Child, TcpProxy, flask_env, wait_until
+from tests.faultkit import Child, TcpProxy, children_of, flask_env, is_gone, wait_until
 from tests.series_data import DROP, HEADER, csv_rows, load
 from warning import lease
 from warning.models import Alert, AlertEvent, Assessment, Lease, Scan
@@ -130,6 +130,9 @@ def test_an_import_killed_while_writing_stores_all_rows_or_none(app, database_ur
                                                                  tmp_path):
     user, _ = admin
     rows = big_file(tmp_path / "big.csv")
+    # Large enough to be parsed in a forked child: a killed import must take it down too (it
+    # once outlived its parent, holding the database connection and its locks open).
+    assert 0 <= app.config["IMPORT_PARALLEL_BYTES"] <= (tmp_path / "big.csv").stat().st_size
     env = flask_env(database_url, tmp_path / "instance")
     args = ["-m", "flask", "inspection", "import", str(tmp_path / "big.csv"), "--user", user.username]
     db_session.commit()
@@ -137,7 +140,9 @@ def test_an_import_killed_while_writing_stores_all_rows_or_none(app, database_ur
     child = Child(args, env, tmp_path, "import")
     wait_until(lambda: "validating rows" in child.output()[1], 120, "the import's progress")
     wait_until(writing(database_url, "batches"), 120, "the import to start writing")
+    parsers = children_of(child.process.pid)
     child.kill()
+    wait_until(lambda: all(map(is_gone, parsers)), 10, "the import's parsing process to end")
 
     db_session.expire_all()
     stored = count(db_session, Batch)

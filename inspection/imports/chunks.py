@@ -3,18 +3,31 @@
 It runs in the importing process for small files, and in a forked child for large ones
 (`worker.forked`) while the importer writes the previous chunks. What it yields is kept
 compact (tuples of plain values) because a child sends it pickled.
+
+It also sums the series aggregate of every row that passed, spread to all ancestor series,
+as if each were stored with the enterprise its credit code names registered in the code's
+region: the importer only corrects the few rows where that does not hold (rows it rejects
+or finds unchanged, enterprises registered elsewhere). Spreading a hundred thousand rows to
+their ancestors cost the writing process a tenth of its time.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Iterator
 
+from sqlalchemy.engine import Dialect
+
 from core.clock import month_of
+from core.database import row_binder
 from core.reference.trees import Trees
+from inspection.aggregates import Deltas, Key, binder
+from inspection.credit_code import region_of
 from inspection.imports.reader import FileRefused, read_table
 from inspection.imports.rows import COLUMNS, FIELD_TO_COLUMN, REQUIRED, parse_row
+from inspection.models import Batch
 from inspection.services.batches import BATCH_FIELDS
 from inspection.services.rules import check_batch
 
@@ -22,11 +35,22 @@ CHUNK_ROWS = 2000
 _month = lru_cache(maxsize=4096)(month_of)
 
 # A row that passed every check on its own, as
-# (row number, sample_no, category, region, credit code, enterprise name, failed item names,
-#  values of BATCH_FIELDS in that order, month sampled "YYYY-MM")
-Parsed = tuple[int, str, str, str, "str | None", "str | None", tuple[str, ...], tuple, str]
-# (rows read so far, rejections as (row, column, reason), rows that passed)
-Chunk = tuple[int, list[tuple[int, str, str]], list[Parsed]]
+# (row number, sample_no, credit code, enterprise name, failed item names,
+#  values of CONTENT_COLUMNS in that order converted for the database (`row_binder`),
+#  series key counted for it)
+Parsed = tuple[int, str, "str | None", "str | None", tuple[str, ...], tuple, Key]
+ROW, SAMPLE_NO, CODE, NAME, ITEMS, VALUES, KEY = range(7)
+CONTENT_COLUMNS = (*BATCH_FIELDS, "sample_no", "category_code", "region_code")
+FAILED = BATCH_FIELDS.index("conclusion")
+# (rows read so far, rejections as (row, column, reason), rows that passed, and in the last
+#  chunk only: the series aggregate of every row that passed, as `Deltas.rows()` converted
+#  by `aggregates.binder`)
+Chunk = tuple[int, list[tuple[int, str, str]], list[Parsed], "list[tuple] | None"]
+
+
+def counted_local(code: str | None) -> bool:
+    """Whether a batch of this credit code is counted as local, before its enterprise is known."""
+    return region_of(code).startswith("33") if code else False
 
 
 @dataclass(frozen=True)
@@ -49,8 +73,12 @@ def check_header(header: list[str]) -> None:
         raise FileRefused(f"column(s) given twice: {', '.join(repeated)}")
 
 
-def parse_file(content: bytes, limits: Limits, trees: Trees) -> Iterator[Chunk]:
-    """Yield the file's rows chunk by chunk; raise FileRefused if the file cannot be imported."""
+def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -> Iterator[Chunk]:
+    """Yield the file's rows chunk by chunk; raise FileRefused if the file cannot be imported.
+
+    Values come converted for `dialect`'s driver, as the importer inserts them.
+    """
+    bind = row_binder(dialect, Batch.__table__, CONTENT_COLUMNS)
     header, rows = read_table(content, limits.filename)
     check_header(header)
     width = len(header)
@@ -58,13 +86,18 @@ def parse_file(content: bytes, limits: Limits, trees: Trees) -> Iterator[Chunk]:
     today, max_rows = limits.today, limits.max_rows
     rejected: list[tuple[int, str, str]] = []
     passed: list[Parsed] = []
+    keys: dict[Key, Key] = {}  # one object per key: pickled once per chunk
+    common: dict[str, str] = {}
+    counted: Counter = Counter()
+    failed: Counter = Counter()
     index = -1
     for index, cells in enumerate(rows):
         row_no = index + 2  # row 1 is the header
         if index >= max_rows:
             raise FileRefused(f"the file has more than {max_rows:,} rows; split it")
         if index and not index % CHUNK_ROWS:
-            yield index, rejected, passed
+            _count(passed, counted, failed)
+            yield index, rejected, passed, None
             rejected, passed = [], []
         if not "".join(cells).strip():
             continue  # blank line
@@ -79,8 +112,28 @@ def parse_file(content: bytes, limits: Limits, trees: Trees) -> Iterator[Chunk]:
         if problems:
             rejected.extend((row_no, column, reason) for column, reason in problems)
         else:
-            passed.append((row_no, data["sample_no"], data["category"], data["region"],
-                           data["enterprise_credit_code"], data["enterprise_name"],
-                           tuple(i["item"] for i in data["items"]), tuple(map(data.get, BATCH_FIELDS)),
-                           _month(data["sampled_on"])))
-    yield index + 1, rejected, passed
+            for column in _REPEATING:  # one object per value: pickled and unpickled once per chunk
+                value = data[column]
+                if value is not None:
+                    data[column] = common.setdefault(value, value)
+            code = data["enterprise_credit_code"]
+            key = (data["category"], data["region"], _month(data["sampled_on"]), counted_local(code))
+            passed.append((row_no, data["sample_no"], code, data["enterprise_name"],
+                           tuple(i["item"] for i in data["items"]), bind(list(map(data.get, _CONTENT_KEYS))),
+                           keys.setdefault(key, key)))
+    _count(passed, counted, failed)
+    deltas = Deltas(trees)
+    deltas.add_counts(counted, failed)
+    bind_series = binder(dialect)
+    yield index + 1, rejected, passed, [bind_series(row) for row in deltas.rows()]
+
+
+_CONTENT_KEYS = (*BATCH_FIELDS, "sample_no", "category", "region")
+# Texts that repeat from row to row (codes, names, places, products), not the per-sample ones.
+_REPEATING = ("category", "region", "enterprise_credit_code", "enterprise_name", "producer_name", "product",
+              "brand", "specification", "sampling_agency", "laboratory", "fail_reason")
+
+
+def _count(passed: list[Parsed], counted: Counter, failed: Counter) -> None:
+    counted.update([row[KEY] for row in passed])  # Counter.update counts a list in C
+    failed.update([row[KEY] for row in passed if row[VALUES][FAILED] == "fail"])

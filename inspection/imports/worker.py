@@ -3,16 +3,29 @@
 The import parses and checks rows on the second core while this process writes them. A
 child is forked per import and always reaped before the import returns (no pool outlives
 it), so it works the same inside a gunicorn worker, a request or a `flask worker` job.
+
+The child never outlives this process: on Linux the kernel kills it when its parent dies
+(PR_SET_PDEATHSIG), and everywhere it ends when the pipe it sends on has no reader left. A
+SIGKILLed importer once left its child blocked on a full pipe (it held the reading end
+itself), keeping the importer's stdout open, so whoever waited on that output hung.
 """
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import multiprocessing
+import os
 import signal
+import sys
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 _ITEM, _END, _ERROR = 0, 1, 2
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# The child may run this far ahead of the reader (the kernel caps it at
+# /proc/sys/fs/pipe-max-size, 1 MiB by default): a chunk or two, so the reader never waits.
+PIPE_BYTES = 1 << 20
 
 
 def can_fork() -> bool:
@@ -30,7 +43,9 @@ def forked(produce: Callable[[], Iterator[T]]) -> Iterator[Iterator[T]]:
     """
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_run, args=(produce, sending), daemon=True, name="import-parser")
+    _widen(sending)
+    child = context.Process(target=_run, args=(produce, receiving, sending, os.getpid()),
+                            daemon=True, name="import-parser")
     child.start()
     sending.close()
     try:
@@ -44,7 +59,34 @@ def forked(produce: Callable[[], Iterator[T]]) -> Iterator[Iterator[T]]:
         child.close()
 
 
-def _run(produce: Callable[[], Iterator[T]], sending) -> None:
+def _widen(sending) -> None:
+    try:
+        fcntl.fcntl(sending.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (AttributeError, OSError):
+        pass  # not Linux, or over the system's limit: the default size only costs some waiting
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this (forked) process when its parent ends; end now if it has.
+
+    The parent may have died between the fork and the prctl call, in which case this process
+    was already handed to another (init or a subreaper): then the parent's pid differs.
+    Linux only; elsewhere the closed pipe ends the child once it next sends. (The kernel sends
+    the signal when the forking *thread* ends: `forked` reaps the child before its thread can.)
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _run(produce: Callable[[], Iterator[T]], receiving, sending, parent: int) -> None:
+    die_with_parent(parent)
+    # The reading end is the parent's: held here too, the pipe would never break while this
+    # process blocks on it, and a child sending to a dead parent would wait forever.
+    receiving.close()
     # A gunicorn worker's handler only flags its own loop to stop: terminate() must end this.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:

@@ -13,8 +13,13 @@ from inspection.models import Enterprise
 def new_enterprise(credit_code: str, name: str, user_id: int | None, address: str | None = None,
                    region_code: str | None = None) -> Enterprise:
     """Build (not add) an enterprise; its region defaults to the one in its credit code."""
-    return Enterprise(credit_code=credit_code, name=name.strip(), address=address,
-                      region_code=region_code or region_of(credit_code), created_by_id=user_id)
+    return Enterprise(**enterprise_values(credit_code, name, region_code), address=address,
+                      created_by_id=user_id)
+
+
+def enterprise_values(credit_code: str, name: str, region_code: str | None = None) -> dict[str, str]:
+    """A new enterprise's code, name and region as columns (an import inserts them in bulk)."""
+    return {"credit_code": credit_code, "name": name.strip(), "region_code": region_code or region_of(credit_code)}
 
 
 def create_enterprise(session: Session, data: dict, user_id: int) -> Enterprise:
