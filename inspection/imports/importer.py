@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core.audit import audit
 from core.clock import local_today
 from core.database import bulk_writes, copy_rows, one_of, select_in
+from core.messages import N_
 from core.models import utcnow
 from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
@@ -32,6 +33,11 @@ from inspection.services.batches import BATCH_FIELDS, batch_to_data
 from inspection.services.enterprises import new_enterprise
 
 Progress = Callable[[int, int], None]
+TOO_BIG = N_("the file is %(size)s bytes; the limit is %(limit)s")
+REPEATED_SAMPLE = N_("sample number %(sample_no)s appears in row %(row)s with different content")
+VOIDED_SAMPLE = N_("sample number %(sample_no)s belongs to a voided batch")
+RECORDED_SAMPLE = N_("sample number %(sample_no)s is already recorded with different content; amend it instead")
+UNREGISTERED = N_("enterprise %(code)s is not registered; give enterprise_name to register it")
 STORED_REJECTIONS = 10_000  # the import run keeps this many; the caller gets them all
 BATCH_COLUMNS = (*BATCH_FIELDS, "sample_no", "category_code", "region_code", "enterprise_id", "local",
                  "version", "created_at", "created_by_id", "import_id")
@@ -102,7 +108,7 @@ def _collector_paused() -> Iterator[None]:
 def _import(session: Session, content: bytes, options: ImportOptions,
             progress: Progress | None) -> ImportResult:
     if len(content) > options.max_bytes:
-        raise FileRefused(f"the file is {len(content):,} bytes; the limit is {options.max_bytes:,}")
+        raise FileRefused(TOO_BIG(size=f"{len(content):,}", limit=f"{options.max_bytes:,}"))
     trees = load_trees(session)
     limits = Limits(options.filename, options.max_rows, options.scope, local_today())
     estimate = 0 if is_xlsx(content, options.filename) else content.count(b"\n")
@@ -187,8 +193,7 @@ class _Accepting:
             elif _comparable(first) == _comparable(row):
                 self.result.unchanged += 1  # the same row twice in one file
             else:
-                self.result.reject(row[0], "sample_no", f"sample number {row[1]} appears in row "
-                                                        f"{first[0]} with different content")
+                self.result.reject(row[0], "sample_no", REPEATED_SAMPLE(sample_no=row[1], row=first[0]))
         fresh = self._with_enterprise(self._drop_known(candidates))
         self.accepted += len(fresh)
         return fresh
@@ -203,13 +208,11 @@ class _Accepting:
             for batch in session.scalars(select(Batch).where(condition)):
                 row = candidates.pop(batch.sample_no)
                 if batch.voided_at is not None:
-                    result.reject(row[0], "sample_no", f"sample number {batch.sample_no} belongs to "
-                                                       "a voided batch")
+                    result.reject(row[0], "sample_no", VOIDED_SAMPLE(sample_no=batch.sample_no))
                 elif comparable(batch_to_data(batch)) == _comparable(row):
                     result.unchanged += 1
                 else:
-                    result.reject(row[0], "sample_no", f"sample number {batch.sample_no} is already "
-                                                       "recorded with different content; amend it instead")
+                    result.reject(row[0], "sample_no", RECORDED_SAMPLE(sample_no=batch.sample_no))
         return list(candidates.values())  # in row order
 
     def _with_enterprise(self, fresh: list[Parsed]) -> list[Parsed]:
@@ -227,8 +230,7 @@ class _Accepting:
             code = row[4]
             if code and code not in self.known and code not in self.new:
                 if not row[5]:
-                    self.result.reject(row[0], "enterprise_name", f"enterprise {code} is not registered; "
-                                                                  "give enterprise_name to register it")
+                    self.result.reject(row[0], "enterprise_name", UNREGISTERED(code=code))
                     continue
                 e = new_enterprise(code, row[5], self.user_id)
                 self.new[code] = {"credit_code": code, "name": e.name, "region_code": e.region_code,
