@@ -13,15 +13,18 @@ from wtforms import HiddenField
 from core.extensions import db
 from core.reference.trees import load_trees
 from followup.services import blacklist, cases, disposals
-from followup.services.appeals import apply_for_retest, list_objections, list_retests, raise_objection, retest_due_on
+from followup.services.appeals import (apply_for_retest, conclude_retest, decide_objection, get_objection, get_retest,
+                                       list_objections, list_retests, raise_objection, retest_due_on)
 from followup.services.credit import credit_record
 from followup.services.deadlines import FINISHED
 from followup.services.sampling_plan import sampling_plan
 from followup.services.traceability import trace_batch
 from inspection.models import Enterprise
 from web.access import page_requires, user_scope
-from web.followup_forms import (PRODUCT_TYPE_LABELS, SEVERITY_LABELS, ActionForm, CancelForm, CaseDetailsForm,
-                                CloseCaseForm, DisposalForm, ObjectionForm, ReasonForm, RecallForm, RetestForm)
+from web.choices import region_choices
+from web.followup_forms import (OBJECTION_DECISIONS, OBJECTION_SUBJECTS, PRODUCT_TYPE_LABELS, SEVERITY_LABELS, ActionForm, CancelForm,
+                                CaseDetailsForm, CloseCaseForm, DisposalForm, ObjectionDecisionForm, ObjectionForm,
+                                ReasonForm, RecallForm, RetestConclusionForm, RetestForm)
 from web.forms import EmptyForm
 from web.pages import page_blueprint, run_service
 
@@ -50,6 +53,17 @@ def _pager(endpoint: str, page: int, more: bool, **kept):
             url_for(endpoint, page=page + 1, **kept) if more else None)
 
 
+def _region() -> str | None:
+    """The page's region filter, if it names a region within the user's scope."""
+    code = request.args.get("region", "").strip()
+    regions, scope = load_trees(db.session).regions, user_scope()
+    return code if code in regions and (scope is None or code in regions.subtree(scope)) else None
+
+
+def _regions() -> list[tuple[str, str]]:
+    return region_choices(user_scope(), blank=_("All regions"))
+
+
 def _status(form, problems) -> int:
     return 422 if form.errors or problems else 200
 
@@ -62,11 +76,13 @@ def disposals_index():
     """Failed batches awaiting disposal, earliest deadline first, by state."""
     state = request.args.get("state", "open")
     state = state if state in STATES else "open"
-    page = _page()
-    rows = disposals.list_disposals(db.session, state, scope=user_scope(), limit=PAGE + 1, offset=(page - 1) * PAGE)
-    prev_url, next_url = _pager(".disposals_index", page, len(rows) > PAGE, state=state)
-    return render_template("followup/disposals.html", rows=rows[:PAGE], state=state, states=STATES,
-                           prev_url=prev_url, next_url=next_url)
+    page, region = _page(), _region()
+    rows = disposals.list_disposals(db.session, state, region=region, scope=user_scope(), limit=PAGE + 1,
+                                    offset=(page - 1) * PAGE)
+    kept = {"state": state, "region": region} if region else {"state": state}
+    prev_url, next_url = _pager(".disposals_index", page, len(rows) > PAGE, **kept)
+    return render_template("followup/disposals.html", rows=rows[:PAGE], state=state, states=STATES, region=region,
+                           regions=_regions(), prev_url=prev_url, next_url=next_url)
 
 
 def _disposal_page(batch_id: int, problems=(), status: int = 200, **forms):
@@ -77,10 +93,17 @@ def _disposal_page(batch_id: int, problems=(), status: int = 200, **forms):
     forms.setdefault("form", DisposalForm(data=defaults, formdata=None))
     forms.setdefault("retest_form", RetestForm(formdata=None))
     forms.setdefault("objection_form", ObjectionForm(formdata=None))
+    forms.setdefault("conclusion_form", RetestConclusionForm(formdata=None))
     retests = list_retests(db.session, user_scope(), batch_id=batch_id)
+    objections = list_objections(db.session, user_scope(), batch_id=batch_id)
+    decide_forms = forms.pop("decide_forms", {})
+    for o in objections:
+        if o.status == "open" and o.id not in decide_forms:
+            decide_forms[o.id] = ObjectionDecisionForm(prefix=f"objection-{o.id}", formdata=None)
     due = retest_due_on(db.session, d.notified_on) if d and d.notified_on else None
     return render_template("followup/disposal.html", row=row, problems=problems, retests=retests, retest_due=due,
-                           objections=list_objections(db.session, user_scope(), batch_id=batch_id),
+                           objections=objections, decide_forms=decide_forms, decisions=OBJECTION_DECISIONS,
+                           subjects=OBJECTION_SUBJECTS,
                            cases=cases.list_cases(db.session, cases.CaseFilter(batch_id=batch_id), user_scope()),
                            states=STATES, severities=SEVERITY_LABELS, statuses=CASE_STATUSES, kinds=CASE_KINDS,
                            **forms), status
@@ -145,6 +168,46 @@ def objection(batch_id: int):
     return _disposal_page(batch_id, problems, 422, objection_form=form)
 
 
+@bp.post("/retests/<int(max=2147483647):retest_id>/conclude")
+@page_requires("followup_write")
+def conclude(retest_id: int):
+    """Record a retest's final conclusion; a pass amends the batch to pass (its revision kept)."""
+    retest = get_retest(db.session, retest_id, user_scope())
+    batch_id = retest.batch_id
+    form = RetestConclusionForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        data = {"conclusion": form.conclusion.data, "report_no": (form.report_no.data or "").strip() or None,
+                "concluded_on": form.concluded_on.data}
+        done, problems = run_service(form, lambda: conclude_retest(db.session, retest_id, data, g.user.id,
+                                                                   user_scope()))
+        if done is not None:
+            if done.conclusion == "pass":
+                flash(_("The retest passed: the batch's conclusion is now pass."), "info")
+                return redirect(url_for("batch_pages.show", batch_id=batch_id))
+            flash(_("The retest confirmed the failure."), "info")
+            return redirect(url_for(".disposal", batch_id=batch_id))
+    return _disposal_page(batch_id, problems, 422, conclusion_form=form)
+
+
+@bp.post("/objections/<int(max=2147483647):objection_id>/decide")
+@page_requires("followup_write")
+def decide(objection_id: int):
+    """Uphold or reject an objection, with the grounds of the decision."""
+    found = get_objection(db.session, objection_id, user_scope())
+    batch_id = found.batch_id
+    form = ObjectionDecisionForm(prefix=f"objection-{objection_id}")
+    problems: list[str] = []
+    if form.validate_on_submit():
+        data = {"status": form.status.data, "decision": form.decision.data, "decided_on": form.decided_on.data}
+        done, problems = run_service(form, lambda: decide_objection(db.session, objection_id, data, g.user.id,
+                                                                    user_scope()))
+        if done is not None:
+            flash(_("Objection decided."), "info")
+            return redirect(url_for(".disposal", batch_id=batch_id))
+    return _disposal_page(batch_id, problems, 422, decide_forms={objection_id: form})
+
+
 @bp.route("/disposals/<int(max=2147483647):batch_id>/recall", methods=["GET", "POST"])
 @page_requires("followup_write")
 def new_recall(batch_id: int):
@@ -183,12 +246,14 @@ def cases_index():
     kind = request.args.get("kind") if request.args.get("kind") in CASE_KINDS else None
     status = request.args.get("status") if request.args.get("status") in CASE_STATUSES else None
     overdue = {"yes": True, "no": False}.get(request.args.get("overdue", ""))
-    page = _page()
-    rows = cases.list_cases(db.session, cases.CaseFilter(kind=kind, status=status, overdue=overdue), user_scope(),
-                            PAGE + 1, (page - 1) * PAGE)
-    kept = {k: v for k, v in {"kind": kind, "status": status, "overdue": request.args.get("overdue")}.items() if v}
+    page, region = _page(), _region()
+    rows = cases.list_cases(db.session, cases.CaseFilter(kind=kind, status=status, region=region, overdue=overdue),
+                            user_scope(), PAGE + 1, (page - 1) * PAGE)
+    kept = {k: v for k, v in {"kind": kind, "status": status, "region": region,
+                              "overdue": request.args.get("overdue")}.items() if v}
     prev_url, next_url = _pager(".cases_index", page, len(rows) > PAGE, **kept)
-    return render_template("followup/cases.html", rows=rows[:PAGE], kind=kind, status=status,
+    return render_template("followup/cases.html", rows=rows[:PAGE], kind=kind, status=status, region=region,
+                           regions=_regions(),
                            overdue=request.args.get("overdue", ""), kinds=CASE_KINDS, statuses=CASE_STATUSES,
                            is_overdue=cases.is_overdue, prev_url=prev_url, next_url=next_url)
 
@@ -363,8 +428,9 @@ def plan():
     if month and not MONTH.match(month):
         problems.append(_("The month %(month)s is not understood; showing next month.", month=month))
         month = ""
-    page = _page()
-    result = sampling_plan(db.session, month or None, None, user_scope(), PAGE, (page - 1) * PAGE)
-    prev_url, next_url = _pager(".plan", page, result["total"] > page * PAGE, month=result["month"])
-    return render_template("followup/plan.html", plan=result, problems=problems, prev_url=prev_url,
-                           next_url=next_url)
+    page, region = _page(), _region()
+    result = sampling_plan(db.session, month or None, region, user_scope(), PAGE, (page - 1) * PAGE)
+    kept = {"month": result["month"], "region": region} if region else {"month": result["month"]}
+    prev_url, next_url = _pager(".plan", page, result["total"] > page * PAGE, **kept)
+    return render_template("followup/plan.html", plan=result, problems=problems, region=region, regions=_regions(),
+                           prev_url=prev_url, next_url=next_url)
