@@ -395,10 +395,13 @@ def blacklist_add():
 def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
     """An enterprise's quality-credit record and blacklist history."""
     found = blacklist.get_enterprise(db.session, enterprise_id, user_scope())
+    page = _page()
+    failed = disposals.list_disposals(db.session, "all", enterprise_id=enterprise_id, scope=user_scope(),
+                                      limit=PAGE + 1, offset=(page - 1) * PAGE)
+    prev_url, next_url = _pager(".enterprise", page, len(failed) > PAGE, enterprise_id=enterprise_id)
     return render_template("followup/enterprise.html", r=credit_record(db.session, found), form=form or ReasonForm(),
-                           problems=problems, severities=SEVERITY_LABELS,
-                           failed_batches=disposals.list_disposals(db.session, "all", enterprise_id=enterprise_id,
-                                                                   scope=user_scope(), limit=50)), status
+                           problems=problems, severities=SEVERITY_LABELS, failed_batches=failed[:PAGE],
+                           prev_url=prev_url, next_url=next_url), status
 
 
 @bp.post("/enterprises/<int(max=2147483647):enterprise_id>/<any(blacklist, unblacklist):action>")

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_skeleton
 from flask import Flask, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent, get_locale, gettext
 
@@ -60,6 +61,13 @@ def when(value: date | datetime | None, style: str = "medium") -> str:
     return format_date(value, style)
 
 
+def month_name(value: str | None) -> str:
+    """A month 'YYYY-MM' as the locale writes it (2025年7月, Jul 2025); other text as it is."""
+    if not value or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        return value or "–"
+    return format_skeleton("yMMM", date(int(value[:4]), int(value[5:]), 1), locale=get_locale())
+
+
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -106,5 +114,6 @@ def register_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(percent=percent, points=points, when=when, number=format_decimal, tr=translate)
+    app.jinja_env.filters.update(percent=percent, points=points, when=when, number=format_decimal, tr=translate,
+                                 month=month_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, node_name=node_name, current_locale=get_locale)
