@@ -246,7 +246,7 @@ def record_action(session: Session, case_id: int, data: dict[str, Any], user_id:
         if case.kind != "recall":
             raise ValidationFailed.on("started", ONLY_RECALL_STARTS)
         if case.started_at is not None:
-            raise Conflict(STARTED(id=case.id, at=case.started_at.isoformat()))
+            raise Conflict(STARTED(id=case.id, at=case.started_at))
         case.started_at = at
     _event(session, case, user_id, "action", what, {"started": True} if data.get("started") else None, at=at)
     session.flush()

@@ -89,7 +89,8 @@ def _pages(app, role: str, ids: dict) -> list[str]:
 
 
 def test_every_page_of_every_role_works_on_a_tablet(app, open_page, make_user, db_session):
-    users = {role: make_user(role, username=f"all-{role}")[0] for role in ("inspector", "supervisor", "agency", "admin")}
+    users = {role: make_user(role, username=f"all-{role}")[0]
+             for role in ("inspector", "supervisor", "agency", "admin")}
     ids = _seed(db_session, users)
     problems, visited = [], 0
     for role, user in users.items():
