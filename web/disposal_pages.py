@@ -17,6 +17,7 @@ from web.followup_forms import (OBJECTION_DECISIONS, OBJECTION_SUBJECTS, SEVERIT
                                 ObjectionDecisionForm, ObjectionForm, RecallForm, RetestConclusionForm, RetestForm)
 from web.pages import run_service
 
+
 @bp.get("/disposals")
 @page_requires("followup_read")
 def disposals_index():
