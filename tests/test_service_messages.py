@@ -42,8 +42,18 @@ def test_stored_english_text_is_matched_back_to_its_template():
     assert found.template == "sampling date %(date)s is in the future" and found.params == {"date": "2025-03-01"}
     # The most literal template wins over a general one that also matches.
     assert recognise("sample number is required").template == "sample number is required"
-    assert recognise("batch_no is required").params == {"column": "batch_no"}
+    assert recognise("batch_no is required").params == {"field": "batch_no"}
     assert recognise("something nobody declared") is None
+
+
+def test_no_two_declared_templates_read_alike(app):
+    from core.messages import _TEMPLATES
+
+    shapes: dict[str, list[str]] = {}
+    for template in _TEMPLATES:  # every domain module is imported by the app
+        shapes.setdefault(re.sub(r"%\(\w+\)s", "{}", template), []).append(template)
+    assert len(_TEMPLATES) > 100
+    assert [t for t in shapes.values() if len(t) > 1] == [], "stored text could not tell them apart"
 
 
 def test_every_refusal_in_the_services_is_a_declared_message():

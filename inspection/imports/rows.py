@@ -23,7 +23,7 @@ STAGE_WORDS = {"production": "production", "distribution": "distribution", "cate
 FIELD_TO_COLUMN = {"conclusion": "result", "items": "failed_items", "producer_name": "enterprise_name"}
 NOT_A_DATE = N_("'%(text)s' is not a date in YYYY-MM-DD form")
 NUL_CHARACTER = N_("contains a NUL character")
-COLUMN_REQUIRED = N_("%(column)s is required")
+COLUMN_REQUIRED = N_("%(field)s is required")
 BAD_RESULT = N_("result must be 'pass' or 'fail', got '%(text)s'")
 BAD_STAGE = N_("unknown stage '%(text)s'; use production, distribution, catering or online")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -64,7 +64,7 @@ def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, st
     get = text.get
     for column in REQUIRED:
         if not get(column):
-            problems.append((column, COLUMN_REQUIRED(column=column)))
+            problems.append((column, COLUMN_REQUIRED(field=column)))
     result = get("result", "")
     conclusion = RESULTS.get(result.lower())
     if result and conclusion is None:
