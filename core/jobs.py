@@ -12,9 +12,11 @@ from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, sel
 from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 
 from core.errors import NotFound
+from core.messages import N_
 from core.models import Base, UTCDateTime, utcnow
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
+NO_JOB = N_("no job %(id)s")
 
 
 class Job(Base):
@@ -57,7 +59,7 @@ def job_for(session: Session, job_id: int, user) -> Job:
     """A job as seen by `user`: only who queued it (or an administrator) sees it, else 404."""
     job = session.get(Job, job_id)
     if job is None or (job.created_by_id != user.id and not user.has_role("admin")):
-        raise NotFound(f"no job {job_id}")
+        raise NotFound(NO_JOB(id=job_id))
     return job
 
 

@@ -3,9 +3,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from core.messages import N_, Message
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 symbols: no I, O, S, V, Z
 _ALLOWED = frozenset(ALPHABET)
 WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 1, 3, 9, 27, 19, 26, ...
+WRONG_LENGTH = N_("credit code must be 18 characters, got %(length)s")
+BAD_CHARACTERS = N_("credit code contains characters not allowed by GB 32100: %(characters)s")
+NO_DIVISION = N_("credit code characters 3-8 must be the administrative division code")
+WRONG_CHECK_DIGIT = N_("credit code check digit is wrong: expected %(expected)s, got %(got)s")
 
 
 def check_digit(first17: str) -> str:
@@ -14,18 +20,18 @@ def check_digit(first17: str) -> str:
 
 
 @lru_cache(maxsize=65536)  # an import names the same producers over and over
-def credit_code_error(code: str) -> str | None:
+def credit_code_error(code: str) -> Message | None:
     """Return why `code` is not a valid credit code, or None when it is valid."""
     if len(code) != 18:
-        return f"credit code must be 18 characters, got {len(code)}"
+        return WRONG_LENGTH(length=len(code))
     bad = sorted(set(code) - _ALLOWED)
     if bad:
-        return f"credit code contains characters not allowed by GB 32100: {''.join(bad)}"
+        return BAD_CHARACTERS(characters="".join(bad))
     if not code[2:8].isdigit():
-        return "credit code characters 3-8 must be the administrative division code"
+        return NO_DIVISION
     expected = check_digit(code[:17])
     if code[17] != expected:
-        return f"credit code check digit is wrong: expected {expected}, got {code[17]}"
+        return WRONG_CHECK_DIGIT(expected=expected, got=code[17])
     return None
 
 

@@ -111,7 +111,7 @@ def test_changing_the_password_ends_other_sessions(app, make_user, db_session):
     bad = first.post("/account/password", data={"csrf_token": csrf_token(first, "/account/password"),
                                                  "current_password": "wrong", "new_password": "x-long-enough",
                                                  "confirm": "x-long-enough"})
-    assert bad.status_code == 200 and "wrong" in bad.data.decode()
+    assert bad.status_code == 200 and "当前密码不正确" in bad.data.decode()  # the service's message, in Chinese
 
 
 def test_next_parameter_cannot_redirect_off_site(client, make_user):

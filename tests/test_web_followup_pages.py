@@ -80,7 +80,8 @@ def test_a_late_retest_is_refused_naming_the_due_date(client, signed_in, db_sess
     message = _error_of(response.data.decode(), "applied_on")
     from followup.services.appeals import retest_due_on
 
-    assert retest_due_on(db_session, told).isoformat() in message
+    due = retest_due_on(db_session, told)
+    assert message.startswith("已逾期") and f"{due.year}年{due.month}月{due.day}日" in message  # zh date
     assert db_session.scalar(select(Retest).where(Retest.batch_id == batch_id)) is None
 
 

@@ -118,7 +118,7 @@ def test_form_messages_sit_next_to_their_fields(client, signed_in, db_session):
     # The service's rule (no sampling date in the future) comes back next to its field too.
     response = client.post("/batches/new", data=_batch_form(token, sampled_on=future))
     assert response.status_code == 422
-    assert re.search(r'id="sampled_on-error">[^<]*in the future', response.data.decode())
+    assert re.search(r'id="sampled_on-error">抽样日期 [^<]*晚于今天', response.data.decode())  # in the page's language
     assert db_session.scalar(select(func.count()).select_from(Batch)) == 0
 
 
@@ -215,7 +215,7 @@ def test_refused_file_is_said_next_to_the_file_field(client, signed_in, db_sessi
                                                     "file": (io.BytesIO(b"colour,size\nred,1\n"), "odd.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 422
-    assert re.search(r'id="file-error">[^<]*unknown column', response.data.decode())
+    assert re.search(r'id="file-error">未知的列：colour、size；允许的列：sample_no、', response.data.decode())
 
 
 def test_large_upload_runs_as_a_job_with_progress(app, client, signed_in, db_session):
@@ -372,7 +372,7 @@ def test_admin_pages(client, signed_in, db_session):
     assert created.status_code == 302
     taken = client.post("/admin/users", data={"csrf_token": token, "username": "li", "password": "long enough pw",
                                               "roles": ["agency"], "region": "330100"})
-    assert taken.status_code == 422 and 'id="username-error">already exists' in taken.data.decode()
+    assert taken.status_code == 422 and 'id="username-error">已存在' in taken.data.decode()
     from core.auth.models import User
 
     li = db_session.scalar(select(User).where(User.username == "li"))

@@ -12,6 +12,7 @@ from core.audit import audit
 from core.auth.models import User
 from core.clock import month_end, parse_month
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.messages import N_
 from core.models import utcnow
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import load_trees
@@ -20,6 +21,12 @@ from warning.models import Alert, AlertEvent, Assessment, Scan
 from warning.notify.outbox import notify_escalation
 
 # action -> (statuses it may start from, status it leads to, event recorded)
+NO_ALERT = N_("no alert %(id)s")
+DISMISS_REASON = N_("dismissing an alert needs a reason")
+REFUSED = N_("alert %(id)s is %(status)s; it cannot be %(target)s")
+NO_SERIES = N_("no series %(category)s / %(region)s")
+ALERT_STATUS_WORDS = {"open": N_("open"), "acknowledged": N_("acknowledged"), "escalated": N_("escalated"),
+                      "dismissed": N_("dismissed"), "closed": N_("closed")}
 TRANSITIONS = {
     "acknowledge": (("open", "escalated"), "acknowledged", "acknowledged"),
     "escalate": (("open", "acknowledged"), "escalated", "escalated_by_user"),
@@ -66,7 +73,7 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
 def get_alert(session: Session, alert_id: int, scope: str | None) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None or not _in_scope(session, alert.region_code, scope):
-        raise NotFound(f"no alert {alert_id}")
+        raise NotFound(NO_ALERT(id=alert_id))
     return alert
 
 
@@ -86,9 +93,11 @@ def act_on_alert(session: Session, alert_id: int, action: str, note: str | None,
     alert = get_alert(session, alert_id, scope)
     allowed_from, to_status, event = TRANSITIONS[action]
     if action == "dismiss" and not (note or "").strip():
-        raise ValidationFailed.on("reason", "dismissing an alert needs a reason")
+        raise ValidationFailed.on("reason", DISMISS_REASON)
     if alert.status not in allowed_from:
-        raise Conflict(f"alert {alert_id} is {alert.status}; it cannot be {to_status}")
+        words = ALERT_STATUS_WORDS
+        raise Conflict(REFUSED(id=alert_id, status=words.get(alert.status, alert.status),
+                               target=words.get(to_status, to_status)))
     before = {"status": alert.status, "level": alert.level}
     alert.status, alert.updated_at = to_status, utcnow()
     if action == "dismiss":
@@ -112,7 +121,7 @@ def series_history(session: Session, category: str, region: str, scope: str | No
     trees = load_trees(session)
     if (category != ALL_PRODUCTS and category not in trees.categories) or region not in trees.regions \
             or not _in_scope(session, region, scope):
-        raise NotFound(f"no series {category} / {region}")
+        raise NotFound(NO_SERIES(category=category, region=region))
     rows = session.execute(
         select(SeriesMonth.month, func.sum(SeriesMonth.batches), func.sum(SeriesMonth.failed))
         .where(SeriesMonth.category_code == category, SeriesMonth.region_code == region)

@@ -16,7 +16,7 @@ from core.auth.services import change_password, verify_password
 from core.errors import DomainError
 from core.extensions import db, limiter
 from web.forms import EmptyForm, LoginForm, PasswordForm
-from web.i18n import COOKIE, LANGUAGES
+from web.i18n import COOKIE, LANGUAGES, translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -84,7 +84,7 @@ def password():
             change_password(db.session, current_user, form.current_password.data, form.new_password.data)
         except DomainError as error:
             for field, messages in error.errors.items():
-                getattr(form, field).errors = list(messages)
+                getattr(form, field).errors = [translate(m) for m in messages]
         else:
             login_user(current_user)  # the session id names the new password
             flash(_("Password changed"), "info")

@@ -16,6 +16,7 @@ from inspection.services.uploads import UploadLimits, import_or_queue
 from web.access import page_requires, user_scope
 from web.choices import category_choices, region_choices
 from web.forms import AmendForm, BatchForm, UploadForm, VoidForm
+from web.i18n import translate
 from web.pages import page_blueprint, run_service
 
 bp = page_blueprint("batch_pages", __name__, url_prefix="/batches")
@@ -53,7 +54,7 @@ def index():
         rows, next_cursor = list_batches(db.session, flt, "-sampled_on", PAGE_SIZE, request.args.get("cursor") or None,
                                          user_scope())
     except DomainError as error:
-        rows, next_cursor, problems = [], None, [error.message]
+        rows, next_cursor, problems = [], None, [translate(error.message)]
     kept = {k: v for k, v in request.args.items() if k != "cursor" and v}
     return render_template(
         "batches/index.html", rows=rows, args=args, problems=problems, voided=flt.include_voided,

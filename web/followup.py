@@ -1,5 +1,5 @@
-"""Agency (follow-up) pages: disposal of failed batches, retests and objections, recall and
-traceability cases, the traceability timeline, the blacklist and credit, the sampling plan."""
+"""Agency (follow-up) pages: recall and traceability cases, the blacklist and credit, the sampling
+plan; the disposal pages (web/disposal_pages.py) share this blueprint and its helpers."""
 from __future__ import annotations
 
 import re
@@ -13,15 +13,14 @@ from wtforms import HiddenField
 from core.extensions import db
 from core.reference.trees import load_trees
 from followup.services import blacklist, cases, disposals
-from followup.services.appeals import apply_for_retest, list_objections, list_retests, raise_objection, retest_due_on
 from followup.services.credit import credit_record
 from followup.services.deadlines import FINISHED
 from followup.services.sampling_plan import sampling_plan
-from followup.services.traceability import trace_batch
 from inspection.models import Enterprise
 from web.access import page_requires, user_scope
+from web.choices import region_choices
 from web.followup_forms import (PRODUCT_TYPE_LABELS, SEVERITY_LABELS, ActionForm, CancelForm, CaseDetailsForm,
-                                CloseCaseForm, DisposalForm, ObjectionForm, ReasonForm, RecallForm, RetestForm)
+                                CloseCaseForm, ReasonForm)
 from web.forms import EmptyForm
 from web.pages import page_blueprint, run_service
 
@@ -50,128 +49,19 @@ def _pager(endpoint: str, page: int, more: bool, **kept):
             url_for(endpoint, page=page + 1, **kept) if more else None)
 
 
+def _region() -> str | None:
+    """The page's region filter, if it names a region within the user's scope."""
+    code = request.args.get("region", "").strip()
+    regions, scope = load_trees(db.session).regions, user_scope()
+    return code if code in regions and (scope is None or code in regions.subtree(scope)) else None
+
+
+def _regions() -> list[tuple[str, str]]:
+    return region_choices(user_scope(), blank=_("All regions"))
+
+
 def _status(form, problems) -> int:
     return 422 if form.errors or problems else 200
-
-
-# Disposal of failed batches ------------------------------------------------------------------
-
-@bp.get("/disposals")
-@page_requires("followup_read")
-def disposals_index():
-    """Failed batches awaiting disposal, earliest deadline first, by state."""
-    state = request.args.get("state", "open")
-    state = state if state in STATES else "open"
-    page = _page()
-    rows = disposals.list_disposals(db.session, state, scope=user_scope(), limit=PAGE + 1, offset=(page - 1) * PAGE)
-    prev_url, next_url = _pager(".disposals_index", page, len(rows) > PAGE, state=state)
-    return render_template("followup/disposals.html", rows=rows[:PAGE], state=state, states=STATES,
-                           prev_url=prev_url, next_url=next_url)
-
-
-def _disposal_page(batch_id: int, problems=(), status: int = 200, **forms):
-    row = disposals.get_disposal(db.session, batch_id, user_scope())
-    d = row.disposal
-    defaults = {f: getattr(d, f) for f in ("severity", "notified_on", "unit_notified_on", "measures", "cause",
-                                           "outcome")} if d else {}
-    forms.setdefault("form", DisposalForm(data=defaults, formdata=None))
-    forms.setdefault("retest_form", RetestForm(formdata=None))
-    forms.setdefault("objection_form", ObjectionForm(formdata=None))
-    retests = list_retests(db.session, user_scope(), batch_id=batch_id)
-    due = retest_due_on(db.session, d.notified_on) if d and d.notified_on else None
-    return render_template("followup/disposal.html", row=row, problems=problems, retests=retests, retest_due=due,
-                           objections=list_objections(db.session, user_scope(), batch_id=batch_id),
-                           cases=cases.list_cases(db.session, cases.CaseFilter(batch_id=batch_id), user_scope()),
-                           states=STATES, severities=SEVERITY_LABELS, statuses=CASE_STATUSES, kinds=CASE_KINDS,
-                           **forms), status
-
-
-@bp.get("/disposals/<int(max=2147483647):batch_id>")
-@page_requires("followup_read")
-def disposal(batch_id: int):
-    """One failed batch's disposal: its deadline, its steps, retests, objections and cases."""
-    return _disposal_page(batch_id)
-
-
-@bp.post("/disposals/<int(max=2147483647):batch_id>/<any(record, close):action>")
-@page_requires("followup_write")
-def disposal_action(batch_id: int, action: str):
-    """Record disposal steps, or close the disposal (the service names what is missing)."""
-    form = DisposalForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
-        data = form.to_data()
-        if action == "record":
-            data.pop("closed_on")
-            call = lambda: disposals.record_disposal(db.session, batch_id, data, g.user.id, user_scope())  # noqa: E731
-        else:
-            call = lambda: disposals.close_disposal(db.session, batch_id, data, g.user.id, user_scope())  # noqa: E731
-        done, problems = run_service(form, call)
-        if done is not None:
-            flash(_("Disposal closed.") if action == "close" else _("Disposal steps recorded."), "info")
-            return redirect(url_for(".disposal", batch_id=batch_id))
-    return _disposal_page(batch_id, problems, 422, form=form)
-
-
-@bp.post("/disposals/<int(max=2147483647):batch_id>/retest")
-@page_requires("followup_write")
-def retest(batch_id: int):
-    """The producer's retest application (refused after its due date, which the message names)."""
-    form = RetestForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
-        data = {"applied_on": form.applied_on.data, "applicant": form.applicant.data or None,
-                "laboratory": form.laboratory.data}
-        done, problems = run_service(form, lambda: apply_for_retest(db.session, batch_id, data, g.user.id,
-                                                                    user_scope()))
-        if done is not None:
-            flash(_("Retest application recorded."), "info")
-            return redirect(url_for(".disposal", batch_id=batch_id))
-    return _disposal_page(batch_id, problems, 422, retest_form=form)
-
-
-@bp.post("/disposals/<int(max=2147483647):batch_id>/objection")
-@page_requires("followup_write")
-def objection(batch_id: int):
-    form = ObjectionForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
-        data = {"subject": form.subject.data, "grounds": form.grounds.data, "raised_on": form.raised_on.data}
-        done, problems = run_service(form, lambda: raise_objection(db.session, batch_id, data, g.user.id,
-                                                                   user_scope()))
-        if done is not None:
-            flash(_("Objection recorded."), "info")
-            return redirect(url_for(".disposal", batch_id=batch_id))
-    return _disposal_page(batch_id, problems, 422, objection_form=form)
-
-
-@bp.route("/disposals/<int(max=2147483647):batch_id>/recall", methods=["GET", "POST"])
-@page_requires("followup_write")
-def new_recall(batch_id: int):
-    """Open a recall case from a failed batch."""
-    row = disposals.get_disposal(db.session, batch_id, user_scope())
-    batch = row.batch
-    form = RecallForm(data={"title": _("Recall of %(product)s (sample %(no)s)", product=batch.product or "",
-                                       no=batch.sample_no)} if request.method == "GET" else None)
-    problems: list[str] = []
-    if form.validate_on_submit():
-        data = {"kind": "recall", "batch_ids": [batch_id], "title": form.title.data, "level": form.level.data,
-                "product_type": form.product_type.data or None, "unit": form.unit.data or None,
-                "quantity_concerned": float(form.quantity_concerned.data)
-                if form.quantity_concerned.data is not None else None, "note": form.note.data or None}
-        done, problems = run_service(form, lambda: cases.open_case(db.session, data, g.user.id, user_scope()))
-        if done is not None:
-            flash(_("Recall case opened."), "info")
-            return redirect(url_for(".case", case_id=done.id))
-    return render_template("followup/recall.html", row=row, form=form, problems=problems), _status(form, problems)
-
-
-@bp.get("/trace/<int(max=2147483647):batch_id>")
-@page_requires("followup_read")
-def trace(batch_id: int):
-    """The traceability timeline of a failed batch: its producer's other batches, retests, cases."""
-    return render_template("followup/trace.html", t=trace_batch(db.session, batch_id, user_scope()),
-                           labels=TIMELINE, statuses=CASE_STATUSES, kinds=CASE_KINDS)
 
 
 # Cases ---------------------------------------------------------------------------------------
@@ -183,12 +73,14 @@ def cases_index():
     kind = request.args.get("kind") if request.args.get("kind") in CASE_KINDS else None
     status = request.args.get("status") if request.args.get("status") in CASE_STATUSES else None
     overdue = {"yes": True, "no": False}.get(request.args.get("overdue", ""))
-    page = _page()
-    rows = cases.list_cases(db.session, cases.CaseFilter(kind=kind, status=status, overdue=overdue), user_scope(),
-                            PAGE + 1, (page - 1) * PAGE)
-    kept = {k: v for k, v in {"kind": kind, "status": status, "overdue": request.args.get("overdue")}.items() if v}
+    page, region = _page(), _region()
+    rows = cases.list_cases(db.session, cases.CaseFilter(kind=kind, status=status, region=region, overdue=overdue),
+                            user_scope(), PAGE + 1, (page - 1) * PAGE)
+    kept = {k: v for k, v in {"kind": kind, "status": status, "region": region,
+                              "overdue": request.args.get("overdue")}.items() if v}
     prev_url, next_url = _pager(".cases_index", page, len(rows) > PAGE, **kept)
-    return render_template("followup/cases.html", rows=rows[:PAGE], kind=kind, status=status,
+    return render_template("followup/cases.html", rows=rows[:PAGE], kind=kind, status=status, region=region,
+                           regions=_regions(),
                            overdue=request.args.get("overdue", ""), kinds=CASE_KINDS, statuses=CASE_STATUSES,
                            is_overdue=cases.is_overdue, prev_url=prev_url, next_url=next_url)
 
@@ -330,10 +222,13 @@ def blacklist_add():
 def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
     """An enterprise's quality-credit record and blacklist history."""
     found = blacklist.get_enterprise(db.session, enterprise_id, user_scope())
+    page = _page()
+    failed = disposals.list_disposals(db.session, "all", enterprise_id=enterprise_id, scope=user_scope(),
+                                      limit=PAGE + 1, offset=(page - 1) * PAGE)
+    prev_url, next_url = _pager(".enterprise", page, len(failed) > PAGE, enterprise_id=enterprise_id)
     return render_template("followup/enterprise.html", r=credit_record(db.session, found), form=form or ReasonForm(),
-                           problems=problems, severities=SEVERITY_LABELS,
-                           failed_batches=disposals.list_disposals(db.session, "all", enterprise_id=enterprise_id,
-                                                                   scope=user_scope(), limit=50)), status
+                           problems=problems, severities=SEVERITY_LABELS, failed_batches=failed[:PAGE],
+                           prev_url=prev_url, next_url=next_url), status
 
 
 @bp.post("/enterprises/<int(max=2147483647):enterprise_id>/<any(blacklist, unblacklist):action>")
@@ -363,8 +258,12 @@ def plan():
     if month and not MONTH.match(month):
         problems.append(_("The month %(month)s is not understood; showing next month.", month=month))
         month = ""
-    page = _page()
-    result = sampling_plan(db.session, month or None, None, user_scope(), PAGE, (page - 1) * PAGE)
-    prev_url, next_url = _pager(".plan", page, result["total"] > page * PAGE, month=result["month"])
-    return render_template("followup/plan.html", plan=result, problems=problems, prev_url=prev_url,
-                           next_url=next_url)
+    page, region = _page(), _region()
+    result = sampling_plan(db.session, month or None, region, user_scope(), PAGE, (page - 1) * PAGE)
+    kept = {"month": result["month"], "region": region} if region else {"month": result["month"]}
+    prev_url, next_url = _pager(".plan", page, result["total"] > page * PAGE, **kept)
+    return render_template("followup/plan.html", plan=result, problems=problems, region=region, regions=_regions(),
+                           prev_url=prev_url, next_url=next_url)
+
+
+from web import disposal_pages  # noqa: E402,F401  (its routes are on this blueprint)

@@ -11,6 +11,7 @@ from web.forms import REQUIRED
 SEVERITY_LABELS = {"minor": _l("Minor"), "general": _l("General"), "serious": _l("Serious")}
 PRODUCT_TYPE_LABELS = {"": _l("(from the category)"), "food": _l("Food"), "drug": _l("Drug"),
                        "farm": _l("Farm produce"), "industrial": _l("Industrial product")}
+OBJECTION_SUBJECTS = {"sampling": _l("The sampling"), "method": _l("The test method")}
 NOT_NEGATIVE = NumberRange(min=0, message=_l("May not be negative."))
 
 
@@ -35,10 +36,27 @@ class RetestForm(FlaskForm):
 
 
 class ObjectionForm(FlaskForm):
-    subject = SelectField(_l("Objection about"), choices=[("sampling", _l("The sampling")),
-                                                          ("method", _l("The test method"))])
+    subject = SelectField(_l("Objection about"), choices=list(OBJECTION_SUBJECTS.items()))
     grounds = TextAreaField(_l("Grounds"), validators=[DataRequired(REQUIRED), Length(max=4000)])
     raised_on = DateField(_l("Raised on (blank: today)"), validators=[Optional()])
+
+
+RETEST_CONCLUSIONS = {"pass": _l("Pass (the batch's conclusion becomes pass)"),
+                      "fail": _l("Fail (the failure is confirmed)")}
+OBJECTION_DECISIONS = {"rejected": _l("Rejected (the result stands)"), "upheld": _l("Upheld (the objection stands)")}
+
+
+class RetestConclusionForm(FlaskForm):
+    conclusion = SelectField(_l("Retest conclusion"), choices=list(RETEST_CONCLUSIONS.items()))
+    report_no = StringField(_l("Retest report number"), validators=[Optional(), Length(max=100)])
+    concluded_on = DateField(_l("Concluded on (blank: today)"), validators=[Optional()])
+
+
+class ObjectionDecisionForm(FlaskForm):
+    """One per open objection on a page (each with its own prefix, so ids stay unique)."""
+    status = SelectField(_l("Decision"), choices=list(OBJECTION_DECISIONS.items()))
+    decision = TextAreaField(_l("Grounds of the decision"), validators=[DataRequired(REQUIRED), Length(max=4000)])
+    decided_on = DateField(_l("Decided on (blank: today)"), validators=[Optional()])
 
 
 class RecallForm(FlaskForm):

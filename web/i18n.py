@@ -5,11 +5,16 @@ formatters, so both follow the chosen locale.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from babel.dates import format_skeleton
 from flask import Flask, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent, get_locale, gettext
+
+from core.messages import Message, recognise
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
@@ -56,10 +61,59 @@ def when(value: date | datetime | None, style: str = "medium") -> str:
     return format_date(value, style)
 
 
+def month_name(value: str | None) -> str:
+    """A month 'YYYY-MM' as the locale writes it (2025年7月, Jul 2025); other text as it is."""
+    if not value or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        return value or "–"
+    return format_skeleton("yMMM", date(int(value[:4]), int(value[5:]), 1), locale=get_locale())
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def translate(text: Any) -> str:
+    """A service's message (a rule violation, an import rejection) in the page's language.
+
+    A `core.messages.Message` carries its template and parameters; plain text stored earlier
+    (a queued import's report) is matched back to its template. Anything else is shown as is.
+    """
+    if text is None:
+        return ""
+    message = text if isinstance(text, Message) else recognise(str(text))
+    if message is None:
+        return str(text)
+    stored = not isinstance(text, Message)
+    params = {name: _param(value, stored) for name, value in message.params.items()}
+    return gettext(message.template, **params) if params else gettext(message.template)
+
+
+def _param(value: Any, stored: bool) -> str:
+    if isinstance(value, Message):
+        return translate(value)
+    if isinstance(value, (date, datetime)):
+        return when(value)
+    if isinstance(value, float):
+        return format_decimal(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ("、" if not is_english() else ", ").join(_param(v, stored) for v in value)
+    if isinstance(value, str) and stored:
+        # Parameters read back from stored text: a date, or a word the services declared.
+        if _ISO_DAY.match(value):
+            try:
+                return when(date.fromisoformat(value))
+            except ValueError:
+                return value
+        if ", " in value:
+            return ("、" if not is_english() else ", ").join(_param(v, True) for v in value.split(", "))
+        return translate(value)
+    return str(value)
+
+
 def register_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(percent=percent, points=points, when=when, number=format_decimal)
+    app.jinja_env.filters.update(percent=percent, points=points, when=when, number=format_decimal, tr=translate,
+                                 month=month_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, node_name=node_name, current_locale=get_locale)

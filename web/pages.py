@@ -10,6 +10,7 @@ from wtforms import FieldList
 
 from core.errors import DomainError, PreconditionFailed
 from core.extensions import db
+from web.i18n import translate
 
 
 def _error_page(status: int, message: str):
@@ -25,7 +26,7 @@ def _http_error(error: HTTPException):
 
 def _domain_error(error: DomainError):
     # A domain error a view did not turn into form messages (e.g. out of scope, not found).
-    return _error_page(error.status, error.message)
+    return _error_page(error.status, translate(error.message))
 
 
 def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:
@@ -37,16 +38,18 @@ def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -
 
 
 def form_errors(form, error: DomainError) -> list[str]:
-    """Put a domain error's field messages next to the form's fields; return the rest."""
+    """Put a domain error's field messages next to the form's fields, in the page's language;
+    return the rest."""
     rest = []
     for field, messages in (error.errors or {}).items():
+        messages = [translate(m) for m in messages]
         target = getattr(form, field, None)
         if target is not None and not isinstance(target, FieldList) and hasattr(target, "errors"):
             target.errors = list(target.errors) + list(messages)
         else:
             rest.extend(messages)
     if not error.errors:
-        rest.append(error.message)
+        rest.append(translate(error.message))
     return rest
 
 

@@ -21,6 +21,7 @@ from typing import Callable
 from flask import g
 
 from core.errors import DomainError
+from core.messages import N_
 
 PROVINCE = "330000"
 
@@ -36,6 +37,15 @@ GRANTS: dict[str, frozenset[str]] = {
 
 class Forbidden(DomainError):
     status = 403
+
+
+OUTSIDE_REGION = N_("region %(region)s is outside your region %(scope)s")
+OUTSIDE_SCOPE = N_("outside your region %(scope)s")
+
+
+def outside_region(region: str, scope: str | None) -> Forbidden:
+    """The refusal of a write to `region` by a user limited to `scope`."""
+    return Forbidden(OUTSIDE_REGION(region=region, scope=scope), {"region": [OUTSIDE_SCOPE(scope=scope)]})
 
 
 def may(user, permission: str) -> bool:

@@ -14,8 +14,22 @@ from sqlalchemy.orm import Session
 from core.audit import audit
 from core.auth.models import ROLES, ApiToken, User, UserRole
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.messages import N_
 from core.models import utcnow
 from core.reference.models import Region
+
+ROLE_REQUIRED = N_("at least one role is required")
+UNKNOWN_ROLES = N_("unknown role(s) %(unknown)s; choose from %(roles)s")
+UNKNOWN_REGION = N_("unknown region code '%(code)s'")
+BAD_USERNAME = N_("username must be 1 to 64 characters")
+USER_EXISTS = N_("user '%(username)s' already exists")
+ALREADY_EXISTS = N_("already exists")
+SHORT_PASSWORD = N_("password must be at least %(length)s characters")
+NO_USER = N_("no user %(id)s")
+NO_USERNAME = N_("no user '%(username)s'")
+OWN_ADMIN = N_("you cannot remove your own administrator role or disable yourself")
+WRONG_PASSWORD = N_("the current password is wrong")
+BAD_EXPIRY = N_("expiry must be 1 to 3650 days")
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
@@ -43,13 +57,12 @@ def user_summary(user: User) -> dict:
 
 def _check_roles_region(session: Session, roles: list[str], region_code: str) -> None:
     if not roles:
-        raise ValidationFailed.on("roles", "at least one role is required")
+        raise ValidationFailed.on("roles", ROLE_REQUIRED)
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise ValidationFailed.on("roles", f"unknown role(s) {', '.join(unknown)}; "
-                                           f"choose from {', '.join(ROLES)}")
+        raise ValidationFailed.on("roles", UNKNOWN_ROLES(unknown=unknown, roles=ROLES))
     if session.get(Region, region_code) is None:
-        raise ValidationFailed.on("region", f"unknown region code '{region_code}'")
+        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region_code))
 
 
 def create_user(session: Session, username: str, password: str, roles: list[str],
@@ -57,12 +70,12 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
     """Create a user; refuse a taken username, an unknown role or region, a short password."""
     username = username.strip()
     if not username or len(username) > 64:
-        raise ValidationFailed.on("username", "username must be 1 to 64 characters")
+        raise ValidationFailed.on("username", BAD_USERNAME)
     _check_roles_region(session, roles, region_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user '{username}' already exists", {"username": ["already exists"]})
+        raise Conflict(USER_EXISTS(username=username), {"username": [ALREADY_EXISTS]})
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed.on("password", f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationFailed.on("password", SHORT_PASSWORD(length=MIN_PASSWORD_LENGTH))
     user = User(username=username, password_hash=hash_password(password), region_code=region_code,
                 role_rows=[UserRole(role=r) for r in sorted(set(roles))])
     session.add(user)
@@ -75,7 +88,7 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound(NO_USER(id=user_id))
     return user
 
 
@@ -92,7 +105,7 @@ def update_user(session: Session, user_id: int, changes: dict, actor_id: int) ->
     region = changes.get("region", user.region_code)
     _check_roles_region(session, roles, region)
     if user.id == actor_id and ("admin" not in roles or changes.get("active") is False):
-        raise ValidationFailed.on("roles", "you cannot remove your own administrator role or disable yourself")
+        raise ValidationFailed.on("roles", OWN_ADMIN)
     if set(roles) != user.roles:
         user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     user.region_code = region
@@ -107,9 +120,9 @@ def update_user(session: Session, user_id: int, changes: dict, actor_id: int) ->
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Change one's own password; the current one must be given."""
     if not verify_password(user, current):
-        raise ValidationFailed.on("current_password", "the current password is wrong")
+        raise ValidationFailed.on("current_password", WRONG_PASSWORD)
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed.on("new_password", f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationFailed.on("new_password", SHORT_PASSWORD(length=MIN_PASSWORD_LENGTH))
     user.password_hash = hash_password(new)
     audit(session, user.id, "change_password", "user", user.id)
     session.commit()
@@ -119,9 +132,9 @@ def issue_token(session: Session, username: str, expires_days: int = 90, actor_i
     """Create a random API token for the user and return it; only its digest is kept."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user '{username}'")
+        raise NotFound(NO_USERNAME(username=username))
     if not 1 <= expires_days <= 3650:
-        raise ValidationFailed.on("expires_days", "expiry must be 1 to 3650 days")
+        raise ValidationFailed.on("expires_days", BAD_EXPIRY)
     token = secrets.token_urlsafe(32)  # 256 bits
     row = ApiToken(user_id=user.id, digest=token_digest(token),
                    expires_at=utcnow() + timedelta(days=expires_days))
@@ -181,7 +194,7 @@ def revoke_tokens(session: Session, username: str, actor_id: int | None = None) 
     """Revoke every live token of a user; return how many."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user '{username}'")
+        raise NotFound(NO_USERNAME(username=username))
     rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
                                                   ApiToken.revoked_at.is_(None))).all()
     for row in rows:

@@ -16,13 +16,28 @@ from sqlalchemy.orm import Session
 from core.audit import audit
 from core.clock import local_today
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.messages import N_
 from followup.calendar import load_calendar
 from followup.models import Objection, Retest
-from followup.services.common import failed_batch, in_scope, not_future, region_codes, require_text
+from followup.services.common import failed_batch, in_scope, not_future, region_codes, require_text, status_word
 from followup.services.disposals import disposal_for
 from followup.settings import load_settings
 from inspection.models import Batch
 from inspection.services.batches import ITEM_FIELDS, amend_batch, get_batch
+
+HAS_RETEST = N_("batch %(id)s already has a retest; its conclusion is final")
+NOT_NOTIFIED = N_("record first when the producer was told of the failure (the disposal's notified_on)")
+NOT_RECORDED = N_("not recorded")
+BEFORE_NOTIFIED = N_("may not precede the day the producer was told")
+TOO_LATE = N_("too late: a retest had to be applied for by %(due)s (%(days)s working days after %(notified)s)")
+SAME_LAB = N_("a retest goes to a laboratory other than the first one")
+NO_RETEST = N_("no retest %(id)s")
+NO_OBJECTION = N_("no objection %(id)s")
+CONCLUDED = N_("retest %(id)s is already concluded (%(conclusion)s); its conclusion is final")
+BEFORE_APPLICATION = N_("may not precede the application")
+PASS_WITH_FAILING_ITEM = N_("a passing retest cannot have a failing item")
+DECIDED = N_("objection %(id)s is already decided (%(status)s)")
+BEFORE_OBJECTION = N_("may not precede the objection")
 
 
 def _same_lab(a: str | None, b: str | None) -> bool:
@@ -39,23 +54,21 @@ def apply_for_retest(session: Session, batch_id: int, data: dict[str, Any], user
     """Record a producer's retest application; refuse a late one, a second one, the same laboratory."""
     batch = failed_batch(session, batch_id, scope)
     if session.scalar(select(Retest.id).where(Retest.batch_id == batch.id)) is not None:
-        raise Conflict(f"batch {batch.id} already has a retest; its conclusion is final")
+        raise Conflict(HAS_RETEST(id=batch.id))
     disposal = disposal_for(session, batch.id)
     if disposal is None or disposal.notified_on is None:
-        raise Conflict("record first when the producer was told of the failure (the disposal's notified_on)",
-                       {"notified_on": ["not recorded"]})
+        raise Conflict(NOT_NOTIFIED, {"notified_on": [NOT_RECORDED]})
     applied_on: date = data["applied_on"]
     not_future("applied_on", applied_on, local_today())
     if applied_on < disposal.notified_on:
-        raise ValidationFailed.on("applied_on", "may not precede the day the producer was told")
+        raise ValidationFailed.on("applied_on", BEFORE_NOTIFIED)
     due = retest_due_on(session, disposal.notified_on)
     if applied_on > due:
-        raise ValidationFailed.on("applied_on", f"too late: a retest had to be applied for by {due.isoformat()} "
-                                                f"({load_settings().retest_working_days} working days after "
-                                                f"{disposal.notified_on.isoformat()})")
+        raise ValidationFailed.on("applied_on", TOO_LATE(due=due, days=load_settings().retest_working_days,
+                                                         notified=disposal.notified_on))
     require_text(data, "laboratory")
     if _same_lab(data["laboratory"], batch.laboratory):
-        raise ValidationFailed.on("laboratory", "a retest goes to a laboratory other than the first one")
+        raise ValidationFailed.on("laboratory", SAME_LAB)
     retest = Retest(batch_id=batch.id, applied_on=applied_on, due_on=due, applicant=data.get("applicant"),
                     laboratory=data["laboratory"].strip(), status="requested", created_by_id=user_id)
     session.add(retest)
@@ -66,10 +79,10 @@ def apply_for_retest(session: Session, batch_id: int, data: dict[str, Any], user
     return retest
 
 
-def _get(session: Session, model, record_id: int, scope: str | None, name: str):
+def _get(session: Session, model, record_id: int, scope: str | None, missing):
     record = session.get(model, record_id)
     if record is None or not in_scope(session, session.get(Batch, record.batch_id).region_code, scope):
-        raise NotFound(f"no {name} {record_id}")
+        raise NotFound(missing(id=record_id))
     return record
 
 
@@ -88,7 +101,7 @@ def _list(session: Session, model, scope: str | None, batch_id: int | None, stat
 
 
 def get_retest(session: Session, retest_id: int, scope: str | None) -> Retest:
-    return _get(session, Retest, retest_id, scope, "retest")
+    return _get(session, Retest, retest_id, scope, NO_RETEST)
 
 
 def list_retests(session: Session, scope: str | None, batch_id: int | None = None, status: str | None = None,
@@ -108,13 +121,13 @@ def conclude_retest(session: Session, retest_id: int, data: dict[str, Any], user
     """Record the retest's final conclusion; a pass amends the batch's conclusion."""
     retest = get_retest(session, retest_id, scope)
     if retest.status != "requested":
-        raise Conflict(f"retest {retest_id} is already concluded ({retest.conclusion}); its conclusion is final")
+        raise Conflict(CONCLUDED(id=retest_id, conclusion=status_word(retest.conclusion)))
     concluded_on = data.get("concluded_on") or local_today()
     not_future("concluded_on", concluded_on, local_today())
     if concluded_on < retest.applied_on:
-        raise ValidationFailed.on("concluded_on", "may not precede the application")
+        raise ValidationFailed.on("concluded_on", BEFORE_APPLICATION)
     if data["conclusion"] == "pass" and any(i.get("verdict") == "fail" for i in data.get("items") or []):
-        raise ValidationFailed.on("items", "a passing retest cannot have a failing item")
+        raise ValidationFailed.on("items", PASS_WITH_FAILING_ITEM)
     retest.status, retest.conclusion = "concluded", data["conclusion"]
     retest.report_no, retest.concluded_on, retest.concluded_by_id = data.get("report_no"), concluded_on, user_id
     audit(session, user_id, "conclude", "retest", retest.id, {"status": "requested"},
@@ -154,7 +167,7 @@ def raise_objection(session: Session, batch_id: int, data: dict[str, Any], user_
 
 
 def get_objection(session: Session, objection_id: int, scope: str | None) -> Objection:
-    return _get(session, Objection, objection_id, scope, "objection")
+    return _get(session, Objection, objection_id, scope, NO_OBJECTION)
 
 
 def list_objections(session: Session, scope: str | None, batch_id: int | None = None, status: str | None = None,
@@ -167,12 +180,12 @@ def decide_objection(session: Session, objection_id: int, data: dict[str, Any], 
     """Uphold or reject an open objection, with the decision's grounds."""
     objection = get_objection(session, objection_id, scope)
     if objection.status != "open":
-        raise Conflict(f"objection {objection_id} is already decided ({objection.status})")
+        raise Conflict(DECIDED(id=objection_id, status=status_word(objection.status)))
     require_text(data, "decision")
     decided_on = data.get("decided_on") or local_today()
     not_future("decided_on", decided_on, local_today())
     if decided_on < objection.raised_on:
-        raise ValidationFailed.on("decided_on", "may not precede the objection")
+        raise ValidationFailed.on("decided_on", BEFORE_OBJECTION)
     objection.status, objection.decision = data["status"], data["decision"].strip()
     objection.decided_on, objection.decided_by_id = decided_on, user_id
     audit(session, user_id, "decide", "objection", objection.id, {"status": "open"},

@@ -17,12 +17,18 @@ from sqlalchemy.orm import Session
 from core.audit import audit
 from core.clock import LOCAL_TZ, local_today
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.messages import N_
 from core.models import utcnow
 from followup.models import BlacklistEntry
 from followup.services.common import add_months, region_codes
 from followup.services.credit import enterprise_in_scope, load_facts
 from followup.settings import load_settings
 from inspection.models import Batch, Enterprise
+from inspection.services.batches import REASON_REQUIRED
+from inspection.services.enterprises import NO_ENTERPRISE
+
+BLACKLISTED = N_("enterprise %(id)s is already blacklisted")
+NOT_BLACKLISTED = N_("enterprise %(id)s is not blacklisted")
 
 
 def history(session: Session, enterprise_id: int) -> list[BlacklistEntry]:
@@ -33,7 +39,7 @@ def history(session: Session, enterprise_id: int) -> list[BlacklistEntry]:
 def get_enterprise(session: Session, enterprise_id: int, scope: str | None) -> Enterprise:
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None or not enterprise_in_scope(session, enterprise, scope):
-        raise NotFound(f"no enterprise {enterprise_id}")
+        raise NotFound(NO_ENTERPRISE(id=enterprise_id))
     return enterprise
 
 
@@ -52,7 +58,7 @@ def _change(session: Session, enterprise: Enterprise, action: str, reason: str, 
 def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed.on("reason", "a reason is required")
+        raise ValidationFailed.on("reason", REASON_REQUIRED)
     return reason
 
 
@@ -61,7 +67,7 @@ def add(session: Session, enterprise_id: int, reason: str | None, user_id: int, 
     enterprise = get_enterprise(session, enterprise_id, scope)
     reason = _reason(reason)
     if enterprise.blacklisted:
-        raise Conflict(f"enterprise {enterprise_id} is already blacklisted")
+        raise Conflict(BLACKLISTED(id=enterprise_id))
     entry = _change(session, enterprise, "add", reason, user_id, None)
     session.commit()
     return entry
@@ -73,7 +79,7 @@ def remove(session: Session, enterprise_id: int, reason: str | None, user_id: in
     enterprise = get_enterprise(session, enterprise_id, scope)
     reason = _reason(reason)
     if not enterprise.blacklisted:
-        raise Conflict(f"enterprise {enterprise_id} is not blacklisted")
+        raise Conflict(NOT_BLACKLISTED(id=enterprise_id))
     entry = _change(session, enterprise, "remove", reason, user_id, None)
     session.commit()
     return entry

@@ -8,15 +8,19 @@ from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.errors import ValidationFailed
+from core.messages import N_
 from core.models import utcnow
 from followup.holidays import OFFICIAL
 from followup.models import CalendarDay
+
+TO_BEFORE_FROM = N_("must not precede 'from'")
+NO_OFFICIAL = N_("no official calendar for %(year)s is bundled")
 
 
 def list_days(session: Session, first: date, last: date) -> list[CalendarDay]:
     """The overrides between two dates, inclusive."""
     if last < first:
-        raise ValidationFailed.on("to", "must not precede 'from'")
+        raise ValidationFailed.on("to", TO_BEFORE_FROM)
     return list(session.scalars(select(CalendarDay).where(CalendarDay.day.between(first, last))
                                 .order_by(CalendarDay.day)))
 
@@ -44,7 +48,7 @@ def seed_official(session: Session, years: list[int] | None = None, user_id: int
     changed = 0
     for year in years or sorted(OFFICIAL):
         if year not in OFFICIAL:
-            raise ValidationFailed.on("year", f"no official calendar for {year} is bundled")
+            raise ValidationFailed.on("year", NO_OFFICIAL(year=year))
         for day, working, note in OFFICIAL[year]:
             row = session.get(CalendarDay, day)
             if row is None or row.working != working or row.note != note:

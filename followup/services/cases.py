@@ -16,14 +16,16 @@ from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.messages import N_
 from core.models import utcnow
 from followup.calendar import load_calendar
 from followup.models import PRODUCT_TYPES, Case, CaseBatch, CaseEvent
-from followup.services.common import check_writable, in_scope, region_codes
+from followup.services.common import IN_FUTURE, check_writable, in_scope, region_codes, status_word
 from followup.services.deadlines import FINISHED, complete_overdue, recall_deadlines, start_overdue
 from followup.settings import load_settings
 from inspection.models import Enterprise
 from inspection.services.batches import get_batch
+from inspection.services.enterprises import NO_ENTERPRISE
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("investigating", "cancelled"),
@@ -32,6 +34,29 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": (),
     "cancelled": (),
 }
+RECALL_LEVEL = N_("a recall needs a level (I, II or III)")
+ONLY_RECALL_LEVEL = N_("only a recall has a level")
+NEGATIVE = N_("may not be negative")
+VOID_LINKED = N_("a void batch cannot be linked to a case")
+NO_SOURCE = N_("a case is opened from batches, an alert or an enterprise")
+GIVE_SOURCE = N_("give batches, an alert_id or an enterprise_id")
+PRODUCT_TYPE = N_("say which product type the case is about")
+NO_CASE = N_("no case %(id)s")
+FINISHED_CASE = N_("case %(id)s is %(status)s; it can no longer change")
+BEFORE_OPENING = N_("may not precede the opening of the case")
+SAY_WHAT = N_("say what was done")
+ONLY_RECALL_STARTS = N_("only a recall is started")
+STARTED = N_("the recall of case %(id)s was already started at %(at)s")
+REFUSED_MOVE = N_("case %(id)s cannot go from %(status)s to %(target)s (allowed: %(allowed)s)")
+NOT_FROM = N_("not allowed from %(status)s")
+CANCEL_REASON = N_("cancelling a case needs a reason")
+CLOSE_OUTCOME = N_("required to close a case")
+CLOSE_QUANTITY = N_("a recall closes only with the quantity recovered")
+CLOSE_DISPOSAL = N_("a recall closes only with the disposal of the recovered goods")
+CANNOT_CLOSE = N_("cannot close case %(id)s: %(fields)s missing")
+DETAILS_CHANGED = N_("details changed")
+OPENED = N_("opened %(kind)s case")
+MOVED = N_("%(before)s -> %(after)s")
 UPDATABLE = ("title", "level", "quantity_concerned", "quantity_recovered", "unit", "distribution",
              "recovered_disposal")
 
@@ -66,15 +91,15 @@ def _product_type(trees_root: str | None) -> str | None:
 
 def _check_level(kind: str, level: str | None) -> None:
     if kind == "recall" and not level:
-        raise ValidationFailed.on("level", "a recall needs a level (I, II or III)")
+        raise ValidationFailed.on("level", RECALL_LEVEL)
     if kind == "traceability" and level:
-        raise ValidationFailed.on("level", "only a recall has a level")
+        raise ValidationFailed.on("level", ONLY_RECALL_LEVEL)
 
 
 def _check_quantities(data: dict[str, Any]) -> None:
     for field in ("quantity_concerned", "quantity_recovered"):
         if data.get(field) is not None and data[field] < 0:
-            raise ValidationFailed.on(field, "may not be negative")
+            raise ValidationFailed.on(field, NEGATIVE)
 
 
 def _set_deadlines(session: Session, case: Case) -> None:
@@ -91,13 +116,13 @@ def open_case(session: Session, data: dict[str, Any], user_id: int, scope: str |
     _check_quantities(data)
     batches = [get_batch(session, bid, scope) for bid in dict.fromkeys(data.get("batch_ids") or [])]
     if any(b.voided_at is not None for b in batches):
-        raise ValidationFailed.on("batch_ids", "a void batch cannot be linked to a case")
+        raise ValidationFailed.on("batch_ids", VOID_LINKED)
     alert = get_alert(session, data["alert_id"], scope) if data.get("alert_id") else None
     enterprise = None
     if data.get("enterprise_id"):
         enterprise = session.get(Enterprise, data["enterprise_id"])
         if enterprise is None:
-            raise ValidationFailed.on("enterprise_id", f"no enterprise {data['enterprise_id']}")
+            raise ValidationFailed.on("enterprise_id", NO_ENTERPRISE(id=data["enterprise_id"]))
     elif batches and batches[0].enterprise is not None:
         enterprise = batches[0].enterprise
     if batches:
@@ -107,15 +132,14 @@ def open_case(session: Session, data: dict[str, Any], user_id: int, scope: str |
     elif enterprise is not None:
         region, root = enterprise.region_code, None
     else:
-        raise ValidationFailed("a case is opened from batches, an alert or an enterprise",
-                               {"batch_ids": ["give batches, an alert_id or an enterprise_id"]})
+        raise ValidationFailed(NO_SOURCE, {"batch_ids": [GIVE_SOURCE]})
     product_type = data.get("product_type") or _product_type(root)
     if product_type is None:
-        raise ValidationFailed.on("product_type", "say which product type the case is about")
+        raise ValidationFailed.on("product_type", PRODUCT_TYPE)
     check_writable(session, region, scope)
     opened_at = data.get("opened_at") or utcnow()
     if opened_at > utcnow():
-        raise ValidationFailed.on("opened_at", "may not be in the future")
+        raise ValidationFailed.on("opened_at", IN_FUTURE)
     case = Case(kind=kind, title=data["title"].strip(), source="batch" if batches else "alert" if alert else "none",
                 status="open", region_code=region, enterprise_id=enterprise.id if enterprise else None,
                 alert_id=alert.id if alert else None, product_type=product_type, level=level,
@@ -124,7 +148,7 @@ def open_case(session: Session, data: dict[str, Any], user_id: int, scope: str |
                 opened_by_id=user_id, batch_links=[CaseBatch(batch_id=b.id) for b in batches])
     _set_deadlines(session, case)
     session.add(case)
-    _event(session, case, user_id, "opened", data.get("note") or f"opened {kind} case", to_status="open",
+    _event(session, case, user_id, "opened", data.get("note") or OPENED(kind=status_word(kind)), to_status="open",
            at=opened_at)
     session.flush()
     audit(session, user_id, "open", "case", case.id, None, _snapshot(case))
@@ -135,7 +159,7 @@ def open_case(session: Session, data: dict[str, Any], user_id: int, scope: str |
 def get_case(session: Session, case_id: int, scope: str | None) -> Case:
     case = session.get(Case, case_id)
     if case is None or not in_scope(session, case.region_code, scope):
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(NO_CASE(id=case_id))
     return case
 
 
@@ -165,7 +189,7 @@ def is_overdue(case: Case) -> bool:
 
 def _unfinished(case: Case) -> None:
     if case.status in FINISHED:
-        raise Conflict(f"case {case.id} is {case.status}; it can no longer change")
+        raise Conflict(FINISHED_CASE(id=case.id, status=status_word(case.status)))
 
 
 def update_case(session: Session, case_id: int, data: dict[str, Any], user_id: int, scope: str | None) -> Case:
@@ -179,7 +203,7 @@ def update_case(session: Session, case_id: int, data: dict[str, Any], user_id: i
     added = [bid for bid in dict.fromkeys(data.get("add_batch_ids") or []) if bid not in case.batch_ids]
     for batch in [get_batch(session, bid, scope) for bid in added]:
         if batch.voided_at is not None:
-            raise ValidationFailed.on("add_batch_ids", "a void batch cannot be linked to a case")
+            raise ValidationFailed.on("add_batch_ids", VOID_LINKED)
     changes = {}
     for field in UPDATABLE:
         if field in data and data[field] != getattr(case, field):
@@ -197,7 +221,7 @@ def update_case(session: Session, case_id: int, data: dict[str, Any], user_id: i
         return case
     if "level" in changes:
         _set_deadlines(session, case)
-    _event(session, case, user_id, "update", data.get("note") or "details changed",
+    _event(session, case, user_id, "update", data.get("note") or DETAILS_CHANGED,
            changes)
     session.flush()
     audit(session, user_id, "update", "case", case.id, before, _snapshot(case))
@@ -212,17 +236,17 @@ def record_action(session: Session, case_id: int, data: dict[str, Any], user_id:
     _unfinished(case)
     at = data.get("at") or utcnow()
     if at > utcnow():
-        raise ValidationFailed.on("at", "may not be in the future")
+        raise ValidationFailed.on("at", IN_FUTURE)
     if at < case.opened_at:
-        raise ValidationFailed.on("at", "may not precede the opening of the case")
+        raise ValidationFailed.on("at", BEFORE_OPENING)
     what = data["what"].strip()
     if not what:
-        raise ValidationFailed.on("what", "say what was done")
+        raise ValidationFailed.on("what", SAY_WHAT)
     if data.get("started"):
         if case.kind != "recall":
-            raise ValidationFailed.on("started", "only a recall is started")
+            raise ValidationFailed.on("started", ONLY_RECALL_STARTS)
         if case.started_at is not None:
-            raise Conflict(f"the recall of case {case.id} was already started at {case.started_at.isoformat()}")
+            raise Conflict(STARTED(id=case.id, at=case.started_at))
         case.started_at = at
     _event(session, case, user_id, "action", what, {"started": True} if data.get("started") else None, at=at)
     session.flush()
@@ -237,15 +261,16 @@ def transition(session: Session, case_id: int, data: dict[str, Any], user_id: in
     case = get_case(session, case_id, scope)
     target = data["to"]
     if target not in TRANSITIONS[case.status]:
-        allowed = ", ".join(TRANSITIONS[case.status]) or "none"
-        raise Conflict(f"case {case.id} cannot go from {case.status} to {target} (allowed: {allowed})",
-                       {"to": [f"not allowed from {case.status}"]})
+        allowed = [status_word(s) for s in TRANSITIONS[case.status]] or status_word("none")
+        status = status_word(case.status)
+        raise Conflict(REFUSED_MOVE(id=case.id, status=status, target=status_word(target), allowed=allowed),
+                       {"to": [NOT_FROM(status=status)]})
     note = (data.get("note") or "").strip()
     before = _snapshot(case)
     if target == "cancelled":
         reason = (data.get("reason") or "").strip()
         if not reason:
-            raise ValidationFailed.on("reason", "cancelling a case needs a reason")
+            raise ValidationFailed.on("reason", CANCEL_REASON)
         case.cancel_reason, note = reason, note or reason
     if target == "closed":
         _check_quantities(data)
@@ -254,21 +279,22 @@ def transition(session: Session, case_id: int, data: dict[str, Any], user_id: in
         merged = {f: given.get(f, getattr(case, f)) for f in ("quantity_recovered", "recovered_disposal", "outcome")}
         missing = {}
         if not merged["outcome"]:
-            missing["outcome"] = ["required to close a case"]
+            missing["outcome"] = [CLOSE_OUTCOME]
         if case.kind == "recall":
             if merged["quantity_recovered"] is None:
-                missing["quantity_recovered"] = ["a recall closes only with the quantity recovered"]
+                missing["quantity_recovered"] = [CLOSE_QUANTITY]
             if not merged["recovered_disposal"]:
-                missing["recovered_disposal"] = ["a recall closes only with the disposal of the recovered goods"]
+                missing["recovered_disposal"] = [CLOSE_DISPOSAL]
         if missing:
-            raise ValidationFailed(f"cannot close case {case.id}: {', '.join(missing)} missing", missing)
+            raise ValidationFailed(CANNOT_CLOSE(id=case.id, fields=list(missing)), missing)
         for field, value in given.items():
             setattr(case, field, value)
         case.closed_at, note = utcnow(), note or case.outcome
     if target == "cancelled":
         case.closed_at = utcnow()
     from_status, case.status = case.status, target
-    _event(session, case, user_id, "transition", note or f"{from_status} -> {target}", None, from_status, target)
+    note = note or MOVED(before=status_word(from_status), after=status_word(target))
+    _event(session, case, user_id, "transition", note, None, from_status, target)
     session.flush()
     audit(session, user_id, "transition", "case", case.id, before, _snapshot(case))
     session.commit()

@@ -5,12 +5,27 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from core.auth.permissions import Forbidden
+from core.auth.permissions import outside_region
 from core.clock import month_end
 from core.errors import Conflict, ValidationFailed
+from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch
 from inspection.services.batches import get_batch
+
+NOT_FAILED = N_("batch %(id)s is not a failed batch on record")
+IN_FUTURE = N_("may not be in the future")
+FIELD_REQUIRED = N_("%(field)s is required")
+REQUIRED = N_("required")
+# Statuses named inside messages, so a page can show them in its language.
+STATUS_WORDS = {"open": N_("open"), "investigating": N_("investigating"), "action_taken": N_("action_taken"),
+                "closed": N_("closed"), "cancelled": N_("cancelled"), "upheld": N_("upheld"),
+                "rejected": N_("rejected"), "pass": N_("pass"), "fail": N_("fail"), "none": N_("none"),
+                "recall": N_("recall"), "traceability": N_("traceability")}
+
+
+def status_word(status: str | None):
+    return STATUS_WORDS.get(status or "none", status)
 
 
 def add_months(day: date, months: int) -> date:
@@ -39,15 +54,14 @@ def in_scope(session: Session, region_code: str, scope: str | None) -> bool:
 
 def check_writable(session: Session, region_code: str, scope: str | None) -> None:
     if not in_scope(session, region_code, scope):
-        raise Forbidden(f"region {region_code} is outside your region {scope}",
-                        {"region": [f"outside your region {scope}"]})
+        raise outside_region(region_code, scope)
 
 
 def failed_batch(session: Session, batch_id: int, scope: str | None) -> Batch:
     """The batch (404 outside the caller's region), which must be a failed, non-void batch (409)."""
     batch = get_batch(session, batch_id, scope)
     if batch.voided_at is not None or batch.conclusion != "fail":
-        raise Conflict(f"batch {batch_id} is not a failed batch on record")
+        raise Conflict(NOT_FAILED(id=batch_id))
     return batch
 
 
@@ -57,11 +71,10 @@ def report_date(batch: Batch) -> date:
 
 def not_future(field: str, day: date | None, today: date) -> None:
     if day is not None and day > today:
-        raise ValidationFailed.on(field, "may not be in the future")
+        raise ValidationFailed.on(field, IN_FUTURE)
 
 
 def require_text(data: dict, *names: str) -> None:
     missing = [n for n in names if not (data.get(n) or "").strip()]
     if missing:
-        raise ValidationFailed(f"{missing[0]} is required",
-                               {n: ["required"] for n in missing})
+        raise ValidationFailed(FIELD_REQUIRED(field=missing[0]), {n: [REQUIRED] for n in missing})

@@ -17,6 +17,7 @@ from core.audit import audit
 from core.auth.permissions import PROVINCE
 from core.clock import local_today
 from core.errors import Conflict, ValidationFailed
+from core.messages import N_
 from core.models import utcnow
 from core.reference.trees import load_trees
 from followup.models import Disposal
@@ -26,6 +27,11 @@ from inspection.models import Batch
 
 STATES = ("open", "due", "overdue", "closed", "all")
 RECORD_FIELDS = ("severity", "notified_on", "unit_notified_on", "measures", "cause", "outcome")
+CLOSED = N_("the disposal of batch %(id)s is closed")
+BEFORE_REPORT = N_("may not precede the batch's report date")
+NEEDED_TO_CLOSE = N_("required to close a disposal")
+FIELD_NEEDED_TO_CLOSE = N_("%(field)s is required to close a disposal")
+BEFORE_NOTIFIED = N_("may not precede the day the producer was told")
 
 
 @dataclass
@@ -140,7 +146,7 @@ def _open_disposal(session: Session, batch: Batch, user_id: int) -> Disposal:
         disposal = Disposal(batch_id=batch.id, created_by_id=user_id, status="open", severity="general")
         session.add(disposal)
     elif disposal.status == "closed":
-        raise Conflict(f"the disposal of batch {batch.id} is closed")
+        raise Conflict(CLOSED(id=batch.id))
     return disposal
 
 
@@ -149,7 +155,7 @@ def _apply(batch: Batch, disposal: Disposal, data: dict[str, Any]) -> None:
     for field in ("notified_on", "unit_notified_on"):
         not_future(field, data.get(field), today)
         if data.get(field) and data[field] < report_date(batch):
-            raise ValidationFailed.on(field, "may not precede the batch's report date")
+            raise ValidationFailed.on(field, BEFORE_REPORT)
     for field in RECORD_FIELDS:
         if field in data:
             value = data[field]
@@ -181,14 +187,14 @@ def close_disposal(session: Session, batch_id: int, data: dict[str, Any], user_i
     disposal = _open_disposal(session, batch, user_id)
     before = _snapshot(disposal) if disposal.id else None
     _apply(batch, disposal, {k: v for k, v in data.items() if v is not None and k != "closed_on"})
-    missing = {f: ["required to close a disposal"]
+    missing = {f: [NEEDED_TO_CLOSE]
                for f in ("notified_on", "cause", "outcome") if not getattr(disposal, f)}
     if missing:
-        raise ValidationFailed(f"{next(iter(missing))} is required to close a disposal", missing)
+        raise ValidationFailed(FIELD_NEEDED_TO_CLOSE(field=next(iter(missing))), missing)
     closed_on = data.get("closed_on") or local_today()
     not_future("closed_on", closed_on, local_today())
     if closed_on < disposal.notified_on:
-        raise ValidationFailed.on("closed_on", "may not precede the day the producer was told")
+        raise ValidationFailed.on("closed_on", BEFORE_NOTIFIED)
     disposal.status, disposal.closed_on = "closed", closed_on
     disposal.updated_at, disposal.updated_by_id = utcnow(), user_id
     session.flush()

@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
+from core.messages import N_
 from core.reference.trees import load_trees
 from followup.services.common import add_months, region_codes
 from followup.services.credit import load_facts, score
@@ -27,6 +28,13 @@ from warning.models import Assessment, Scan
 
 COUNTY = 3
 LEVEL_WEIGHTS = {"none": 0.0, "blue": 0.25, "yellow": 0.5, "orange": 0.75, "red": 1.0}
+LEVEL_WORDS = {"blue": N_("blue"), "yellow": N_("yellow"), "orange": N_("orange"), "red": N_("red")}
+WARNED = N_("warning level %(level)s: probability %(probability)s of falling below the floor %(floor)s "
+            "(rate %(rate)s)")
+AT_RISK = N_("probability %(probability)s of falling below the floor %(floor)s")
+THIN = N_("thin series: %(n)s batches in 12 months (< %(least)s)")
+LOW_CREDIT = N_("credit grade %(grade)s (score %(score)s): %(failures)s failures in %(months)s months")
+BLACKLISTED = N_("blacklisted")
 
 
 def _latest_scan(session: Session, as_of: str) -> Scan | None:
@@ -62,12 +70,12 @@ def _series_lines(session: Session, as_of: str, scan: Scan | None,
         uncertainty = weights["uncertainty"] * thin
         reasons = []
         if a is not None and a.level != "none":
-            reasons.append(f"预警{a.level} / warning level {a.level}: probability {a.probability:.0%} of falling "
-                           f"below the floor {a.floor:.0%} (rate {a.pass_rate:.1%})")
+            reasons.append(WARNED(level=LEVEL_WORDS.get(a.level, a.level), probability=f"{a.probability:.0%}",
+                                  floor=f"{a.floor:.0%}", rate=f"{a.pass_rate:.1%}"))
         elif a is not None and a.probability >= 0.05:
-            reasons.append(f"probability {a.probability:.0%} of falling below the floor {a.floor:.0%}")
+            reasons.append(AT_RISK(probability=f"{a.probability:.0%}", floor=f"{a.floor:.0%}"))
         if thin > 0:
-            reasons.append(f"样本少 / thin series: {n} batches in 12 months (< {settings.plan_thin_batches})")
+            reasons.append(THIN(n=n, least=settings.plan_thin_batches))
         if not reasons:
             continue
         lines.append({"kind": "series", "category": key[0], "region": key[1], "enterprise": None,
@@ -95,10 +103,10 @@ def _enterprise_lines(session: Session, as_of: str, codes: frozenset[str] | None
         if credit["grade"] not in ("C", "D"):
             continue
         weight = settings.plan_weights["credit"] * max((100 - credit["score"]) / 100, 1.0 if e.blacklisted else 0.0)
-        reasons = [f"信用{credit['grade']}级 / credit grade {credit['grade']} (score {credit['score']}): "
-                   f"{len(facts[e.id].failures)} failures in {settings.credit_window_months} months"]
+        reasons = [LOW_CREDIT(grade=credit["grade"], score=credit["score"], failures=len(facts[e.id].failures),
+                              months=settings.credit_window_months)]
         if e.blacklisted:
-            reasons.append("黑名单 / blacklisted")
+            reasons.append(BLACKLISTED)
         lines.append({"kind": "enterprise", "category": None, "region": e.region_code, "enterprise": e,
                       "level": None, "score": round(weight, 4),
                       "components": {"warning": 0.0, "uncertainty": 0.0, "credit": round(weight, 4)},

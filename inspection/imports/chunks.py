@@ -20,8 +20,10 @@ from typing import Iterator
 
 from sqlalchemy.engine import Dialect
 
+from core.auth.permissions import OUTSIDE_REGION
 from core.clock import month_of
 from core.database import row_binder
+from core.messages import N_
 from core.reference.trees import Trees
 from inspection.aggregates import Deltas, Key, binder
 from inspection.credit_code import region_of
@@ -32,6 +34,11 @@ from inspection.services.batches import BATCH_FIELDS
 from inspection.services.rules import check_batch
 
 CHUNK_ROWS = 2000
+UNKNOWN_COLUMNS = N_("unknown column(s): %(unknown)s; allowed: %(allowed)s")
+MISSING_COLUMNS = N_("missing required column(s): %(missing)s")
+REPEATED_COLUMNS = N_("column(s) given twice: %(repeated)s")
+TOO_MANY_ROWS = N_("the file has more than %(max_rows)s rows; split it")
+TOO_MANY_CELLS = N_("row has %(cells)s cells but the header has %(width)s columns")
 _month = lru_cache(maxsize=4096)(month_of)
 
 # A row that passed every check on its own, as
@@ -64,13 +71,13 @@ class Limits:
 def check_header(header: list[str]) -> None:
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        raise FileRefused(f"unknown column(s): {', '.join(unknown)}; allowed: {', '.join(COLUMNS)}")
+        raise FileRefused(UNKNOWN_COLUMNS(unknown=unknown, allowed=COLUMNS))
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise FileRefused(f"missing required column(s): {', '.join(missing)}")
+        raise FileRefused(MISSING_COLUMNS(missing=missing))
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
-        raise FileRefused(f"column(s) given twice: {', '.join(repeated)}")
+        raise FileRefused(REPEATED_COLUMNS(repeated=repeated))
 
 
 def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -> Iterator[Chunk]:
@@ -94,7 +101,7 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
     for index, cells in enumerate(rows):
         row_no = index + 2  # row 1 is the header
         if index >= max_rows:
-            raise FileRefused(f"the file has more than {max_rows:,} rows; split it")
+            raise FileRefused(TOO_MANY_ROWS(max_rows=f"{max_rows:,}"))
         if index and not index % CHUNK_ROWS:
             _count(passed, counted, failed)
             yield index, rejected, passed, None
@@ -102,13 +109,13 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
         if not "".join(cells).strip():
             continue  # blank line
         if len(cells) > width and any(c.strip() for c in cells[width:]):
-            rejected.append((row_no, "", f"row has {len(cells)} cells but the header has {width} columns"))
+            rejected.append((row_no, "", TOO_MANY_CELLS(cells=len(cells), width=width)))
             continue
         data, problems = parse_row(dict(zip(header, cells)))
         if not problems:
             problems = [(FIELD_TO_COLUMN.get(f, f), reason) for f, reason in check_batch(data, trees, today)]
         if not problems and scope_subtree is not None and data["region"] not in scope_subtree:
-            problems = [("region", f"region {data['region']} is outside your region {limits.scope}")]
+            problems = [("region", OUTSIDE_REGION(region=data["region"], scope=limits.scope))]
         if problems:
             rejected.extend((row_no, column, reason) for column, reason in problems)
         else:

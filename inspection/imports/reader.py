@@ -10,24 +10,40 @@ import io
 from datetime import date, datetime
 from typing import Iterator
 
+from core.messages import N_, Message
+
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads UTF-8 without a BOM
+UTF16 = N_("the file is UTF-16; save it as UTF-8 (or GB18030) CSV")
+NUL_BYTES = N_("the file contains NUL bytes: it is not a CSV text file")
+NOT_TEXT = N_("the file is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV")
+XLSX_UNREADABLE = N_("the XLSX file cannot be read (%(error)s)")
+NO_WORKSHEET = N_("the XLSX workbook has no worksheet")
+EMPTY = N_("the file is empty")
+NOT_XLSX = N_("the file is named .xlsx but is not an XLSX workbook")
+NO_HEADER = N_("the file has no header row")
+CSV_UNPARSABLE = N_("the CSV cannot be parsed: %(error)s")
 
 
 class FileRefused(Exception):
     """The file cannot be imported at all; nothing was stored."""
 
+    @property
+    def message(self) -> Message | str:
+        """Why, as the raiser wrote it (`str()` of the exception would drop the Message)."""
+        return self.args[0]
+
 
 def decode_csv(content: bytes) -> str:
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileRefused("the file is UTF-16; save it as UTF-8 (or GB18030) CSV")
+        raise FileRefused(UTF16)
     if b"\x00" in content[:4096]:
-        raise FileRefused("the file contains NUL bytes: it is not a CSV text file")
+        raise FileRefused(NUL_BYTES)
     for encoding in CSV_ENCODINGS:
         try:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise FileRefused("the file is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV")
+    raise FileRefused(NOT_TEXT)
 
 
 def _cell(value) -> str:
@@ -50,10 +66,10 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:
-        raise FileRefused(f"the XLSX file cannot be read ({exc.__class__.__name__})") from None
+        raise FileRefused(XLSX_UNREADABLE(error=exc.__class__.__name__)) from None
     try:
         if not book.worksheets:
-            raise FileRefused("the XLSX workbook has no worksheet")
+            raise FileRefused(NO_WORKSHEET)
         rows = book.worksheets[0].iter_rows(values_only=True)
         while True:
             try:
@@ -61,7 +77,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
             except StopIteration:
                 return
             except Exception as exc:
-                raise FileRefused(f"the XLSX file cannot be read ({exc.__class__.__name__})") from None
+                raise FileRefused(XLSX_UNREADABLE(error=exc.__class__.__name__)) from None
             yield [_cell(v) for v in row]
     finally:
         book.close()
@@ -74,10 +90,10 @@ def is_xlsx(content: bytes, filename: str) -> bool:
 def read_table(content: bytes, filename: str) -> tuple[list[str], Iterator[list[str]]]:
     """Return the normalised header and an iterator over the data rows."""
     if not content.strip():
-        raise FileRefused("the file is empty")
+        raise FileRefused(EMPTY)
     if is_xlsx(content, filename):
         if not content.startswith(b"PK\x03\x04"):
-            raise FileRefused("the file is named .xlsx but is not an XLSX workbook")
+            raise FileRefused(NOT_XLSX)
         rows = _xlsx_rows(content)
     else:
         text = decode_csv(content)
@@ -85,9 +101,9 @@ def read_table(content: bytes, filename: str) -> tuple[list[str], Iterator[list[
     try:
         header = next(rows)
     except StopIteration:
-        raise FileRefused("the file has no header row") from None
+        raise FileRefused(NO_HEADER) from None
     except csv.Error as exc:
-        raise FileRefused(f"the CSV cannot be parsed: {exc}") from None
+        raise FileRefused(CSV_UNPARSABLE(error=exc)) from None
     header = [h.strip().lower() for h in header]
     while header and not header[-1]:
         header.pop()  # trailing empty columns left by spreadsheet programs
@@ -98,4 +114,4 @@ def _guarded(rows: Iterator[list[str]]) -> Iterator[list[str]]:
     try:
         yield from rows
     except csv.Error as exc:
-        raise FileRefused(f"the CSV cannot be parsed: {exc}") from None
+        raise FileRefused(CSV_UNPARSABLE(error=exc)) from None

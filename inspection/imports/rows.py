@@ -6,6 +6,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from core.messages import N_
+
 REQUIRED = ("sample_no", "sampled_on", "category", "region", "result")
 OPTIONAL = ("reported_on", "enterprise_credit_code", "enterprise_name", "product", "brand",
             "specification", "lot", "production_date", "stage", "sampling_agency", "laboratory",
@@ -19,6 +21,11 @@ STAGE_WORDS = {"production": "production", "distribution": "distribution", "cate
                "餐饮": "catering", "网络": "online"}
 # Which file column a rule's field is reported against.
 FIELD_TO_COLUMN = {"conclusion": "result", "items": "failed_items", "producer_name": "enterprise_name"}
+NOT_A_DATE = N_("'%(text)s' is not a date in YYYY-MM-DD form")
+NUL_CHARACTER = N_("contains a NUL character")
+COLUMN_REQUIRED = N_("%(field)s is required")
+BAD_RESULT = N_("result must be 'pass' or 'fail', got '%(text)s'")
+BAD_STAGE = N_("unknown stage '%(text)s'; use production, distribution, catering or online")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ITEM_SPLIT = re.compile(r"[;；]")
 _TEXT_COLUMNS = ("product", "brand", "specification", "lot", "sampling_agency", "laboratory",
@@ -41,7 +48,7 @@ def _date(text: str, column: str, problems: list) -> date | None:
         return None
     value = _iso_date(text)
     if value is None:
-        problems.append((column, f"'{text[:40]}' is not a date in YYYY-MM-DD form"))
+        problems.append((column, NOT_A_DATE(text=text[:40])))
     return value
 
 
@@ -51,22 +58,21 @@ def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, st
     if "\x00" in "".join(cells.values()):  # PostgreSQL cannot store it; refuse the row, not the file
         for column, value in cells.items():
             if "\x00" in value:
-                problems.append((column, "contains a NUL character"))
+                problems.append((column, NUL_CHARACTER))
                 cells[column] = value.replace("\x00", "")
     text = {column: value.strip() for column, value in cells.items()}
     get = text.get
     for column in REQUIRED:
         if not get(column):
-            problems.append((column, f"{column} is required"))
+            problems.append((column, COLUMN_REQUIRED(field=column)))
     result = get("result", "")
     conclusion = RESULTS.get(result.lower())
     if result and conclusion is None:
-        problems.append(("result", f"result must be 'pass' or 'fail', got '{result[:40]}'"))
+        problems.append(("result", BAD_RESULT(text=result[:40])))
     stage_text = get("stage")
     stage = STAGE_WORDS.get(stage_text.lower()) if stage_text else None
     if stage_text and stage is None:
-        problems.append(("stage", f"unknown stage '{stage_text[:40]}'; use production, "
-                                  "distribution, catering or online"))
+        problems.append(("stage", BAD_STAGE(text=stage_text[:40])))
     failed_items = get("failed_items")
     items = [{"item": name.strip(), "verdict": "fail"}
              for name in _ITEM_SPLIT.split(failed_items) if name.strip()] if failed_items else []

@@ -9,21 +9,24 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.messages import N_
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
+from inspection.services.rules import UNKNOWN_REGION
 from inspection.services.stats import RateQuery, pass_rates
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+BAD_YEAR = N_("year must be between %(first)s and %(last)s")
 
 
 def attainment_report(session: Session, year: int, region: str | None, scope: str | None) -> list[dict]:
     """Sections (one per region, the chosen one first) of rows per category; [] out of scope."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationFailed.on("year", f"year must be between {FIRST_YEAR} and {LAST_YEAR}")
+        raise ValidationFailed.on("year", BAD_YEAR(first=FIRST_YEAR, last=LAST_YEAR))
     trees = load_trees(session)
     region = region or scope or PROVINCE
     if region not in trees.regions:
-        raise ValidationFailed.on("region", f"unknown region code '{region}'")
+        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
     if scope is not None and region not in trees.regions.subtree(scope):
         return []
     span = {"period": "year", "from_month": f"{year - 1}-01", "to_month": f"{year}-12"}

@@ -9,10 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.audit import audit
-from core.auth.permissions import Forbidden
+from core.auth.permissions import outside_region
 from core.clock import local_today
 from core.database import commit_keeping_loaded, unique_violated
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from core.messages import N_
 from core.models import utcnow
 from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
@@ -25,6 +26,15 @@ BATCH_FIELDS = ("sampled_on", "reported_on", "product", "brand", "specification"
                 "production_date", "stage", "sampling_agency", "laboratory", "report_no",
                 "conclusion", "fail_reason", "producer_name")
 ITEM_FIELDS = ("item", "value", "unit", "limit", "standard", "verdict")
+INVALID = N_("invalid batch: %(field)s: %(reason)s")
+SAMPLE_RECORDED = N_("sample number %(sample_no)s is already recorded")
+ALREADY_RECORDED = N_("already recorded")
+NO_BATCH = N_("no batch %(id)s")
+VOID = N_("batch %(id)s is void and can no longer change")
+STALE = N_("batch %(id)s is at version %(version)s, not %(expected)s; reload it and retry")
+REASON_REQUIRED = N_("a reason is required")
+NOT_AMENDABLE = N_("these fields cannot be amended: %(fields)s")
+CANNOT_BE_AMENDED = N_("cannot be amended")
 
 
 def batch_to_data(batch: Batch) -> dict[str, Any]:
@@ -52,7 +62,7 @@ def _raise_problems(problems: list[tuple[str, str]]) -> None:
         for field, reason in problems:
             errors.setdefault(field, []).append(reason)
         field, reason = problems[0]
-        raise ValidationFailed(f"invalid batch: {field}: {reason}", errors)
+        raise ValidationFailed(INVALID(field=field, reason=reason), errors)
 
 
 def _apply(batch: Batch, data: dict[str, Any], session: Session, user_id: int) -> None:
@@ -84,8 +94,7 @@ def in_scope(trees: Trees, scope: str | None, region: str) -> bool:
 
 def _check_scope(trees: Trees, scope: str | None, region: str) -> None:
     if not in_scope(trees, scope, region):
-        raise Forbidden(f"region {region} is outside your region {scope}",
-                        {"region": [f"outside your region {scope}"]})
+        raise outside_region(region, scope)
 
 
 def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: str | None = None) -> Batch:
@@ -101,8 +110,8 @@ def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: st
     except IntegrityError as exc:  # a taken sample number: the unique index says so, no query first
         session.rollback()
         if unique_violated(exc, Batch.__table__, "sample_no"):
-            raise Conflict(f"sample number {data['sample_no']} is already recorded",
-                           {"sample_no": ["already recorded"]}) from None
+            raise Conflict(SAMPLE_RECORDED(sample_no=data["sample_no"]),
+                           {"sample_no": [ALREADY_RECORDED]}) from None
         raise
     audit(session, user_id, "create", "batch", batch.id, after=snapshot(batch))
     session.flush()
@@ -119,21 +128,20 @@ def get_batch(session: Session, batch_id: int, scope: str | None = None) -> Batc
     """The batch, or 404 when it does not exist or lies outside the caller's region."""
     batch = session.get(Batch, batch_id)
     if batch is None or not in_scope(load_trees(session), scope, batch.region_code):
-        raise NotFound(f"no batch {batch_id}")
+        raise NotFound(NO_BATCH(id=batch_id))
     return batch
 
 
 def _guard(batch: Batch, expected_version: int | None) -> None:
     if batch.voided_at is not None:
-        raise Conflict(f"batch {batch.id} is void and can no longer change")
+        raise Conflict(VOID(id=batch.id))
     if expected_version is not None and expected_version != batch.version:
-        raise PreconditionFailed(
-            f"batch {batch.id} is at version {batch.version}, not {expected_version}; reload it and retry")
+        raise PreconditionFailed(STALE(id=batch.id, version=batch.version, expected=expected_version))
 
 
 def _revise(session: Session, batch: Batch, action: str, reason: str, user_id: int) -> None:
     if not reason or not reason.strip():
-        raise ValidationFailed.on("reason", "a reason is required")
+        raise ValidationFailed.on("reason", REASON_REQUIRED)
     session.add(BatchRevision(batch_id=batch.id, version=batch.version, action=action,
                               reason=reason.strip(), snapshot=snapshot(batch), changed_by_id=user_id))
 
@@ -146,8 +154,7 @@ def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason
     unknown = set(changes) - set(BATCH_FIELDS) - {"category", "region", "enterprise_credit_code",
                                                   "enterprise_name", "items"}
     if unknown:
-        raise ValidationFailed(f"these fields cannot be amended: {', '.join(sorted(unknown))}",
-                               {f: ["cannot be amended"] for f in sorted(unknown)})
+        raise ValidationFailed(NOT_AMENDABLE(fields=sorted(unknown)), {f: [CANNOT_BE_AMENDED] for f in sorted(unknown)})
     trees = load_trees(session)
     merged = {**batch_to_data(batch), **changes}
     _raise_problems(check_batch(merged, trees, local_today()))

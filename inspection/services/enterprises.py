@@ -6,8 +6,15 @@ from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.messages import N_
 from inspection.credit_code import credit_code_error, region_of
 from inspection.models import Enterprise
+
+CODE_REGISTERED = N_("an enterprise with credit code %(code)s is already registered")
+ALREADY_REGISTERED = N_("already registered")
+BAD_REGION = N_("region must be a six-digit GB/T 2260 code")
+NO_ENTERPRISE = N_("no enterprise %(id)s")
+NAME_NEEDED = N_("enterprise %(code)s is not registered; give its name to register it")
 
 
 def new_enterprise(credit_code: str, name: str, user_id: int | None, address: str | None = None,
@@ -29,11 +36,10 @@ def create_enterprise(session: Session, data: dict, user_id: int) -> Enterprise:
     if reason:
         raise ValidationFailed.on("credit_code", reason)
     if session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)) is not None:
-        raise Conflict(f"an enterprise with credit code {code} is already registered",
-                       {"credit_code": ["already registered"]})
+        raise Conflict(CODE_REGISTERED(code=code), {"credit_code": [ALREADY_REGISTERED]})
     region = data.get("region") or region_of(code)
     if not (len(region) == 6 and region.isdigit()):
-        raise ValidationFailed.on("region", "region must be a six-digit GB/T 2260 code")
+        raise ValidationFailed.on("region", BAD_REGION)
     enterprise = new_enterprise(code, data["name"], user_id, data.get("address"), region)
     session.add(enterprise)
     session.flush()
@@ -47,7 +53,7 @@ def create_enterprise(session: Session, data: dict, user_id: int) -> Enterprise:
 def get_enterprise(session: Session, enterprise_id: int) -> Enterprise:
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound(f"no enterprise {enterprise_id}")
+        raise NotFound(NO_ENTERPRISE(id=enterprise_id))
     return enterprise
 
 
@@ -57,8 +63,7 @@ def find_or_build(session: Session, credit_code: str, name: str | None, user_id:
     if enterprise is not None:
         return enterprise
     if not name:
-        raise ValidationFailed.on("enterprise_name", f"enterprise {credit_code} is not registered; "
-                                                     "give its name to register it")
+        raise ValidationFailed.on("enterprise_name", NAME_NEEDED(code=credit_code))
     enterprise = new_enterprise(credit_code, name, user_id)
     session.add(enterprise)
     return enterprise

@@ -15,8 +15,13 @@ from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch
+from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
+
+BAD_CURSOR = N_("cursor is not one this API returned")
+BAD_SORT = N_("sort must be one of %(sorts)s (prefix - for descending)")
 
 SORTS = {"sampled_on": Batch.sampled_on, "sample_no": Batch.sample_no, "id": Batch.id}
 
@@ -53,7 +58,7 @@ def decode_cursor(cursor: str, sort_key: str) -> tuple[Any, int]:
             raise ValueError
         return value, last_id
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationFailed.on("cursor", "cursor is not one this API returned") from None
+        raise ValidationFailed.on("cursor", BAD_CURSOR) from None
 
 
 def filtered(session: Session, f: BatchFilter, scope_region: str | None = None):
@@ -68,12 +73,12 @@ def filtered(session: Session, f: BatchFilter, scope_region: str | None = None):
         stmt = stmt.where(Batch.sampled_on <= f.sampled_to)
     if f.category:
         if f.category not in trees.categories:
-            raise ValidationFailed.on("category", f"unknown category code '{f.category}'")
+            raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=f.category))
         stmt = stmt.where(Batch.category_code.in_(sorted(trees.categories.subtree(f.category))))
     for region in (f.region, scope_region):
         if region:
             if region not in trees.regions:
-                raise ValidationFailed.on("region", f"unknown region code '{region}'")
+                raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
             subtree = trees.regions.subtree(region)
             if len(subtree) < len(trees.regions.nodes):  # the whole province needs no filter
                 stmt = stmt.where(Batch.region_code.in_(sorted(subtree)))
@@ -96,7 +101,7 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     if key not in SORTS:
-        raise ValidationFailed.on("sort", f"sort must be one of {', '.join(SORTS)} (prefix - for descending)")
+        raise ValidationFailed.on("sort", BAD_SORT(sorts=list(SORTS)))
     column = SORTS[key]
     stmt = filtered(session, f, scope_region)
     if cursor:

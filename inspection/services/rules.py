@@ -9,11 +9,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from core.messages import N_
 from core.reference.trees import Trees
 from inspection.credit_code import credit_code_error
 from inspection.models import CONCLUSIONS, STAGES
 
 FARM = "farm"
+TOO_LONG = N_("longer than %(limit)s characters")
+SAMPLE_NO_REQUIRED = N_("sample number is required")
+UNKNOWN_CATEGORY = N_("unknown category code '%(code)s'")
+UNKNOWN_REGION = N_("unknown region code '%(code)s'")
+SAMPLED_REQUIRED = N_("sampling date is required")
+SAMPLED_FUTURE = N_("sampling date %(date)s is in the future")
+REPORTED_FUTURE = N_("report date %(date)s is in the future")
+REPORTED_EARLY = N_("report date is before the sampling date")
+PRODUCED_LATE = N_("production date is after the sampling date")
+BAD_STAGE = N_("stage must be one of %(stages)s")
+BAD_CONCLUSION = N_("conclusion must be 'pass' or 'fail'")
+PASS_WITH_FAILING_ITEM = N_("a passing batch cannot have failing test items")
+PASS_WITH_FAIL_REASON = N_("a passing batch has no fail reason")
+FAIL_WITHOUT_REASON = N_("a failed batch needs a failing test item or a fail_reason")
+CODE_REQUIRED = N_("a credit code is required when an enterprise is named (except farm produce)")
 
 TEXT_LIMITS = {
     "sample_no": 64, "product": 200, "brand": 100, "specification": 100, "lot": 100,
@@ -28,43 +44,43 @@ def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[s
     for name, limit in TEXT_LIMITS.items():
         value = data.get(name)
         if value is not None and len(value) > limit:
-            problems.append((name, f"longer than {limit} characters"))
+            problems.append((name, TOO_LONG(limit=limit)))
     if not data.get("sample_no"):
-        problems.append(("sample_no", "sample number is required"))
+        problems.append(("sample_no", SAMPLE_NO_REQUIRED))
     category, region = data.get("category"), data.get("region")
     if category not in trees.categories:
-        problems.append(("category", f"unknown category code '{category}'"))
+        problems.append(("category", UNKNOWN_CATEGORY(code=category)))
     if region not in trees.regions:
-        problems.append(("region", f"unknown region code '{region}'"))
+        problems.append(("region", UNKNOWN_REGION(code=region)))
 
     sampled, reported, produced = data.get("sampled_on"), data.get("reported_on"), data.get("production_date")
     if sampled is None:
-        problems.append(("sampled_on", "sampling date is required"))
+        problems.append(("sampled_on", SAMPLED_REQUIRED))
     elif sampled > today:
-        problems.append(("sampled_on", f"sampling date {sampled} is in the future"))
+        problems.append(("sampled_on", SAMPLED_FUTURE(date=sampled)))
     if reported is not None:
         if reported > today:
-            problems.append(("reported_on", f"report date {reported} is in the future"))
+            problems.append(("reported_on", REPORTED_FUTURE(date=reported)))
         elif sampled is not None and reported < sampled:
-            problems.append(("reported_on", "report date is before the sampling date"))
+            problems.append(("reported_on", REPORTED_EARLY))
     if produced is not None and sampled is not None and produced > sampled:
-        problems.append(("production_date", "production date is after the sampling date"))
+        problems.append(("production_date", PRODUCED_LATE))
 
     stage = data.get("stage")
     if stage is not None and stage not in STAGES:
-        problems.append(("stage", f"stage must be one of {', '.join(STAGES)}"))
+        problems.append(("stage", BAD_STAGE(stages=STAGES)))
 
     conclusion = data.get("conclusion")
     items = data.get("items") or []
     failing = [i for i in items if i.get("verdict") == "fail"]
     if conclusion not in CONCLUSIONS:
-        problems.append(("conclusion", "conclusion must be 'pass' or 'fail'"))
+        problems.append(("conclusion", BAD_CONCLUSION))
     elif conclusion == "pass" and failing:
-        problems.append(("conclusion", "a passing batch cannot have failing test items"))
+        problems.append(("conclusion", PASS_WITH_FAILING_ITEM))
     elif conclusion == "pass" and data.get("fail_reason"):
-        problems.append(("fail_reason", "a passing batch has no fail reason"))
+        problems.append(("fail_reason", PASS_WITH_FAIL_REASON))
     elif conclusion == "fail" and not failing and not data.get("fail_reason"):
-        problems.append(("conclusion", "a failed batch needs a failing test item or a fail_reason"))
+        problems.append(("conclusion", FAIL_WITHOUT_REASON))
 
     code = data.get("enterprise_credit_code")
     if code:
@@ -72,8 +88,7 @@ def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[s
         if reason:
             problems.append(("enterprise_credit_code", reason))
     elif data.get("enterprise_name") and not _is_farm(category, trees):
-        problems.append(("enterprise_credit_code",
-                         "a credit code is required when an enterprise is named (except farm produce)"))
+        problems.append(("enterprise_credit_code", CODE_REQUIRED))
     return problems
 
 

@@ -10,9 +10,17 @@ from sqlalchemy.orm import Session
 
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
 from core.errors import ValidationFailed
+from core.messages import N_
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
 from inspection.models import SeriesMonth
+from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
+
+BAD_PERIOD = N_("period must be one of %(periods)s")
+BAD_BREAKDOWN = N_("breakdown must be one of %(breakdowns)s")
+BAD_ORIGIN = N_("origin must be 'all' or 'local'")
+FROM_AFTER_TO = N_("'from' is after 'to'")
+TOO_MANY_MONTHS = N_("at most %(months)s months can be asked at once")
 
 Z95 = 1.959963984540054
 PERIODS = ("month", "quarter", "year")
@@ -77,17 +85,17 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
     """
     trees = load_trees(session)
     if q.period not in PERIODS:
-        raise ValidationFailed.on("period", f"period must be one of {', '.join(PERIODS)}")
+        raise ValidationFailed.on("period", BAD_PERIOD(periods=PERIODS))
     if q.breakdown not in BREAKDOWNS:
-        raise ValidationFailed.on("breakdown", f"breakdown must be one of {', '.join(BREAKDOWNS)}")
+        raise ValidationFailed.on("breakdown", BAD_BREAKDOWN(breakdowns=BREAKDOWNS))
     if q.origin not in ("all", "local"):
-        raise ValidationFailed.on("origin", "origin must be 'all' or 'local'")
+        raise ValidationFailed.on("origin", BAD_ORIGIN)
     category = q.category or ALL_PRODUCTS
     if category != ALL_PRODUCTS and category not in trees.categories:
-        raise ValidationFailed.on("category", f"unknown category code '{category}'")
+        raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=category))
     region = q.region or scope or PROVINCE
     if region not in trees.regions:
-        raise ValidationFailed.on("region", f"unknown region code '{region}'")
+        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
     if scope is not None and region not in trees.regions.subtree(scope):
         return []
     to_month = q.to_month or month_of(local_today())
@@ -99,10 +107,10 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
                 raise ValidationFailed.on(name, str(exc)) from None
     from_month = q.from_month or shift_month(to_month, -11)  # default: twelve months
     if from_month > to_month:
-        raise ValidationFailed.on("from", "'from' is after 'to'")
+        raise ValidationFailed.on("from", FROM_AFTER_TO)
     months = _months(from_month, to_month)
     if len(months) > MAX_MONTHS:
-        raise ValidationFailed.on("from", f"at most {MAX_MONTHS} months can be asked at once")
+        raise ValidationFailed.on("from", TOO_MANY_MONTHS(months=MAX_MONTHS))
 
     if q.breakdown in ("category", "both"):
         categories = trees.categories.roots() if category == ALL_PRODUCTS else trees.categories.kids(category)

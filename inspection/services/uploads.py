@@ -8,9 +8,13 @@ from sqlalchemy.orm import Session
 
 from core.errors import PayloadTooLarge, ValidationFailed
 from core.jobs import Job, enqueue
+from core.messages import N_
 from inspection.imports.importer import ImportOptions, import_batches
 from inspection.imports.reader import FileRefused
 from inspection.jobs import IMPORT_JOB
+
+OVER_LIMIT = N_("the file is over the %(limit)s-byte limit")
+FILE_TOO_LARGE = N_("file too large")
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ def import_or_queue(session: Session, content: bytes, filename: str, atomic: boo
                     scope: str | None, limits: UploadLimits) -> dict | Job:
     """The row-by-row import report, or the queued job for a large file."""
     if len(content) > limits.max_bytes:
-        raise PayloadTooLarge(f"the file is over the {limits.max_bytes:,}-byte limit", {"file": ["file too large"]})
+        raise PayloadTooLarge(OVER_LIMIT(limit=f"{limits.max_bytes:,}"), {"file": [FILE_TOO_LARGE]})
     if len(content) > limits.async_bytes:
         return enqueue(session, IMPORT_JOB, {"filename": filename, "atomic": atomic, "scope": scope},
                        content, user_id)
@@ -41,4 +45,4 @@ def import_or_queue(session: Session, content: bytes, filename: str, atomic: boo
         return import_batches(session, content, options).report()
     except FileRefused as refused:
         session.rollback()
-        raise ValidationFailed.on("file", str(refused)) from None
+        raise ValidationFailed.on("file", refused.message) from None

@@ -66,3 +66,42 @@ def test_agency_opens_a_recall_case_from_a_failed_batch(open_page, make_user, db
     screenshot(page, "agency-recall-close-refused.png")
     db_session.expire_all()
     assert db_session.get(Case, case.id).status == "action_taken"
+
+
+def test_agency_concludes_a_retest_and_decides_an_objection(open_page, make_user, db_session):
+    from followup.models import Objection, Retest
+    from followup.services.appeals import apply_for_retest, raise_objection
+    from followup.services.disposals import record_disposal
+
+    user, _ = make_user("agency", username="b-agency-appeals")
+    batch_id = _failed_batch(db_session, user.id)
+    told = local_today() - timedelta(days=3)
+    record_disposal(db_session, batch_id, {"severity": "general", "notified_on": told}, user.id, None)
+    retest = apply_for_retest(db_session, batch_id, {"applied_on": told, "laboratory": "宁波市食品检验检测研究院"},
+                              user.id, None)
+    objection = raise_objection(db_session, batch_id, {"subject": "method", "grounds": "检验方法有误"}, user.id, None)
+    page = open_page(viewport=(768, 1024))
+    sign_in(page, user.username)
+    page.goto(f"/followup/disposals/{batch_id}")
+    decide = page.locator(f"#objection-{objection.id}")
+    decide.get_by_role("button", name="登记决定").click()
+    expect(page.locator(f"#objection-{objection.id}-decision-error")).to_contain_text("此项为必填")
+    decide = page.locator(f"#objection-{objection.id}")
+    decide.get_by_label("处理决定", exact=True).select_option("upheld")
+    decide.get_by_label("决定理由").fill("抽样环节记录不全，异议成立")
+    decide.get_by_role("button", name="登记决定").click()
+    expect(page.locator(".objection-status")).to_have_text("异议成立")
+    conclude = page.locator("#conclude-form")
+    conclude.get_by_label("复检结论").select_option("fail")
+    conclude.get_by_label("结论日期（留空为今天）").fill((local_today() + timedelta(days=1)).isoformat())
+    conclude.get_by_role("button", name="登记结论").click()
+    expect(page.locator("#concluded_on-error")).to_have_text("不能晚于今天")  # the service's rule, in Chinese
+    conclude = page.locator("#conclude-form")
+    conclude.get_by_label("结论日期（留空为今天）").fill("")
+    conclude.get_by_label("复检报告编号").fill("FJ2026-9")
+    conclude.get_by_role("button", name="登记结论").click()
+    expect(page.locator(".retest-conclusion")).to_have_text("不合格")
+    screenshot(page, "agency-retest-and-objection.png")
+    db_session.expire_all()
+    assert db_session.get(Retest, retest.id).conclusion == "fail"
+    assert db_session.get(Objection, objection.id).status == "upheld"

@@ -135,3 +135,23 @@ def test_language_switch_in_the_header(open_page, make_user):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_role("button", name="中文").click()
     expect(page.get_by_role("navigation", name="主菜单")).to_contain_text("抽检批次")
+
+
+def test_the_batch_form_is_walked_by_keyboard_in_its_visual_order(open_page, make_user):
+    make_user("inspector", username="keys")
+    page = open_page(viewport=(768, 1024))
+    sign_in(page, "keys")
+    page.goto("/batches/new")
+    page.get_by_label("抽样单编号").focus()
+    expected = page.evaluate("""() => [...document.querySelectorAll(
+        '#batch-form input, #batch-form select, #batch-form textarea, #batch-form button')]
+        .filter(el => el.type !== 'hidden').map(el => el.id || el.textContent)""")
+    focused = "() => document.activeElement.id || document.activeElement.textContent"
+    walked = [page.evaluate(focused)]
+    for _ in expected[1:]:
+        for _press in range(4):  # a date input takes a Tab stop for each of its parts
+            page.keyboard.press("Tab")
+            if page.evaluate(focused) != walked[-1]:
+                break
+        walked.append(page.evaluate(focused))
+    assert walked == expected and walked[:4] == ["sample_no", "sampled_on", "reported_on", "category"]
