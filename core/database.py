@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from flask import Flask
 from sqlalchemy import Column, Table, any_, bindparam, event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
