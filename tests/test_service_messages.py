@@ -21,7 +21,8 @@ SERVICE_FILES = [*sorted((ROOT / "followup" / "services").glob("*.py")),
                  *sorted((ROOT / "inspection" / "services").glob("*.py")),
                  *sorted((ROOT / "inspection" / "imports").glob("*.py")),
                  ROOT / "inspection" / "credit_code.py", ROOT / "core" / "auth" / "services.py",
-                 ROOT / "core" / "reference" / "floors.py", ROOT / "warning" / "alerts.py"]
+                 ROOT / "core" / "reference" / "floors.py", ROOT / "warning" / "alerts.py",
+                 ROOT / "warning" / "notify" / "services.py"]
 REFUSALS = {"ValidationFailed", "on", "Conflict", "NotFound", "Forbidden", "PreconditionFailed", "PayloadTooLarge",
             "FileRefused", "DomainError"}
 

@@ -10,16 +10,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import audit
-from core.auth.permissions import Forbidden
+from core.auth.permissions import OUTSIDE_REGION, Forbidden
 from core.errors import NotFound, ValidationFailed
+from core.messages import N_
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import load_trees
+from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
 from warning.notify import sealing
 from warning.notify.models import OutboxMessage, Subscription, Webhook
 
 FILTER_FIELDS = ("region_code", "category_code", "min_level")
 SUBSCRIPTION_FIELDS = ("email", *FILTER_FIELDS, "active")
 WEBHOOK_FIELDS = ("url", *FILTER_FIELDS, "active")  # never the secret
+NOTHING_TO_CHANGE = N_("nothing to change: send at least one field")
+EMPTY_BODY = N_("empty body")
+NO_SUBSCRIPTION = N_("no subscription %(id)s")
+NO_WEBHOOK = N_("no webhook %(id)s")
 
 
 def _snapshot(record, fields) -> dict:
@@ -39,16 +45,16 @@ def _change(session: Session, record, changes: dict, user_id: int, action: str, 
 
 def _check_filters(session: Session, data: dict, scope: str | None) -> None:
     if not data:
-        raise ValidationFailed("nothing to change: send at least one field", {"_schema": ["empty body"]})
+        raise ValidationFailed(NOTHING_TO_CHANGE, {"_schema": [EMPTY_BODY]})
     trees = load_trees(session)
     region, category = data.get("region_code"), data.get("category_code")
     if region is not None:
         if region not in trees.regions:
-            raise ValidationFailed.on("region", f"unknown region {region}")
+            raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
         if scope is not None and region not in trees.regions.subtree(scope):
-            raise Forbidden(f"region {region} is outside your region {scope}")
+            raise Forbidden(OUTSIDE_REGION(region=region, scope=scope))
     if category is not None and category != ALL_PRODUCTS and category not in trees.categories:
-        raise ValidationFailed.on("category", f"unknown category {category}")
+        raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=category))
 
 
 # Subscriptions: the owner manages their own; an administrator (scope None) sees and edits all.
@@ -63,7 +69,7 @@ def list_subscriptions(session: Session, user_id: int, is_admin: bool, limit: in
 def get_subscription(session: Session, sub_id: int, user_id: int, is_admin: bool) -> Subscription:
     sub = session.get(Subscription, sub_id)
     if sub is None or not (is_admin or sub.user_id == user_id):
-        raise NotFound(f"no subscription {sub_id}")
+        raise NotFound(NO_SUBSCRIPTION(id=sub_id))
     return sub
 
 
@@ -96,7 +102,7 @@ def list_webhooks(session: Session, limit: int, offset: int) -> list[Webhook]:
 def get_webhook(session: Session, hook_id: int) -> Webhook:
     hook = session.get(Webhook, hook_id)
     if hook is None:
-        raise NotFound(f"no webhook {hook_id}")
+        raise NotFound(NO_WEBHOOK(id=hook_id))
     return hook
 
 
