@@ -21,6 +21,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def built_on(dialect_name: str):
+    """Alembic `include_object` hook: leave out what a model builds only on other databases.
+
+    Autogenerate ignores `ddl_if`, so without it a PostgreSQL-only index shows as missing on SQLite.
+    """
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        if condition is None or condition.dialect is None:
+            return True
+        wanted = condition.dialect
+        return dialect_name == wanted if isinstance(wanted, str) else dialect_name in wanted
+    return include
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from sqlalchemy.engine import Dialect
@@ -21,6 +21,10 @@ from inspection.models import SeriesMonth
 
 Key = tuple[str, str, str, bool]  # category, region, month, local
 KEY_COLUMNS = ("category_code", "region_code", "month", "local")
+# Up to this many possible keys (category ancestors x region ancestors x months x 2; a year of
+# every category in every county of a province is ~1 million) the spread counts into dense
+# arrays (16 bytes a possible key, for as long as it runs) instead of sorting the codes.
+DENSE_KEYS = 1 << 22
 COUNT_COLUMNS = ("batches", "failed")
 
 
@@ -60,54 +64,11 @@ class Deltas:
 
     def rows(self) -> list[tuple[str, str, str, bool, int, int]]:
         """The non-zero changes of every ancestor series (categories up to `*`, regions up to the
-        province) as sorted (category, region, month, local, batches, failed) tuples.
-
-        An import of 100,000 rows spreads to over a million (series key, change) pairs; they
-        are summed with numpy on integer-coded keys instead of a dict of string tuples.
-        """
+        province) as sorted (category, region, month, local, batches, failed) tuples."""
         if not self.changes:
             return []
-        categories, regions = self.trees.categories, self.trees.regions
-        changes = list(self.changes.items())
-        leaf_c = sorted({k[0] for k, _ in changes})
-        leaf_r = sorted({k[1] for k, _ in changes})
-        up_c = [categories.ancestors(c) + (ALL_PRODUCTS,) for c in leaf_c]
-        up_r = [regions.ancestors(r) for r in leaf_r]
-        names_c = sorted({a for up in up_c for a in up})
-        names_r = sorted({a for up in up_r for a in up})
-        months = sorted({k[2] for k, _ in changes})
-        anc_c = _ancestor_table(up_c, {c: i for i, c in enumerate(names_c)})
-        anc_r = _ancestor_table(up_r, {r: i for i, r in enumerate(names_r)})
-        pos_c = {c: i for i, c in enumerate(leaf_c)}
-        pos_r = {r: i for i, r in enumerate(leaf_r)}
-        pos_m = {m: i for i, m in enumerate(months)}
-        count = len(changes)
-        leaf_ci = np.fromiter((pos_c[k[0]] for k, _ in changes), np.int64, count)
-        leaf_ri = np.fromiter((pos_r[k[1]] for k, _ in changes), np.int64, count)
-        mi = np.fromiter((pos_m[k[2]] for k, _ in changes), np.int64, count)
-        li = np.fromiter((k[3] for k, _ in changes), np.int64, count)
-        n = np.fromiter((v[0] for _, v in changes), np.int64, count)
-        f = np.fromiter((v[1] for _, v in changes), np.int64, count)
-        codes, ns, fs = [], [], []
-        for a in range(anc_c.shape[1]):
-            ci = anc_c[leaf_ci, a]
-            for b in range(anc_r.shape[1]):
-                ri = anc_r[leaf_ri, b]
-                ok = (ci >= 0) & (ri >= 0)
-                codes.append(((ci[ok] * len(names_r) + ri[ok]) * len(months) + mi[ok]) * 2 + li[ok])
-                ns.append(n[ok])
-                fs.append(f[ok])
-        keys, where = np.unique(np.concatenate(codes), return_inverse=True)
-        sums_n = np.zeros(len(keys), np.int64)
-        sums_f = np.zeros(len(keys), np.int64)
-        np.add.at(sums_n, where, np.concatenate(ns))
-        np.add.at(sums_f, where, np.concatenate(fs))
-        rest, local = np.divmod(keys, 2)
-        rest, month = np.divmod(rest, len(months))
-        cat, reg = np.divmod(rest, len(names_r))
-        return [(names_c[c], names_r[r], months[m], bool(x), bn, bf) for c, r, m, x, bn, bf in zip(
-            cat.tolist(), reg.tolist(), month.tolist(), local.tolist(), sums_n.tolist(), sums_f.tolist())
-            if bn or bf]
+        batches, failed = zip(*self.changes.values())
+        return spread(self.trees, list(self.changes), batches, failed)
 
     def apply(self, session: Session, spread: list[tuple] | None = None) -> None:
         """Upsert the changes, plus `spread`: changes already spread to every ancestor, as
@@ -123,6 +84,63 @@ class Deltas:
             add_rows(conn, table, KEY_COLUMNS, COUNT_COLUMNS, spread, bound=True)
         elif rows:
             add_rows(conn, table, KEY_COLUMNS, COUNT_COLUMNS, rows)
+
+
+def spread(trees: Trees, keys: Sequence[Key], batches: Sequence[int],
+           failed: Sequence[int]) -> list[tuple[str, str, str, bool, int, int]]:
+    """`Deltas.rows()` of (batches[i], failed[i]) changes at keys[i], every key distinct.
+
+    An import of 100,000 rows spreads to over a million (series key, change) pairs; they are
+    summed with numpy on integer-coded keys instead of a dict of string tuples, and every
+    per-key step runs in C (it is on an import's critical path: the writer waits for it).
+    """
+    if not keys:
+        return []
+    categories, regions = trees.categories, trees.regions
+    key_c, key_r, key_m, key_l = zip(*keys)
+    leaf_c, leaf_r, months = sorted(set(key_c)), sorted(set(key_r)), sorted(set(key_m))
+    up_c = [categories.ancestors(c) + (ALL_PRODUCTS,) for c in leaf_c]
+    up_r = [regions.ancestors(r) for r in leaf_r]
+    names_c = sorted({a for up in up_c for a in up})
+    names_r = sorted({a for up in up_r for a in up})
+    anc_c = _ancestor_table(up_c, {c: i for i, c in enumerate(names_c)})
+    anc_r = _ancestor_table(up_r, {r: i for i, r in enumerate(names_r)})
+    leaf_ci, leaf_ri, mi = (_positions(values, names) for values, names in
+                            ((key_c, leaf_c), (key_r, leaf_r), (key_m, months)))
+    li = np.fromiter(key_l, np.int64, len(keys))
+    n, f = np.asarray(batches, np.int64), np.asarray(failed, np.int64)
+    codes, ns, fs = [], [], []
+    for a in range(anc_c.shape[1]):
+        ci = anc_c[leaf_ci, a]
+        for b in range(anc_r.shape[1]):
+            ri = anc_r[leaf_ri, b]
+            ok = (ci >= 0) & (ri >= 0)
+            codes.append(((ci[ok] * len(names_r) + ri[ok]) * len(months) + mi[ok]) * 2 + li[ok])
+            ns.append(n[ok])
+            fs.append(f[ok])
+    codes, ns, fs = np.concatenate(codes), np.concatenate(ns), np.concatenate(fs)
+    space = len(names_c) * len(names_r) * len(months) * 2
+    if space <= DENSE_KEYS:  # count into one slot per possible key: no sort
+        sums_n, sums_f = (np.bincount(codes, weights=w, minlength=space) for w in (ns, fs))
+        keys_at = np.flatnonzero((sums_n != 0) | (sums_f != 0))
+        sums_n, sums_f = sums_n[keys_at], sums_f[keys_at]
+    else:
+        keys_at, where = np.unique(codes, return_inverse=True)
+        sums_n, sums_f = (np.bincount(where, weights=w, minlength=len(keys_at)) for w in (ns, fs))
+        kept = (sums_n != 0) | (sums_f != 0)
+        keys_at, sums_n, sums_f = keys_at[kept], sums_n[kept], sums_f[kept]
+    rest, local = np.divmod(keys_at, 2)
+    rest, month = np.divmod(rest, len(months))
+    cat, reg = np.divmod(rest, len(names_r))
+    # Counts are exact in float64 (bincount's weights) far beyond any number of batches.
+    return list(zip(np.array(names_c, object)[cat].tolist(), np.array(names_r, object)[reg].tolist(),
+                    np.array(months, object)[month].tolist(), (local == 1).tolist(),
+                    sums_n.astype(np.int64).tolist(), sums_f.astype(np.int64).tolist()))
+
+
+def _positions(values: Sequence[str], names: list[str]) -> np.ndarray:
+    """The index of each value in `names`."""
+    return np.fromiter(map({name: i for i, name in enumerate(names)}.__getitem__, values), np.int64, len(values))
 
 
 def binder(dialect: Dialect) -> Callable[[tuple], tuple]:

@@ -46,7 +46,9 @@ class Batch(Base):
         Index("ix_batches_enterprise_sampled_id", "enterprise_id", "sampled_on", "id"),
         # A category with a region: each alone matches ~1 % of the batches, together a few in
         # 10,000; combining the two ranges above read ~43,000 index entries at 2.2 million.
-        Index("ix_batches_category_region_sampled_id", "category_code", "region_code", "sampled_on", "id"),
+        # PostgreSQL only (migration 0008): on SQLite its upkeep cost imports ~20 %.
+        Index("ix_batches_category_region_sampled_id", "category_code", "region_code", "sampled_on",
+              "id").ddl_if(dialect="postgresql"),
         # Failed batches are ~3 %: a list of failures would otherwise filter 30 rows for each one.
         Index("ix_batches_failed_sampled_id", "sampled_on", "id",
               postgresql_where=text("conclusion = 'fail'"), sqlite_where=text("conclusion = 'fail'")),
@@ -131,6 +133,8 @@ class SeriesMonth(Base):
     """
 
     __tablename__ = "series_months"
+    # SQLite keeps the rows in the key's own B-tree (migration 0008): one tree per upsert.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     category_code: Mapped[str] = mapped_column(String(96), primary_key=True)
     region_code: Mapped[str] = mapped_column(String(6), primary_key=True)

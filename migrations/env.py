@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from core.models import built_on
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -91,6 +93,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=built_on(connection.dialect.name),
             **conf_args
         )
 

@@ -69,3 +69,47 @@ def _exit_code_of_die_with_parent(parent: int) -> int:
 def test_a_child_whose_parent_died_before_it_asked_for_the_signal_ends_at_once():
     assert _exit_code_of_die_with_parent(os.getpid()) == 0  # the parent is there: carry on
     assert _exit_code_of_die_with_parent(os.getpid() + 1) == 1  # it was handed to another: end
+
+
+def test_the_child_makes_its_items_ahead_of_the_reader(tmp_path):
+    """The last item (an import's aggregate) is made while the reader still works on earlier ones."""
+    done = tmp_path / "done"
+    items_made = [bytes([i]) * 300_000 for i in range(8)]  # 2.4 MB: more than the pipe holds
+
+    def produce():
+        yield from items_made
+        done.touch()
+        yield b"last"
+
+    with worker.forked(produce) as items:
+        first = next(items)
+        wait_until(done.exists, 20, "the child to make every item while the reader holds the first")
+        rest = list(items)
+    assert [first, *rest] == [*items_made, b"last"]
+
+
+def test_an_item_that_cannot_be_sent_ends_the_child_and_fails_the_reader_with_the_reason():
+    def produce():
+        yield 1
+        yield lambda: None  # does not pickle
+        while True:
+            yield 2  # the producing thread must end with the sending one
+
+    with pytest.raises(RuntimeError, match="pickle"):
+        with worker.forked(produce) as items:
+            assert next(items) == 1
+            list(items)
+
+
+def test_an_error_in_the_child_is_raised_in_the_reader_after_the_items_before_it():
+    def produce():
+        yield 1
+        yield 2
+        raise ValueError("row 3 is unreadable")
+
+    received = []
+    with pytest.raises(ValueError, match="row 3 is unreadable"):
+        with worker.forked(produce) as items:
+            for item in items:
+                received.append(item)
+    assert received == [1, 2]

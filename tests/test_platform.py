@@ -10,13 +10,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 import factory
 from core.export import csv_bytes, safe_cell
 from core.extensions import api, db
 from core.jobs import Job, claim_next, enqueue
-from core.models import Base
+from core.models import Base, built_on
 from core.worker import build_scheduler
 from factory import create_app
 
@@ -75,10 +75,23 @@ def test_readyz_is_503_when_the_schema_is_not_at_head(client, db_session, head):
 
 def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": built_on(connection.dialect.name)})
         diff = compare_metadata(context, Base.metadata)
 
     assert diff == []
+
+
+def test_the_storage_each_database_gets_for_fast_imports(app):
+    """SQLite: no (category, region) list index, the aggregate in its key's B-tree (0008)."""
+    with app.app_context(), db.engine.connect() as connection:
+        indexes = {ix["name"] for ix in inspect(connection).get_indexes("batches")}
+        if connection.dialect.name == "sqlite":
+            assert "ix_batches_category_region_sampled_id" not in indexes
+            sql = connection.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'series_months'"))
+            assert "WITHOUT ROWID" in sql
+        else:
+            assert "ix_batches_category_region_sampled_id" in indexes
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+8613800000000", "-2+3", "@SUM(A1)", "=HYPERLINK(\"http://x\")"])

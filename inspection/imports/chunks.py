@@ -25,7 +25,7 @@ from core.clock import month_of
 from core.database import row_binder
 from core.messages import N_
 from core.reference.trees import Trees
-from inspection.aggregates import Deltas, Key, binder
+from inspection.aggregates import Key, binder, spread
 from inspection.credit_code import region_of
 from inspection.imports.reader import FileRefused, read_table
 from inspection.imports.rows import COLUMNS, FIELD_TO_COLUMN, REQUIRED, parse_row
@@ -50,7 +50,7 @@ ROW, SAMPLE_NO, CODE, NAME, ITEMS, VALUES, KEY = range(7)
 CONTENT_COLUMNS = (*BATCH_FIELDS, "sample_no", "category_code", "region_code")
 FAILED = BATCH_FIELDS.index("conclusion")
 # (rows read so far, rejections as (row, column, reason), rows that passed, and in the last
-#  chunk only: the series aggregate of every row that passed, as `Deltas.rows()` converted
+#  chunk only: the series aggregate of every row that passed, as `aggregates.spread()` converted
 #  by `aggregates.binder`)
 Chunk = tuple[int, list[tuple[int, str, str]], list[Parsed], "list[tuple] | None"]
 
@@ -129,10 +129,9 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
                            tuple(i["item"] for i in data["items"]), bind(list(map(data.get, _CONTENT_KEYS))),
                            keys.setdefault(key, key)))
     _count(passed, counted, failed)
-    deltas = Deltas(trees)
-    deltas.add_counts(counted, failed)
     bind_series = binder(dialect)
-    yield index + 1, rejected, passed, [bind_series(row) for row in deltas.rows()]
+    aggregate = spread(trees, list(counted), list(counted.values()), [failed[key] for key in counted])
+    yield index + 1, rejected, passed, [bind_series(row) for row in aggregate]
 
 
 _CONTENT_KEYS = (*BATCH_FIELDS, "sample_no", "category", "region")

@@ -15,8 +15,10 @@ import ctypes
 import fcntl
 import multiprocessing
 import os
+import queue
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
@@ -26,6 +28,8 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # The child may run this far ahead of the reader (the kernel caps it at
 # /proc/sys/fs/pipe-max-size, 1 MiB by default): a chunk or two, so the reader never waits.
 PIPE_BYTES = 1 << 20
+# Items the child may hold made but not yet sent (an import's chunks: 2,000 rows each).
+AHEAD = 64
 
 
 def can_fork() -> bool:
@@ -89,17 +93,39 @@ def _run(produce: Callable[[], Iterator[T]], receiving, sending, parent: int) ->
     receiving.close()
     # A gunicorn worker's handler only flags its own loop to stop: terminate() must end this.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Items are sent from a thread, so producing runs ahead of the reader by up to AHEAD
+    # items: the last one (an import's whole aggregate) takes long to make, and is then
+    # ready when the reader gets there instead of being started when the pipe had room.
+    ahead: queue.Queue = queue.Queue(maxsize=AHEAD)
+    sender = threading.Thread(target=_send, args=(ahead, sending), name="import-parser-send")
+    sender.start()
     try:
         for item in produce():
-            sending.send((_ITEM, item))
-        sending.send((_END, None))
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the parent stopped reading
+            ahead.put((_ITEM, item))
+        ahead.put((_END, None))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-        try:
-            sending.send((_ERROR, exc))
-        except Exception:  # noqa: BLE001 - not picklable: send what it said
-            sending.send((_ERROR, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        ahead.put((_ERROR, exc))
+    sender.join()
+
+
+def _send(ahead: queue.Queue, sending) -> None:
+    try:
+        while True:
+            kind, item = message = ahead.get()
+            try:
+                sending.send(message)
+            except (BrokenPipeError, ConnectionResetError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - it does not pickle: send what went wrong
+                what = item if kind == _ERROR else exc
+                sending.send((_ERROR, RuntimeError(f"{type(what).__name__}: {what}")))
+                raise
+            if kind != _ITEM:
+                return
+    except BaseException:  # noqa: BLE001
+        # The parent stopped reading, or was told why this process stops: end it at once,
+        # the producing thread with it.
+        os._exit(1)
 
 
 def _received(receiving) -> Iterator[T]:
