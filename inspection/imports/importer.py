@@ -262,22 +262,25 @@ class _Accepting:
         conn = self.session.connection()
         for eid, code, region in select_in(conn, ENTERPRISE_KEYS, Enterprise.credit_code, codes):
             self.known[code] = (eid, region.startswith("33"))
-        unknown = named - self.known.keys()
+        unknown = named - self.known.keys() - self.new.keys()
         if not unknown:
             return fresh
-        kept = []
-        for row in fresh:
+        # The first row naming a code registers it; rows before it without a name are rejected.
+        # Only the rows of unknown codes are walked: most rows name a known enterprise.
+        rejected = set()
+        for row in [row for row in fresh if row[CODE] in unknown]:
             code = row[CODE]
-            if code in unknown and code not in self.new:
-                if not row[NAME]:
-                    self.dropped.append(row)
-                    self.result.reject(row[ROW], "enterprise_name", UNREGISTERED(code=code))
-                    continue
-                self.new[code] = {**enterprise_values(code, row[NAME]), "blacklisted": False,
-                                  "created_at": utcnow(), "created_by_id": self.user_id}
-                self.registered.append(code)
-            kept.append(row)
-        return kept
+            if code in self.new:
+                continue
+            if not row[NAME]:
+                rejected.add(row[ROW])
+                self.dropped.append(row)
+                self.result.reject(row[ROW], "enterprise_name", UNREGISTERED(code=code))
+                continue
+            self.new[code] = {**enterprise_values(code, row[NAME]), "blacklisted": False,
+                              "created_at": utcnow(), "created_by_id": self.user_id}
+            self.registered.append(code)
+        return [row for row in fresh if row[ROW] not in rejected] if rejected else fresh
 
 
 class _Store:
