@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Sequence
 
 from flask import Flask
-from sqlalchemy import Column, Table, any_, bindparam, event
+from sqlalchemy import Column, Select, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
@@ -118,9 +118,14 @@ def _bound(conn: Connection, table: Table, columns: Sequence[str],
     if not table_columns:
         return iter(())
     for i, process in converters:
-        memo = _memo(process)
         values = table_columns[i]
-        for value in set(values).difference(memo):
+        try:
+            distinct = set(values)
+        except TypeError:  # JSON documents: each its own
+            table_columns[i] = [None if v is None else process(v) for v in values]
+            continue
+        memo = _memo(process)
+        for value in distinct.difference(memo):
             memo[value] = None if value is None else process(value)
         table_columns[i] = [memo[v] for v in values]
     return zip(*table_columns)
@@ -182,6 +187,19 @@ def select_in(conn: Connection, columns: Sequence[Column], key: Column,
         marks = ", ".join("?" * len(part))
         found += raw.execute(f"SELECT {selected} FROM {name} WHERE {where} IN ({marks})", part).fetchall()
     return found
+
+
+def driver_rows(conn: Connection, query: Select) -> list[tuple]:
+    """`query`'s rows as the driver's plain tuples, skipping SQLAlchemy's row objects (for
+    reads of a million rows). Bound values are rendered into the SQL by the dialect, so the
+    query must hold only values it can render (numbers, strings, dates)."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _names(conn: Connection, table: Table, columns: Sequence[str]) -> tuple[str, str]:
