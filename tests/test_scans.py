@@ -6,12 +6,15 @@ from sqlalchemy import func, select
 
 from core.audit import AuditRecord
 from core.clock import shift_month
+from core.reference.trees import load_trees
 from inspection.models import Enterprise
 from tests.conftest import VALID_CODE, make_code
 from tests.series_data import DROP, MILK, csv_rows, load
 from warning import scan as scan_module
 from warning import lease
 from warning.models import Alert, Assessment, Scan
+from warning.engine import DEFAULT_SETTINGS, assess
+from warning.model_store import load_model
 from warning.scan import SCAN_LEASE, ScanBusy, run_scan
 
 STABLE, DEGRADING = "330106", "330212"  # Xihu (Hangzhou), Yinzhou (Ningbo)
@@ -51,6 +54,27 @@ def test_scan_raises_an_alert_on_the_degrading_series_only(db_session, world):
                                                           Assessment.region_code == DEGRADING))
     assert assessed.pass_rate < assessed.floor and len(assessed.forecast) == 3
     assert assessed.reasons["zh"] and assessed.reasons["en"]
+
+
+def test_every_assessment_is_stored_as_the_engine_made_it(db_session, world):
+    """The assessments go to the database column by column (COPY): nothing may be shifted."""
+    scan = run_scan(db_session, AS_OF, "test")
+
+    panel = scan_module._panel_of(db_session, load_trees(db_session), AS_OF, DEFAULT_SETTINGS.window, blacklist=True)
+    model, _ = load_model(AS_OF, DEFAULT_SETTINGS, None)
+    expected = assess(panel, DEFAULT_SETTINGS, model).set_index(["category", "region"])
+    stored = db_session.scalars(select(Assessment).where(Assessment.scan_id == scan.id)).all()
+    assert len(stored) == scan.series_assessed == len(expected)
+    months = [shift_month(AS_OF, h) for h in (1, 2, 3)]
+    for a in stored:
+        e = expected.loc[(a.category_code, a.region_code)]
+        assert (a.level, a.reasons) == (e["level"], {"zh": e["reason_zh"], "en": e["reason_en"]})
+        assert [a.floor, a.pass_rate, a.pass_rate_lo, a.pass_rate_hi, a.slope, a.probability] == pytest.approx(
+            [e["floor"], e["pass_rate"], e["pass_rate_lo"], e["pass_rate_hi"], e["trend_points_per_month"],
+             e["prob_below"]])
+        assert [f["month"] for f in a.forecast] == months
+        assert [f[k] for f in a.forecast for k in ("rate", "lo", "hi")] == pytest.approx(
+            [e[f"forecast_{h}{end}"] for h in (1, 2, 3) for end in ("", "_lo", "_hi")])
 
 
 def test_a_second_scan_keeps_the_same_alert_and_recovery_resolves_it(db_session, world):
