@@ -12,6 +12,7 @@ REPORT_SEEDS. The scikit-learn risk model is trained on the tuning seeds only.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import pickle
 import sys
@@ -37,7 +38,8 @@ FA_BUDGET = 5.0    # the target: false-alarm episodes per 100 series-years on th
 # seed-to-seed spread of the false-alarm rate (tuned at 4.5 on seeds 1-3, seeds 4-5 gave 5.1
 # for the binomial CUSUM and 4.9-5.3 for the engine variants tried).
 TUNE_BUDGET = 4.5
-# The settings the cached walk-forward features depend on (the cache key).
+# The settings the cached walk-forward features depend on (the cache key, with the source of
+# the engine and the simulator: a code change must not reuse features computed before it).
 FEATURE_SETTINGS = ("horizon", "window", "trend_window", "half_life", "baseline_gap",
                     "parent_pseudo", "recent_kappa", "kappa_bounds", "slope_prior_sd", "season",
                     "band_edges")
@@ -46,10 +48,18 @@ CACHE = Path(os.environ.get("WARNING_EVAL_CACHE", "/tmp/warning_eval_cache"))
 
 # ---- per seed: data, walk-forward engine features, baseline scores ------------------------
 
+def _source_digest() -> str:
+    root = Path(__file__).resolve().parents[2]
+    # settings.py is out: the settings features read are in FEATURE_SETTINGS, and a new
+    # calibration of the thresholds there must not throw the cache away.
+    files = [f for f in sorted((root / "warning" / "engine").glob("*.py"))
+             if f.name != "settings.py"] + sorted((root / "bench" / "warning").glob("[!e]*.py"))
+    return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()
+
+
 def run_seed(seed: int, months: int = 60, settings=DEFAULT_SETTINGS, tag: str = "") -> dict:
-    import hashlib
-    version = hashlib.sha1(repr((FEATURES, [getattr(settings, k) for k in FEATURE_SETTINGS]))
-                           .encode()).hexdigest()[:8]
+    version = hashlib.sha1(repr((FEATURES, [getattr(settings, k) for k in FEATURE_SETTINGS],
+                                 _source_digest())).encode()).hexdigest()[:8]
     path = CACHE / f"seed{seed}_{months}{tag}_{version}.pkl"
     if path.exists():
         with open(path, "rb") as fh:
