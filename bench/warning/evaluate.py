@@ -416,7 +416,8 @@ def write_calibration(level_thr: dict, margins: dict, seeds) -> None:
     print(f"\nwritten to {CALIBRATION.relative_to(Path.cwd()) if CALIBRATION.is_relative_to(Path.cwd()) else CALIBRATION}; "
           "paste into warning/engine/settings.py:\n")
     for key, name in (("thresholds", "engine_classical"), ("model_thresholds", "engine_sklearn")):
-        print(f"    {key}: dict = field(default_factory=lambda: {level_thr[name]!r})")
+        bands = ",\n".join(f'        "{b}": {json.dumps(t)}' for b, t in level_thr[name].items())
+        print(f"    {key}: dict = field(default_factory=lambda: {{\n{bands}}})")
 
 
 def _thr_text(v) -> str:
