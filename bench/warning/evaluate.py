@@ -420,6 +420,25 @@ def write_calibration(level_thr: dict, margins: dict, seeds) -> None:
         print(f"    {key}: dict = field(default_factory=lambda: {{\n{bands}}})")
 
 
+def target_check(overall: pd.DataFrame) -> str:
+    """The issue's target on the report seeds: at most FA_BUDGET false-alarm episodes, at
+    least twice the best baseline's crossings flagged by the crossing month, and at least its
+    share of sudden drops flagged within 2 months (best baselines taken apart, each among the
+    baselines with one threshold and by band)."""
+    o = overall.set_index("method")
+    base = o[o.index.str.replace("_banded", "").isin(list(BASELINES))]
+    e = o.loc["engine_sklearn"]
+    bc, bd = base["flagged_by_crossing"].idxmax(), base["drops_within_2"].idxmax()
+    ratio = e["flagged_by_crossing"] / base.loc[bc, "flagged_by_crossing"]
+    ok = (e["fa_per_100_sy"] <= FA_BUDGET, ratio >= 2, e["drops_within_2"] >= base.loc[bd, "drops_within_2"])
+    return (f"Target (engine_sklearn): false alarms {e['fa_per_100_sy']:.4f} <= {FA_BUDGET}: "
+            f"{'met' if ok[0] else 'NOT met'}; crossings flagged {e['flagged_by_crossing']:.4f} = "
+            f"{ratio:.4f} x {bc}'s {base.loc[bc, 'flagged_by_crossing']:.4f} (>= 2: "
+            f"{'met' if ok[1] else 'NOT met'}); sudden drops {e['drops_within_2']:.4f} against "
+            f"{bd}'s {base.loc[bd, 'drops_within_2']:.4f}: {'met' if ok[2] else 'NOT met'}. "
+            f"Overall: {'MET' if all(ok) else 'NOT MET'}.")
+
+
 def _thr_text(v) -> str:
     return (", ".join(f"{b} {v[b]:.4g}" for b in BANDS) if isinstance(v, dict) else f"{v:.4g}")
 
@@ -538,7 +557,9 @@ def main(argv=None) -> None:
     if not args.quick:
         write_calibration(ev["level_thr"], ev["margins"], tseeds)
     print("\n## Report seeds, overall\n")
-    print(fmt(summarise(flags_r, rep_data)))
+    overall = summarise(flags_r, rep_data)
+    print(fmt(overall))
+    print("\n" + target_check(overall))
     for g in ("band", "scenario", "level"):
         print(f"\n## Report seeds, by {g}\n")
         t = summarise(flags_r, rep_data, g)
