@@ -301,8 +301,8 @@ def test_shipped_level_thresholds_are_the_evaluations_calibration():
     from pathlib import Path
 
     from warning.engine import DEFAULT_SETTINGS
-    calibration = json.loads(
-        (Path(__file__).resolve().parents[1] / "bench" / "warning" / "calibration.json").read_text())
+    path = Path(__file__).resolve().parents[1] / "bench" / "warning" / "calibration.json"
+    calibration = json.loads(path.read_text())
     assert DEFAULT_SETTINGS.thresholds == calibration["thresholds"]
     assert DEFAULT_SETTINGS.model_thresholds == calibration["model_thresholds"]
     for by_band in (DEFAULT_SETTINGS.thresholds, DEFAULT_SETTINGS.model_thresholds):

@@ -7,7 +7,8 @@ floors; its score at month t uses months <= t only (the engine is run walk-forwa
 every month with the last 24 months). Each method's alarm threshold is tuned the same way
 (bisection) on TUNING_SEEDS to at most 5 false-alarm episodes per 100 series-years on
 stable_well_above series over a margin from the method's own seed-to-seed spread (`margin`),
-then the metrics of bench/warning/README.md are reported on REPORT_SEEDS. The scikit-learn risk model is trained on the tuning seeds only.
+then the metrics of bench/warning/README.md are reported on REPORT_SEEDS. The scikit-learn
+risk model is trained on the tuning seeds only.
 """
 from __future__ import annotations
 
@@ -264,7 +265,8 @@ def margin(scores: list, data: list, banded: bool, n_report: int) -> dict:
     n = len(held)
     rel = float(np.std(held, ddof=1) / np.mean(held)) if n > 1 and np.mean(held) > 0 else 0.0
     v = rel ** 2 * (n - 1) / n
-    factor = 1 + float(student_t.ppf(CONFIDENCE, max(n - 1, 1))) * np.sqrt(v * (1 / n_report + 1 / n))
+    t = float(student_t.ppf(CONFIDENCE, max(n - 1, 1)))
+    factor = 1 + t * np.sqrt(v * (1 / n_report + 1 / n))
     return {"factor": factor, "budget": FA_BUDGET / factor, "held_out": held}
 
 
@@ -413,8 +415,8 @@ def write_calibration(level_thr: dict, margins: dict, seeds) -> None:
                               for lv, b in LEVEL_BUDGETS.items()} for name in level_thr},
         "thresholds": level_thr["engine_classical"],
         "model_thresholds": level_thr["engine_sklearn"]}, indent=2) + "\n")
-    print(f"\nwritten to {CALIBRATION.relative_to(Path.cwd()) if CALIBRATION.is_relative_to(Path.cwd()) else CALIBRATION}; "
-          "paste into warning/engine/settings.py:\n")
+    print(f"\nwritten to bench/warning/{CALIBRATION.name}; paste into "
+          "warning/engine/settings.py:\n")
     for key, name in (("thresholds", "engine_classical"), ("model_thresholds", "engine_sklearn")):
         bands = ",\n".join(f'        "{b}": {json.dumps(t)}' for b, t in level_thr[name].items())
         print(f"    {key}: dict = field(default_factory=lambda: {{\n{bands}}})")
@@ -430,7 +432,8 @@ def target_check(overall: pd.DataFrame) -> str:
     e = o.loc["engine_sklearn"]
     bc, bd = base["flagged_by_crossing"].idxmax(), base["drops_within_2"].idxmax()
     ratio = e["flagged_by_crossing"] / base.loc[bc, "flagged_by_crossing"]
-    ok = (e["fa_per_100_sy"] <= FA_BUDGET, ratio >= 2, e["drops_within_2"] >= base.loc[bd, "drops_within_2"])
+    ok = (e["fa_per_100_sy"] <= FA_BUDGET, ratio >= 2,
+          e["drops_within_2"] >= base.loc[bd, "drops_within_2"])
     return (f"Target (engine_sklearn): false alarms {e['fa_per_100_sy']:.4f} <= {FA_BUDGET}: "
             f"{'met' if ok[0] else 'NOT met'}; crossings flagged {e['flagged_by_crossing']:.4f} = "
             f"{ratio:.4f} x {bc}'s {base.loc[bc, 'flagged_by_crossing']:.4f} (>= 2: "
