@@ -291,3 +291,20 @@ def test_negative_subsampling_keeps_every_positive_and_the_base_rate():
     rows, w = subsample_negatives(y, 10_000)
     assert len(rows) == 10_000 and y[rows].sum() == y.sum()
     assert abs((w * y[rows]).sum() / w.sum() - y.mean()) < 1e-9
+
+
+def test_shipped_level_thresholds_are_the_evaluations_calibration():
+    """The thresholds the product runs with are the ones `python -m bench.warning.evaluate`
+    calibrated on the tuning seeds and wrote to bench/warning/calibration.json (it prints them
+    for warning/engine/settings.py): a new calibration not pasted there fails here."""
+    import json
+    from pathlib import Path
+
+    from warning.engine import DEFAULT_SETTINGS
+    path = Path(__file__).resolve().parents[1] / "bench" / "warning" / "calibration.json"
+    calibration = json.loads(path.read_text())
+    assert DEFAULT_SETTINGS.thresholds == calibration["thresholds"]
+    assert DEFAULT_SETTINGS.model_thresholds == calibration["model_thresholds"]
+    for by_band in (DEFAULT_SETTINGS.thresholds, DEFAULT_SETTINGS.model_thresholds):
+        for t in by_band.values():
+            assert t["blue"] <= t["yellow"] <= t["orange"]
