@@ -180,3 +180,22 @@ def test_a_read_only_request_cannot_write(app, db_session):
             Scan.__table__.insert().values(as_of="2025-03", status="done", model_version="t", settings={},
                                            series_assessed=0, alerts_raised=0, alerts_escalated=0,
                                            alerts_resolved=0))
+
+
+def test_the_statistics_totals_are_planned_for_their_values_each_time(app, db_session):
+    """psycopg prepares a statement a connection has run five times; PostgreSQL's generic plan
+    for the totals filtered the asked regions out of every region's rows. They are never
+    prepared, so each run is planned for its own lists and months."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's")
+    conn = db_session.connection()
+    query = RateQuery(region="330000", breakdown="region", from_month="2025-01", to_month="2025-12")
+    for _ in range(8):
+        pass_rates(db_session, query)
+    prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert not [s for s in prepared if "series_months" in s]
+    # the control: an ordinary statement run as often is prepared on the same connection
+    for _ in range(8):
+        conn.execute(select(func.count()).select_from(SeriesMonth))
+    prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert [s for s in prepared if "series_months" in s]
