@@ -3,17 +3,24 @@ production config), the CPU milliseconds, the SQL statements SQLAlchemy sent and
 `--profile`, a cProfile (CPU clock) of the hottest functions.
 
 Run against the database `bench/web_load.py` seeded (it issues its own token for the `load`
-user that script creates). CPU time, unlike wall time, hardly depends on what else runs.
+user that script creates). CPU time depends less on what else runs than wall time, but on a
+busy machine it still drifts by 10-20 %; `--instructions` counts the instructions each request
+executes instead (valgrind's callgrind, instrumenting only the timed requests): slow (about a
+minute), but the same figure whatever else runs, so a change of a few percent shows.
 
     python bench/web_profile.py --database-url postgresql://postgres@127.0.0.1:55438/web_load
     python bench/web_profile.py --database-url ... --profile stats --top 40
+    python bench/web_profile.py --database-url ... --instructions -n 20
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,7 +58,12 @@ def main() -> None:
                         default=[], help="cProfile this request type (repeatable)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per request under valgrind (callgrind) instead of CPU time")
+    parser.add_argument("--under-callgrind", help=argparse.SUPPRESS)  # set when re-run under valgrind
     args = parser.parse_args()
+    if args.instructions:
+        return count_instructions(args)
 
     from sqlalchemy import event
 
@@ -78,8 +90,12 @@ def main() -> None:
         started = time.process_time()
         if profiler:
             profiler.enable()
+        if args.under_callgrind:
+            callgrind("-z", "-i on")
         for _ in range(args.n):
             call()
+        if args.under_callgrind:
+            callgrind("-i off", f"-d {name}")
         if profiler:
             profiler.disable()
         cpu = (time.process_time() - started) / args.n * 1000
@@ -90,6 +106,29 @@ def main() -> None:
               + ", ".join(f"{k} {v / args.n:g}" for k, v in sorted(kinds.items())))
         if profiler:
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+
+
+def callgrind(*commands: str) -> None:
+    for command in commands:
+        subprocess.run(["callgrind_control", *command.split(), str(os.getpid())], check=True,
+                       stdout=subprocess.DEVNULL)
+
+
+def count_instructions(args) -> None:
+    """Re-run this script under callgrind with instrumentation off but around each request type's
+    timed loop, and print instructions per request from the dumps."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                        f"--callgrind-out-file={out}/cg.%p", sys.executable, __file__,
+                        "--database-url", args.database_url, "-n", str(args.n), "--under-callgrind", "yes"],
+                       check=True, env={**os.environ, "PYTHONMALLOC": "malloc"},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(f"{'request':<8} {'instructions per request (millions)':>36}  (n = {args.n}, callgrind)")
+        for dump in sorted(Path(out).glob("cg.*.*"), key=lambda p: int(p.suffix[1:])):
+            text = dump.read_text()
+            name = next(l for l in text.splitlines() if l.startswith("desc: Trigger")).split()[-1]
+            total = int(next(l for l in text.splitlines() if l.startswith("totals:")).split()[1])
+            print(f"{name:<8} {total / args.n / 1e6:>36.2f}")
 
 
 if __name__ == "__main__":
