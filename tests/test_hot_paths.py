@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 
 from core.database import READ_ONLY, WriteInReadOnlyRequest
 from core.extensions import db
-from core.fast_dump import Dumper
+from core.fast_dump import Dumper, json_response
 from inspection.models import SeriesMonth
 from inspection.schemas import PassRateSchema
 from inspection.services.stats import RateQuery, pass_rates
@@ -49,6 +49,16 @@ def test_the_dumper_gives_the_schemas_output_for_dicts_and_objects():
     assert Dumper(Plain).many(VALUES) == expected
     assert Dumper(Plain()).many([SimpleNamespace(**v) for v in VALUES]) == expected
     assert expected[1]["id"] == 1 and expected[1]["share"] == 1.0 and expected[1]["name"] == "42"
+
+
+def test_the_fast_json_response_is_flasks_to_the_byte(app):
+    rows = [{"region": "330100", "name": "杭州市", "pass_rate": 0.9754098360655737, "gap": -0.0123,
+             "batches": 122, "floor": None, "meets_floor": True, "at": AT.isoformat()},
+            {"region": "330200", "pass_rate": 1.0, "batches": 0, "meets_floor": False}, [], {}]
+    with app.test_request_context("/api/stats/pass-rates"):
+        fast, flask = json_response(rows), app.json.response(rows)
+    assert fast.get_data() == flask.get_data()
+    assert (fast.status_code, fast.mimetype) == (flask.status_code, flask.mimetype) == (200, "application/json")
 
 
 def test_the_dumper_refuses_what_it_cannot_reproduce():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ BREAKDOWNS = ("none", "category", "region", "both")
 MAX_MONTHS = 240
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of counts that repeat from request to request
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float | None, float | None]:
     """Wilson score interval for a proportion; (None, None) when there is no data."""
     if n <= 0:
