@@ -100,6 +100,39 @@ def test_the_alert_list_is_the_schemas_dump(client, admin, db_session):
     assert len(listed.json) == 3 and {a["dismissed_until"] is None for a in listed.json} == {True, False}
 
 
+def test_every_alert_filter_selects_what_it_says(client, admin, make_user, db_session):
+    _, h = admin
+    scan = Scan(as_of="2025-03", status="done", model_version="t", settings={}, series_assessed=0,
+                alerts_raised=6, alerts_escalated=0, alerts_resolved=0)
+    db_session.add(scan)
+    db_session.flush()
+    rows = [("food.dairy.liquid_milk", "330106", "yellow", "open"), ("food.dairy", "330212", "orange", "open"),
+            ("food.catering", "330782", "red", "acknowledged"), ("farm.vegetable.leafy", "330106", "red", "open"),
+            ("food.dairy.liquid_milk", "330302", "yellow", "dismissed"), ("industrial.electrical", "330212", "orange",
+                                                                          "escalated")]
+    for category, region, level, status in rows:
+        db_session.add(Alert(category_code=category, region_code=region, level=level, status=status,
+                             opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.9))
+    db_session.commit()
+    _, ningbo = make_user("supervisor", region="330200")
+
+    def listed(query: str, headers=h) -> list[tuple]:
+        answer = client.get(f"/api/alerts?{query}", headers=headers)
+        assert answer.status_code == 200, answer.json
+        return sorted((a["category"], a["region"], a["level"], a["status"]) for a in answer.json)
+
+    assert listed("level=red") == sorted(r for r in rows if r[2] == "red")
+    assert listed("status=open") == sorted(r for r in rows if r[3] == "open")
+    assert listed("category=food.dairy") == sorted(r for r in rows if r[0].startswith("food.dairy"))
+    assert listed("region=330100") == sorted(r for r in rows if r[1].startswith("3301"))
+    assert listed("level=red&status=open&category=farm&region=330106") == [rows[3]]
+    assert listed("", ningbo) == sorted(r for r in rows if r[1].startswith("3302"))
+    assert listed("region=330212&level=orange", ningbo) == sorted(r for r in rows if r[1] == "330212")
+    assert listed("region=330106", ningbo) == []  # out of the caller's scope
+    assert listed("category=nonexistent") == [] and listed("region=999999") == []
+    assert len(listed("limit=2&offset=0")) == 2 and len(listed("limit=50&offset=4")) == 2
+
+
 def test_pass_rates_are_the_schemas_dump(client, admin, db_session):
     _, h = admin
     for region, conclusion in (("330106", "pass"), ("330106", "fail"), ("330212", "pass")):
