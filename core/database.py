@@ -50,6 +50,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
                 cursor.execute(statement, parameters, prepare=False)
                 return True  # executed here
             return None
+
     if engine.dialect.name != "sqlite":
         return
 

@@ -21,7 +21,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 @limiter.request_filter
 def _api_has_no_limits() -> bool:
-    # Only web forms ask for a limit: spare every API request the limiter's per-request lookup.
+    # Only web forms ask for a limit: should a default limit ever be configured (which brings
+    # the per-request middleware back, see init_limiter), it does not reach the API.
     return request.path.startswith("/api/")
 
 
