@@ -15,7 +15,9 @@ class Config:
     SECRET_KEY: str | None = None
     # DATABASE_URL is the operator-facing name; it fills SQLALCHEMY_DATABASE_URI.
     DATABASE_URL: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection unused this long is tested before use (core/database.ping_when_idle).
+    DB_PING_IDLE_SECONDS = 10.0
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     TIMEZONE = "Asia/Shanghai"
 

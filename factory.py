@@ -34,7 +34,7 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
 def register_extensions(app: Flask) -> None:
     from core.auth.sessions import register_sessions
     from core.database import configure_engine
-    from core.extensions import api, db, limiter, migrate
+    from core.extensions import api, db, init_limiter, migrate
     from core.security import register_security_headers
 
     db.init_app(app)
@@ -44,7 +44,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     register_sessions(app)
-    limiter.init_app(app)
+    init_limiter(app)
     register_security_headers(app)
     # Models register on the shared metadata when imported.
     import core.auth.models  # noqa: F401

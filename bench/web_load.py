@@ -333,24 +333,21 @@ def main() -> None:
           f"wrk -t {args.wrk_threads} -c {args.connections} -d {args.seconds}s, "
           f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'round':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8} "
-          f"{'errors':>7} {'load':>6}")
-    for name, r in (("mixed", mixed), ("trivial", trivial)):
-        print(f"{name:<8} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f} "
-              f"{r['non2xx']:>8} {r['socket_errors']:>7} {r['load']:>6.2f}")
-    ratio = mixed["rps"] / trivial["rps"]
-    print(f"mixed / trivial throughput: {ratio:.2f}; batches written in the timed round and warm-up: {written:,}")
-    print("CPU ms per request during the rounds (gunicorn = master and workers, PostgreSQL = the backends "
-          "of this database, rest = every other process on the machine):")
-    print(f"{'round':<8} {'gunicorn':>9} {'postgres':>9} {'wrk':>6} {'sum':>6} {'rest':>6}  {'req/s on 2 idle cores':>22}")
+          f"{'errors':>7} {'load':>6}   CPU ms per request: {'gunicorn':>8} {'postgres':>8} {'wrk':>5} {'sum':>5} "
+          f"{'rest':>5}  {'req/s on 2 idle cores':>21}")
     capacity = {}
     for name, r in (("mixed", mixed), ("trivial", trivial)):
         c = r["cpu"]
         own = c["app"] + c["db"] + c["wrk"]
         capacity[name] = os.cpu_count() * 1000 / own
-        print(f"{name:<8} {c['app']:>9.2f} {c['db']:>9.2f} {c['wrk']:>6.2f} {own:>6.2f} {c['rest']:>6.2f}  "
-              f"{capacity[name]:>22.0f}")
-    print(f"mixed / trivial by CPU per request (the steady ratio on a shared machine): "
-          f"{capacity['mixed'] / capacity['trivial']:.2f}")
+        print(f"{name:<8} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f} "
+              f"{r['non2xx']:>8} {r['socket_errors']:>7} {r['load']:>6.2f}   {'':>19} {c['app']:>8.2f} {c['db']:>8.2f} "
+              f"{c['wrk']:>5.2f} {own:>5.2f} {c['rest']:>5.2f}  {capacity[name]:>21.0f}")
+    ratio = mixed["rps"] / trivial["rps"]
+    print(f"mixed / trivial throughput: {ratio:.2f}, by CPU per request (the steady ratio on a shared machine): "
+          f"{capacity['mixed'] / capacity['trivial']:.2f}; batches written in the timed round and warm-up: {written:,}")
+    print("(CPU: gunicorn = master and workers, postgres = the backends of this database, rest = every other "
+          "process on the machine; req/s on 2 idle cores = 2,000 ms / (gunicorn + postgres + wrk))")
     engine.dispose()
     mixed_cpu = (cpu["write"] + 2 * cpu["stats"] + 2 * cpu["alerts"]) / 5
     print("application CPU per request (ms, in-process, without PostgreSQL): "

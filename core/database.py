@@ -1,6 +1,7 @@
 """Engine tuning that depends on the database in use, and bulk writes for imports."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -8,7 +9,7 @@ from flask import Flask
 from sqlalchemy import Column, Select, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ColumnElement
 
@@ -24,15 +25,31 @@ BULK_CACHE_KIB = 256 * 1024
 READ_ONLY = {"isolation_level": "AUTOCOMMIT", "read_only_request": True}
 
 
+# A statement planned for each execution's own values. psycopg prepares a statement a
+# connection has run five times, and PostgreSQL may then settle on a generic plan, which for a
+# range and an IN list on one index (the statistics totals) scans nine times the rows.
+CUSTOM_PLAN = {"custom_plan": True}
+
+
 class WriteInReadOnlyRequest(RuntimeError):
     pass
 
 
 def configure_engine(app: Flask, engine: Engine) -> None:
+    ping_when_idle(engine, app.config["DB_PING_IDLE_SECONDS"])
+
     @event.listens_for(engine, "before_execute")
     def _refuse_writes_on_reads(conn, clauseelement, multiparams, params, execution_options):
         if getattr(clauseelement, "is_dml", False) and conn.get_execution_options().get("read_only_request"):
             raise WriteInReadOnlyRequest(f"a read-only request tried to write: {clauseelement}")
+
+    if engine.dialect.driver == "psycopg":
+        @event.listens_for(engine, "do_execute")
+        def _custom_plan(cursor, statement, parameters, context):
+            if context.execution_options.get("custom_plan"):
+                cursor.execute(statement, parameters, prepare=False)
+                return True  # executed here
+            return None
 
     if engine.dialect.name != "sqlite":
         return
@@ -47,6 +64,30 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection before handing it out only if it sat unused for `idle_seconds`.
+
+    A connection used moments ago is very likely alive, and pinging every checkout (the pool's
+    `pool_pre_ping`) cost a round trip per request. A connection that does fail in use is
+    still caught: the error is 503 and marks the whole pool stale, so every connection opened
+    before it is replaced at its next checkout. A dead idle connection is replaced here,
+    unnoticed by the request (the pool retries the checkout with a new connection).
+    """
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy):
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure: let the pool open a new connection
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
 
 
 def commit_keeping_loaded(session: Session | scoped_session) -> None:

@@ -1,5 +1,5 @@
 """Extensions, created unbound; `factory.create_app` binds them to an app."""
-from flask import request
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -21,5 +21,16 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 @limiter.request_filter
 def _api_has_no_limits() -> bool:
-    # Only web forms ask for a limit: spare every API request the limiter's per-request lookup.
+    # Only web forms ask for a limit: should a default limit ever be configured (which brings
+    # the per-request middleware back, see init_limiter), it does not reach the API.
     return request.path.startswith("/api/")
+
+
+def init_limiter(app: Flask) -> None:
+    """Bind the limiter. Its per-request middleware applies default, application and blueprint
+    limits; none are used (only decorated routes are limited, the login form, and each such
+    decorator checks its own), so unless a default or application limit is configured the
+    middleware, which cost a trivial request a tenth of its time, is left out."""
+    limiter.init_app(app)
+    if not (app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION")):
+        app.before_request_funcs[None].remove(limiter._check_request_limit)

@@ -81,7 +81,7 @@ def test_database_unreachable_is_503_and_service_resumes_by_itself(proxied_app, 
     assert ready.status_code == 503 and ready.get_json()["database"] == "unreachable"
     assert alive.status_code == 200  # the process itself is fine: do not restart it
 
-    proxy.restore()  # the same app, no restart: the pool reconnects (pool_pre_ping)
+    proxy.restore()  # the same app, no restart: the pool reconnects (the failures marked its connections stale)
     assert web.get("/readyz").status_code == 200
     numbers = [b["sample_no"] for b in web.get("/api/batches", headers=headers).get_json()["items"]]
     assert numbers == ["UP-1"]  # the write refused during the outage left nothing behind

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 
 from core.database import READ_ONLY, WriteInReadOnlyRequest
 from core.extensions import db
-from core.fast_dump import Dumper
+from core.fast_dump import Dumper, json_response
 from inspection.models import SeriesMonth
 from inspection.schemas import PassRateSchema
 from inspection.services.stats import RateQuery, pass_rates
@@ -49,6 +49,16 @@ def test_the_dumper_gives_the_schemas_output_for_dicts_and_objects():
     assert Dumper(Plain).many(VALUES) == expected
     assert Dumper(Plain()).many([SimpleNamespace(**v) for v in VALUES]) == expected
     assert expected[1]["id"] == 1 and expected[1]["share"] == 1.0 and expected[1]["name"] == "42"
+
+
+def test_the_fast_json_response_is_flasks_to_the_byte(app):
+    rows = [{"region": "330100", "name": "杭州市", "pass_rate": 0.9754098360655737, "gap": -0.0123,
+             "batches": 122, "floor": None, "meets_floor": True, "at": AT.isoformat()},
+            {"region": "330200", "pass_rate": 1.0, "batches": 0, "meets_floor": False}, [], {}]
+    with app.test_request_context("/api/stats/pass-rates"):
+        fast, flask = json_response(rows), app.json.response(rows)
+    assert fast.get_data() == flask.get_data()
+    assert (fast.status_code, fast.mimetype) == (flask.status_code, flask.mimetype) == (200, "application/json")
 
 
 def test_the_dumper_refuses_what_it_cannot_reproduce():
@@ -88,6 +98,39 @@ def test_the_alert_list_is_the_schemas_dump(client, admin, db_session):
     alerts = db_session.scalars(select(Alert).order_by(Alert.updated_at.desc(), Alert.id.desc())).all()
     assert listed.json == AlertSchema(many=True).dump(alerts)
     assert len(listed.json) == 3 and {a["dismissed_until"] is None for a in listed.json} == {True, False}
+
+
+def test_every_alert_filter_selects_what_it_says(client, admin, make_user, db_session):
+    _, h = admin
+    scan = Scan(as_of="2025-03", status="done", model_version="t", settings={}, series_assessed=0,
+                alerts_raised=6, alerts_escalated=0, alerts_resolved=0)
+    db_session.add(scan)
+    db_session.flush()
+    rows = [("food.dairy.liquid_milk", "330106", "yellow", "open"), ("food.dairy", "330212", "orange", "open"),
+            ("food.catering", "330782", "red", "acknowledged"), ("farm.vegetable.leafy", "330106", "red", "open"),
+            ("food.dairy.liquid_milk", "330302", "yellow", "dismissed"), ("industrial.electrical", "330212", "orange",
+                                                                          "escalated")]
+    for category, region, level, status in rows:
+        db_session.add(Alert(category_code=category, region_code=region, level=level, status=status,
+                             opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.9))
+    db_session.commit()
+    _, ningbo = make_user("supervisor", region="330200")
+
+    def listed(query: str, headers=h) -> list[tuple]:
+        answer = client.get(f"/api/alerts?{query}", headers=headers)
+        assert answer.status_code == 200, answer.json
+        return sorted((a["category"], a["region"], a["level"], a["status"]) for a in answer.json)
+
+    assert listed("level=red") == sorted(r for r in rows if r[2] == "red")
+    assert listed("status=open") == sorted(r for r in rows if r[3] == "open")
+    assert listed("category=food.dairy") == sorted(r for r in rows if r[0].startswith("food.dairy"))
+    assert listed("region=330100") == sorted(r for r in rows if r[1].startswith("3301"))
+    assert listed("level=red&status=open&category=farm&region=330106") == [rows[3]]
+    assert listed("", ningbo) == sorted(r for r in rows if r[1].startswith("3302"))
+    assert listed("region=330212&level=orange", ningbo) == sorted(r for r in rows if r[1] == "330212")
+    assert listed("region=330106", ningbo) == []  # out of the caller's scope
+    assert listed("category=nonexistent") == [] and listed("region=999999") == []
+    assert len(listed("limit=2&offset=0")) == 2 and len(listed("limit=50&offset=4")) == 2
 
 
 def test_pass_rates_are_the_schemas_dump(client, admin, db_session):
@@ -180,3 +223,22 @@ def test_a_read_only_request_cannot_write(app, db_session):
             Scan.__table__.insert().values(as_of="2025-03", status="done", model_version="t", settings={},
                                            series_assessed=0, alerts_raised=0, alerts_escalated=0,
                                            alerts_resolved=0))
+
+
+def test_the_statistics_totals_are_planned_for_their_values_each_time(app, db_session):
+    """psycopg prepares a statement a connection has run five times; PostgreSQL's generic plan
+    for the totals filtered the asked regions out of every region's rows. They are never
+    prepared, so each run is planned for its own lists and months."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's")
+    conn = db_session.connection()
+    query = RateQuery(region="330000", breakdown="region", from_month="2025-01", to_month="2025-12")
+    for _ in range(8):
+        pass_rates(db_session, query)
+    prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert not [s for s in prepared if "series_months" in s]
+    # the control: an ordinary statement run as often is prepared on the same connection
+    for _ in range(8):
+        conn.execute(select(func.count()).select_from(SeriesMonth))
+    prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert [s for s in prepared if "series_months" in s]

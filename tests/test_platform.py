@@ -237,3 +237,17 @@ def test_worker_scheduler_polls_the_job_queue_without_overlap(app):
     assert job.trigger.interval == timedelta(seconds=app.config["WORKER_JOB_POLL_SECONDS"])
     assert str(scheduler.timezone) == app.config["TIMEZONE"]
     assert scheduler.running is False
+
+
+def test_a_configured_default_rate_limit_still_applies(fresh_app, app):
+    """Without default limits the limiter's per-request middleware is left out
+    (core/extensions.init_limiter); configuring one brings it back."""
+    from core.extensions import limiter
+
+    limited = fresh_app("testing", {"RATELIMIT_DEFAULT": "2 per minute"})
+    try:
+        web = limited.test_client()
+        assert [web.get("/healthz").status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        limiter.limit_manager.set_default_limits([])  # the shared limiter: back to no default
+        limiter.reset()

@@ -124,7 +124,10 @@ def test_next_parameter_cannot_redirect_off_site(client, make_user):
 def test_api_ignores_session_cookies(client, make_user):
     make_user("admin", username="feng")
     sign_in(client, "feng")
-    assert client.get("/api/me").status_code == 401
+    api = client.get("/api/me")
+    assert api.status_code == 401
+    assert "Set-Cookie" not in api.headers  # the cookie was neither read nor changed
+    assert client.get("/").status_code == 200  # and the pages' session goes on
 
 
 def test_security_headers(client, db_session):

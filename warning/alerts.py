@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
@@ -52,22 +53,40 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
     of the alert's columns (a list answers with no events or history: plain rows are read
     without building ORM objects)."""
     trees = load_trees(session)
-    stmt = select(Alert.__table__)
+    params: dict = {"limit": limit, "offset": offset}
     if flt.level:
-        stmt = stmt.where(Alert.level == flt.level)
+        params["level"] = flt.level
     if flt.status:
-        stmt = stmt.where(Alert.status == flt.status)
+        params["status"] = flt.status
     if flt.category and flt.category != ALL_PRODUCTS:
         if flt.category not in trees.categories:
             return []
-        stmt = stmt.where(Alert.category_code.in_(trees.categories.subtree(flt.category)))
+        params["categories"] = list(trees.categories.subtree(flt.category))
+    regions = []
     for region in (flt.region, scope):
         if region:
             if region not in trees.regions:
                 return []
-            stmt = stmt.where(Alert.region_code.in_(trees.regions.subtree(region)))
-    stmt = stmt.order_by(Alert.updated_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
-    return session.connection().execute(stmt).mappings().all()
+            regions.append(list(trees.regions.subtree(region)))
+    params.update((f"regions{i}", codes) for i, codes in enumerate(regions))
+    stmt = _alert_list("level" in params, "status" in params, "categories" in params, len(regions))
+    return session.connection().execute(stmt, params).mappings().all()
+
+
+@cache
+def _alert_list(level: bool, status: bool, categories: bool, regions: int):
+    """The list statement for one combination of filters, built once (its values are parameters)."""
+    stmt = select(Alert.__table__)
+    if level:
+        stmt = stmt.where(Alert.level == bindparam("level"))
+    if status:
+        stmt = stmt.where(Alert.status == bindparam("status"))
+    if categories:
+        stmt = stmt.where(Alert.category_code.in_(bindparam("categories", expanding=True)))
+    for i in range(regions):
+        stmt = stmt.where(Alert.region_code.in_(bindparam(f"regions{i}", expanding=True)))
+    return (stmt.order_by(Alert.updated_at.desc(), Alert.id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 
 
 def get_alert(session: Session, alert_id: int, scope: str | None) -> Alert:

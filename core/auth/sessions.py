@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import logout_user
 
 from core.auth.models import User
@@ -21,7 +22,19 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+class CookieSessionsOffTheApi(SecureCookieSessionInterface):
+    """The API authenticates by bearer token, never by cookie: an /api request gets an empty
+    session without the cookie being read or its signature checked (a cookie a browser sends
+    along is neither used nor changed)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def register_sessions(app: Flask) -> None:
+    app.session_interface = CookieSessionsOffTheApi()
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
     login_manager.session_protection = "strong"

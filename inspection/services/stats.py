@@ -4,11 +4,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
+from core.database import CUSTOM_PLAN
 from core.errors import ValidationFailed
 from core.messages import N_
 from core.reference.models import ALL_PRODUCTS
@@ -28,6 +30,7 @@ BREAKDOWNS = ("none", "category", "region", "both")
 MAX_MONTHS = 240
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of counts that repeat from request to request
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float | None, float | None]:
     """Wilson score interval for a proportion; (None, None) when there is no data."""
     if n <= 0:
@@ -154,13 +157,15 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
 
 def _totals(local_only: bool):
     """Batches and failures per (category, region, month) of the asked nodes and months: one
-    statement built once (its lists are expanding parameters), read as plain rows."""
+    statement built once (its lists are expanding parameters), read as plain rows, planned for
+    its values each time (a generic plan filtered the regions instead of seeking them)."""
     stmt = (select(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month,
                    func.sum(SeriesMonth.batches), func.sum(SeriesMonth.failed))
             .where(SeriesMonth.category_code.in_(bindparam("categories", expanding=True)),
                    SeriesMonth.region_code.in_(bindparam("regions", expanding=True)),
                    SeriesMonth.month >= bindparam("first"), SeriesMonth.month <= bindparam("last"))
-            .group_by(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month))
+            .group_by(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month)
+            .execution_options(**CUSTOM_PLAN))
     return stmt.where(SeriesMonth.local.is_(True)) if local_only else stmt
 
 

@@ -1,13 +1,14 @@
 """Pass-rate statistics API, as JSON or as a CSV/XLSX download."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from core.auth.permissions import require, scope_of
 from core.export import download
 from core.extensions import db
+from core.fast_dump import json_response
 from inspection.schemas import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, PassRateArgs, PassRateSchema
 from inspection.services.stats import RATE_COLUMNS, RateQuery, pass_rates
 
@@ -33,4 +34,4 @@ class PassRates(MethodView):
             return download(RATE_COLUMNS, ([r[c] for c in RATE_COLUMNS] for r in rows), fmt, "pass-rates")
         # The rows are the schema's output already (plain JSON values under its field names;
         # tests/test_hot_paths.py holds them to it): dumping them again cost a third of the request.
-        return current_app.json.response(rows)
+        return json_response(rows)
