@@ -64,56 +64,57 @@ def disposal(batch_id: int):
     return _disposal_page(batch_id)
 
 
+def _submit_on_disposal_page(batch_id: int, posted, service, message: str, **page_forms):
+    """A form posted from a disposal page: `service(posted)` for a valid form, then back to the
+    page with `message`; otherwise the page again (422) with `page_forms` (the posted form among
+    them) and the problems."""
+    problems: list[str] = []
+    if posted.validate_on_submit():
+        done, problems = run_service(posted, lambda: service(posted))
+        if done is not None:
+            flash(message, "info")
+            return redirect(url_for(".disposal", batch_id=batch_id))
+    return _disposal_page(batch_id, problems, 422, **page_forms)
+
+
 @bp.post("/disposals/<int(max=2147483647):batch_id>/<any(record, close):action>")
 @page_requires("followup_write")
 def disposal_action(batch_id: int, action: str):
     """Record disposal steps, or close the disposal (the service names what is missing)."""
-    form = DisposalForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
+    def service(form):
         data = form.to_data()
         if action == "record":
             data.pop("closed_on")
-            call = lambda: disposals.record_disposal(db.session, batch_id, data, g.user.id, user_scope())  # noqa: E731
-        else:
-            call = lambda: disposals.close_disposal(db.session, batch_id, data, g.user.id, user_scope())  # noqa: E731
-        done, problems = run_service(form, call)
-        if done is not None:
-            flash(_("Disposal closed.") if action == "close" else _("Disposal steps recorded."), "info")
-            return redirect(url_for(".disposal", batch_id=batch_id))
-    return _disposal_page(batch_id, problems, 422, form=form)
+            return disposals.record_disposal(db.session, batch_id, data, g.user.id, user_scope())
+        return disposals.close_disposal(db.session, batch_id, data, g.user.id, user_scope())
+
+    message = _("Disposal closed.") if action == "close" else _("Disposal steps recorded.")
+    form = DisposalForm()
+    return _submit_on_disposal_page(batch_id, form, service, message, form=form)
 
 
 @bp.post("/disposals/<int(max=2147483647):batch_id>/retest")
 @page_requires("followup_write")
 def retest(batch_id: int):
     """The producer's retest application (refused after its due date, which the message names)."""
-    form = RetestForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
+    def service(form):
         data = {"applied_on": form.applied_on.data, "applicant": form.applicant.data or None,
                 "laboratory": form.laboratory.data}
-        done, problems = run_service(form, lambda: apply_for_retest(db.session, batch_id, data, g.user.id,
-                                                                    user_scope()))
-        if done is not None:
-            flash(_("Retest application recorded."), "info")
-            return redirect(url_for(".disposal", batch_id=batch_id))
-    return _disposal_page(batch_id, problems, 422, retest_form=form)
+        return apply_for_retest(db.session, batch_id, data, g.user.id, user_scope())
+
+    form = RetestForm()
+    return _submit_on_disposal_page(batch_id, form, service, _("Retest application recorded."), retest_form=form)
 
 
 @bp.post("/disposals/<int(max=2147483647):batch_id>/objection")
 @page_requires("followup_write")
 def objection(batch_id: int):
-    form = ObjectionForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
+    def service(form):
         data = {"subject": form.subject.data, "grounds": form.grounds.data, "raised_on": form.raised_on.data}
-        done, problems = run_service(form, lambda: raise_objection(db.session, batch_id, data, g.user.id,
-                                                                   user_scope()))
-        if done is not None:
-            flash(_("Objection recorded."), "info")
-            return redirect(url_for(".disposal", batch_id=batch_id))
-    return _disposal_page(batch_id, problems, 422, objection_form=form)
+        return raise_objection(db.session, batch_id, data, g.user.id, user_scope())
+
+    form = ObjectionForm()
+    return _submit_on_disposal_page(batch_id, form, service, _("Objection recorded."), objection_form=form)
 
 
 @bp.post("/retests/<int(max=2147483647):retest_id>/conclude")
@@ -145,15 +146,13 @@ def decide(objection_id: int):
     found = get_objection(db.session, objection_id, user_scope())
     batch_id = found.batch_id
     form = ObjectionDecisionForm(prefix=f"objection-{objection_id}")
-    problems: list[str] = []
-    if form.validate_on_submit():
+
+    def service(form):
         data = {"status": form.status.data, "decision": form.decision.data, "decided_on": form.decided_on.data}
-        done, problems = run_service(form, lambda: decide_objection(db.session, objection_id, data, g.user.id,
-                                                                    user_scope()))
-        if done is not None:
-            flash(_("Objection decided."), "info")
-            return redirect(url_for(".disposal", batch_id=batch_id))
-    return _disposal_page(batch_id, problems, 422, decide_forms={objection_id: form})
+        return decide_objection(db.session, objection_id, data, g.user.id, user_scope())
+
+    return _submit_on_disposal_page(batch_id, form, service, _("Objection decided."),
+                                    decide_forms={objection_id: form})
 
 
 @bp.route("/disposals/<int(max=2147483647):batch_id>/recall", methods=["GET", "POST"])
