@@ -88,8 +88,13 @@ TAIL = {"gradual_drift": 2, "sudden_drop": 3, "dip": 2, "stable": 0}
 LEAF_BAND_SHARES = {"lt20": 0.5, "20to100": 0.3, "gt100": 0.2}
 
 # Methods are tuned on the first seeds and reported on the second, never the other way.
-TUNING_SEEDS = tuple(range(1, 6))
+# (Five tuning seeds until 2026-11-30: the margin for the seed-to-seed spread of false alarms
+# then cost the risk model a sixth of its budget; fifteen narrow it.)
+TUNING_SEEDS = tuple(range(1, 16))
 REPORT_SEEDS = tuple(range(1001, 1011))
+# A second report set (`evaluate --check`), scored with the same thresholds and model: how much
+# the report seeds' figures move on provinces never used for anything.
+CHECK_SEEDS = tuple(range(1011, 1051))
 
 
 @dataclass

@@ -53,7 +53,11 @@ class RiskModel:
             base = HistGradientBoostingClassifier(max_iter=80, learning_rate=0.15,
                                                   max_leaf_nodes=31, min_samples_leaf=100,
                                                   l2_regularization=1.0, random_state=0)
-        return CalibratedClassifierCV(base, method="isotonic", cv=2)
+        # Three folds, each a boosted model calibrated on the rest, averaged: isotonic steps
+        # tie many scores, and averaging three breaks more ties than two (a level threshold
+        # can then sit between them); on the tuning seeds the ranking gained 0.375 -> 0.381
+        # crossings flagged at the same false alarms.
+        return CalibratedClassifierCV(base, method="isotonic", cv=3)
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, label: str = "",
             sample_weight: np.ndarray | None = None) -> "RiskModel":
