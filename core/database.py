@@ -10,7 +10,6 @@ from sqlalchemy import Column, Select, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError
-from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ColumnElement
 
 # Page cache of a SQLite connection while it bulk-writes (KiB, as PRAGMA cache_size takes it
@@ -88,19 +87,6 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except Exception as exc:  # any failure: let the pool open a new connection
             raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
-
-
-def commit_keeping_loaded(session: Session | scoped_session) -> None:
-    """Commit without expiring the session's objects, for a use case that answers with what it
-    has just written: expiring would read the row and its children back for the response (two
-    more queries per API write). Values the database generated are already loaded (RETURNING);
-    anything not loaded is still read on first access."""
-    real = session() if isinstance(session, scoped_session) else session
-    expire, real.expire_on_commit = real.expire_on_commit, False
-    try:
-        real.commit()
-    finally:
-        real.expire_on_commit = expire
 
 
 def unique_violated(error: IntegrityError, table: Table, column: str) -> bool:
