@@ -242,3 +242,19 @@ def test_the_statistics_totals_are_planned_for_their_values_each_time(app, db_se
         conn.execute(select(func.count()).select_from(SeriesMonth))
     prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
     assert [s for s in prepared if "series_months" in s]
+
+
+def test_timestamps_read_back_timezone_aware_and_equal(db_session):
+    """UTCDateTime leaves psycopg's `timestamp with time zone` values as the driver gives them
+    (aware) and makes SQLite's naive ones UTC: either way what was written comes back, aware."""
+    written = datetime(2025, 3, 10, 8, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    scan = Scan(as_of="2025-03", started_at=written, finished_at=None, model_version="test")
+    db_session.add(scan)
+    db_session.commit()
+    db_session.expire_all()
+
+    read = db_session.get(Scan, scan.id).started_at
+    row = db_session.execute(select(Scan.started_at, Scan.finished_at).where(Scan.id == scan.id)).one()
+
+    assert read == written == row.started_at and row.finished_at is None
+    assert read.tzinfo is not None and row.started_at.tzinfo is not None
