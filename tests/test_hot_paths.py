@@ -12,11 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 from marshmallow import Schema, fields, post_dump
-from sqlalchemy import event, func, select
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, event, func, select
 
 from core.database import READ_ONLY, WriteInReadOnlyRequest
 from core.extensions import db
 from core.fast_dump import Dumper, json_response
+from core.models import UTCDateTime
 from inspection.models import SeriesMonth
 from inspection.schemas import PassRateSchema
 from inspection.services.stats import RateQuery, pass_rates
@@ -59,6 +60,20 @@ def test_the_fast_json_response_is_flasks_to_the_byte(app):
         fast, flask = json_response(rows), app.json.response(rows)
     assert fast.get_data() == flask.get_data()
     assert (fast.status_code, fast.mimetype) == (flask.status_code, flask.mimetype) == (200, "application/json")
+
+
+def test_the_row_dumper_gives_the_schemas_output_for_result_rows(db_session):
+    table = Table("dumped", MetaData(), Column("renamed", Integer), Column("id", Integer), Column("label", String),
+                  Column("share", Float), Column("flag", Boolean), Column("at", UTCDateTime()))
+    rows = [(3, 1, "纯牛奶", 0.5, True, AT), (0, 3, None, None, None, None), (7, 2, "", 1.0, False, AT)]
+    as_dicts = [dict(zip([c.key for c in table.columns], row)) for row in rows]
+
+    dumped = Dumper(Plain).for_columns(list(table.columns)).many(rows)
+
+    assert dumped == Plain(many=True).dump(as_dicts)
+    assert dumped[0]["at"] == AT.isoformat() and dumped[0]["count"] == 3
+    with pytest.raises(TypeError):  # a column short of the schema's attributes
+        Dumper(Plain).for_columns(list(table.columns)[1:])
 
 
 def test_the_dumper_refuses_what_it_cannot_reproduce():
