@@ -125,17 +125,17 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
         return []
 
     params = {"categories": categories, "regions": regions, "first": from_month, "last": to_month}
-    totals: dict[tuple[str, str, str], list[int]] = {}
     conn = session.connection()
-    for c, r, month, batches, failed in conn.execute(
-            _totals(q.origin == "local", conn.dialect.name), params).all():  # one fetch, not one per row
-        key = (c, r, month if q.period == "month" else period_of(month, q.period))
-        t = totals.get(key)
-        if t is None:
-            totals[key] = [int(batches or 0), int(failed or 0)]
-        else:
+    found = conn.execute(_totals(q.origin == "local", conn.dialect.name), params).all()  # one fetch
+    if q.period == "month":  # one row per key already (grouped by month)
+        totals = {(c, r, month): (int(batches or 0), int(failed or 0)) for c, r, month, batches, failed in found}
+    else:
+        sums: dict[tuple[str, str, str], list[int]] = {}
+        for c, r, month, batches, failed in found:
+            t = sums.setdefault((c, r, period_of(month, q.period)), [0, 0])
             t[0] += int(batches or 0)
             t[1] += int(failed or 0)
+        totals = {key: (n, f) for key, (n, f) in sums.items()}
 
     periods = list(dict.fromkeys(period_of(m, q.period) for m in months))
     ends = {p: period_end(p, q.period) for p in periods}
@@ -144,17 +144,19 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
         floors = {p: trees.floors.effective(c, ends[p]) for p in periods}  # the same for every region
         for r in regions:
             for p in periods:
-                batches, failed = totals.get((c, r, p), (0, 0))
-                rate = (batches - failed) / batches if batches else None
-                low, high = wilson(batches - failed, batches)
-                floor = floors[p]
-                rows.append({
-                    "category": c, "region": r, "period": p, "batches": batches, "failed": failed,
-                    "pass_rate": rate, "ci_low": low, "ci_high": high, "floor": floor,
-                    "gap": None if rate is None or floor is None else rate - floor,
-                    "meets_floor": None if rate is None or floor is None else rate >= floor,
-                })
+                rows.append({"category": c, "region": r, "period": p,
+                             **_figures(*totals.get((c, r, p), (0, 0)), floors[p])})
     return rows
+
+
+@lru_cache(maxsize=4096)  # counts and floors repeat from row to row and request to request
+def _figures(batches: int, failed: int, floor: float | None) -> dict:
+    """A row's figures after its keys, in the row's order (shared: callers copy it)."""
+    rate = (batches - failed) / batches if batches else None
+    low, high = wilson(batches - failed, batches)
+    return {"batches": batches, "failed": failed, "pass_rate": rate, "ci_low": low, "ci_high": high,
+            "floor": floor, "gap": None if rate is None or floor is None else rate - floor,
+            "meets_floor": None if rate is None or floor is None else rate >= floor}
 
 
 @cache
