@@ -22,13 +22,13 @@ import orjson
 from flask import Response, current_app
 from marshmallow import Schema
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
-from marshmallow.fields import Boolean, DateTime, Float, Integer, String
+from marshmallow.fields import Boolean, Date, DateTime, Float, Integer, String
 from sqlalchemy.sql import ColumnElement
 
 # Field types whose `_serialize` needs nothing but the value (no nested schema, no callable),
 # with the type a value already has when the field would return it unchanged (None: always
 # converted). Every one of them dumps None as None.
-PLAIN_FIELDS = {Boolean: bool, DateTime: None, Float: float, Integer: int, String: str}
+PLAIN_FIELDS = {Boolean: bool, Date: None, DateTime: None, Float: float, Integer: int, String: str}
 
 
 @cache
