@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.models import Base, UTCDateTime, utcnow
@@ -30,6 +31,9 @@ class AuditRecord(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
 
 
+_INSERT = insert(AuditRecord.__table__)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -40,12 +44,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def audit_values(user_id: int | None, action: str, entity: str, entity_id: Any,
+                 before: dict | None = None, after: dict | None = None) -> dict[str, Any]:
+    """An audit record's columns but its time (the column's default sets it when inserted)."""
+    address = request.remote_addr if has_request_context() else None
+    return {"user_id": user_id, "address": address, "action": action, "entity": entity,
+            "entity_id": str(entity_id), "before": _plain(before), "after": _plain(after)}
+
+
 def audit(session: Session, user_id: int | None, action: str, entity: str, entity_id: Any,
           before: dict | None = None, after: dict | None = None) -> None:
     """Add an audit record to the caller's transaction (it commits with the change it records)."""
-    address = request.remote_addr if has_request_context() else None
-    session.add(AuditRecord(user_id=user_id, address=address, action=action, entity=entity,
-                            entity_id=str(entity_id), before=_plain(before), after=_plain(after)))
+    session.add(AuditRecord(**audit_values(user_id, action, entity, entity_id, before, after)))
+
+
+def insert_audit(conn: Connection, user_id: int | None, action: str, entity: str, entity_id: Any,
+                 before: dict | None = None, after: dict | None = None) -> None:
+    """`audit` for a use case writing with Core statements on `conn` (in its transaction): the
+    same record, without the ORM's unit of work."""
+    conn.execute(_INSERT, audit_values(user_id, action, entity, entity_id, before, after))
 
 
 def list_audit(session: Session, limit: int, entity: str | None = None, entity_id: str | None = None,

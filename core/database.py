@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from typing import Callable, Iterable, Iterator, Sequence
 
 from flask import Flask
@@ -10,7 +12,6 @@ from sqlalchemy import Column, Select, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError
-from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ColumnElement
 
 # Page cache of a SQLite connection while it bulk-writes (KiB, as PRAGMA cache_size takes it
@@ -88,19 +89,6 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except Exception as exc:  # any failure: let the pool open a new connection
             raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
-
-
-def commit_keeping_loaded(session: Session | scoped_session) -> None:
-    """Commit without expiring the session's objects, for a use case that answers with what it
-    has just written: expiring would read the row and its children back for the response (two
-    more queries per API write). Values the database generated are already loaded (RETURNING);
-    anything not loaded is still read on first access."""
-    real = session() if isinstance(session, scoped_session) else session
-    expire, real.expire_on_commit = real.expire_on_commit, False
-    try:
-        real.commit()
-    finally:
-        real.expire_on_commit = expire
 
 
 def unique_violated(error: IntegrityError, table: Table, column: str) -> bool:
@@ -281,12 +269,7 @@ def add_rows(conn: Connection, table: Table, keys: Sequence[str], counts: Sequen
     API write, from a temporary table filled by COPY for an import. SQLite: the driver's
     executemany of the upsert (one writer at a time, no ordering needed).
     """
-    name, _ = _names(conn, table, ())
-    quote = conn.dialect.identifier_preparer.quote
-    key_cols = ", ".join(quote(k) for k in keys)
-    all_cols = ", ".join(quote(c) for c in (*keys, *counts))
-    added = ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in counts)
-    upsert = f"ORDER BY {key_cols} ON CONFLICT ({key_cols}) DO UPDATE SET {added}"
+    sql = _upsert_sql(conn.dialect, table, tuple(keys), tuple(counts))
     raw = conn.connection.driver_connection
     few = isinstance(rows, list) and len(rows) < FEW_ROWS
     if few and not rows:
@@ -294,23 +277,50 @@ def add_rows(conn: Connection, table: Table, keys: Sequence[str], counts: Sequen
     if not bound:
         rows = _bound(conn, table, (*keys, *counts), rows)
     if conn.dialect.name == "postgresql" and few:
-        arrays = ", ".join(f"%s::{table.c[c].type.compile(conn.dialect)}[]" for c in (*keys, *counts))
         with raw.cursor() as cur:
-            cur.execute(f"INSERT INTO {name} ({all_cols}) SELECT * FROM unnest({arrays}) AS d ({all_cols}) "
-                        f"{upsert}", [list(column) for column in zip(*rows)])
+            cur.execute(sql.from_arrays, [list(column) for column in zip(*rows)])
     elif conn.dialect.name == "postgresql":
-        staging = f"{table.name}_delta"
         with raw.cursor() as cur:
-            cur.execute(f"CREATE TEMPORARY TABLE {staging} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DROP")
-            with cur.copy(f"COPY {staging} ({all_cols}) FROM STDIN") as copy:
+            cur.execute(sql.create_staging)
+            with cur.copy(sql.copy_staging) as copy:
                 for row in rows:
                     copy.write_row(row)
-            cur.execute(f"INSERT INTO {name} ({all_cols}) SELECT {all_cols} FROM {staging} {upsert}")
-            cur.execute(f"DROP TABLE {staging}")
+            cur.execute(sql.from_staging)
+            cur.execute(sql.drop_staging)
     else:
-        marks = ", ".join("?" * (len(keys) + len(counts)))
-        raw.executemany(f"INSERT INTO {name} ({all_cols}) VALUES ({marks}) "
-                        f"ON CONFLICT ({key_cols}) DO UPDATE SET {added}", rows)
+        raw.executemany(sql.from_values, rows)
+
+
+@dataclass(frozen=True)
+class _UpsertSQL:
+    from_arrays: str
+    create_staging: str
+    copy_staging: str
+    from_staging: str
+    drop_staging: str
+    from_values: str
+
+
+@cache
+def _upsert_sql(dialect: Dialect, table: Table, keys: tuple[str, ...], counts: tuple[str, ...]) -> _UpsertSQL:
+    """`add_rows`' statements, written once per table and columns (quoting names and compiling
+    the array types cost a form write more than sending them)."""
+    quote = dialect.identifier_preparer.quote
+    name = quote(table.name)
+    key_cols = ", ".join(quote(k) for k in keys)
+    all_cols = ", ".join(quote(c) for c in (*keys, *counts))
+    added = ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in counts)
+    upsert = f"ORDER BY {key_cols} ON CONFLICT ({key_cols}) DO UPDATE SET {added}"
+    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect)}[]" for c in (*keys, *counts))
+    staging = f"{table.name}_delta"
+    marks = ", ".join("?" * (len(keys) + len(counts)))
+    return _UpsertSQL(
+        from_arrays=f"INSERT INTO {name} ({all_cols}) SELECT * FROM unnest({arrays}) AS d ({all_cols}) {upsert}",
+        create_staging=f"CREATE TEMPORARY TABLE {staging} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DROP",
+        copy_staging=f"COPY {staging} ({all_cols}) FROM STDIN",
+        from_staging=f"INSERT INTO {name} ({all_cols}) SELECT {all_cols} FROM {staging} {upsert}",
+        drop_staging=f"DROP TABLE {staging}",
+        from_values=f"INSERT INTO {name} ({all_cols}) VALUES ({marks}) ON CONFLICT ({key_cols}) DO UPDATE SET {added}")
 
 
 FEW_ROWS = 1000  # below: one statement from arrays; from here on: COPY into a temporary table

@@ -67,6 +67,9 @@ class Deltas:
         province) as sorted (category, region, month, local, batches, failed) tuples."""
         if not self.changes:
             return []
+        if len(self.changes) == 1:  # one batch of a form or an API write: no arrays to set up
+            (key, (n, f)), = self.changes.items()
+            return spread_one(self.trees, key, n, f)
         batches, failed = zip(*self.changes.values())
         return spread(self.trees, list(self.changes), batches, failed)
 
@@ -136,6 +139,16 @@ def spread(trees: Trees, keys: Sequence[Key], batches: Sequence[int],
     return list(zip(np.array(names_c, object)[cat].tolist(), np.array(names_r, object)[reg].tolist(),
                     np.array(months, object)[month].tolist(), (local == 1).tolist(),
                     sums_n.astype(np.int64).tolist(), sums_f.astype(np.int64).tolist()))
+
+
+def spread_one(trees: Trees, key: Key, batches: int, failed: int) -> list[tuple[str, str, str, bool, int, int]]:
+    """`spread` of a single key's change, in plain Python (what `spread` returns for it)."""
+    if not batches and not failed:
+        return []
+    category, region, month, local = key
+    return [(c, r, month, bool(local), int(batches), int(failed))
+            for c in sorted({*trees.categories.ancestors(category), ALL_PRODUCTS})
+            for r in sorted(set(trees.regions.ancestors(region)))]
 
 
 def _positions(values: Sequence[str], names: list[str]) -> np.ndarray:

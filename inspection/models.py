@@ -11,6 +11,7 @@ from core.models import Base, UTCDateTime, utcnow
 
 STAGES = ("production", "distribution", "catering", "online")
 CONCLUSIONS = ("pass", "fail")
+LOCAL_PREFIX = "33"  # the province's GB/T 2260 codes: an enterprise registered here is local
 
 
 class Enterprise(Base):
@@ -29,7 +30,7 @@ class Enterprise(Base):
 
     @property
     def local(self) -> bool:
-        return self.region_code.startswith("33")
+        return self.region_code.startswith(LOCAL_PREFIX)
 
 
 class Batch(Base):

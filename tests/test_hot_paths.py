@@ -12,11 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 from marshmallow import Schema, fields, post_dump
-from sqlalchemy import event, func, select
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, event, func, select
 
 from core.database import READ_ONLY, WriteInReadOnlyRequest
 from core.extensions import db
 from core.fast_dump import Dumper, json_response
+from core.models import UTCDateTime
 from inspection.models import SeriesMonth
 from inspection.schemas import PassRateSchema
 from inspection.services.stats import RateQuery, pass_rates
@@ -59,6 +60,20 @@ def test_the_fast_json_response_is_flasks_to_the_byte(app):
         fast, flask = json_response(rows), app.json.response(rows)
     assert fast.get_data() == flask.get_data()
     assert (fast.status_code, fast.mimetype) == (flask.status_code, flask.mimetype) == (200, "application/json")
+
+
+def test_the_row_dumper_gives_the_schemas_output_for_result_rows(db_session):
+    table = Table("dumped", MetaData(), Column("renamed", Integer), Column("id", Integer), Column("label", String),
+                  Column("share", Float), Column("flag", Boolean), Column("at", UTCDateTime()))
+    rows = [(3, 1, "纯牛奶", 0.5, True, AT), (0, 3, None, None, None, None), (7, 2, "", 1.0, False, AT)]
+    as_dicts = [dict(zip([c.key for c in table.columns], row)) for row in rows]
+
+    dumped = Dumper(Plain).for_columns(list(table.columns)).many(rows)
+
+    assert dumped == Plain(many=True).dump(as_dicts)
+    assert dumped[0]["at"] == AT.isoformat() and dumped[0]["count"] == 3
+    with pytest.raises(TypeError):  # a column short of the schema's attributes
+        Dumper(Plain).for_columns(list(table.columns)[1:])
 
 
 def test_the_dumper_refuses_what_it_cannot_reproduce():
@@ -242,3 +257,19 @@ def test_the_statistics_totals_are_planned_for_their_values_each_time(app, db_se
         conn.execute(select(func.count()).select_from(SeriesMonth))
     prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
     assert [s for s in prepared if "series_months" in s]
+
+
+def test_timestamps_read_back_timezone_aware_and_equal(db_session):
+    """UTCDateTime leaves psycopg's `timestamp with time zone` values as the driver gives them
+    (aware) and makes SQLite's naive ones UTC: either way what was written comes back, aware."""
+    written = datetime(2025, 3, 10, 8, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    scan = Scan(as_of="2025-03", started_at=written, finished_at=None, model_version="test")
+    db_session.add(scan)
+    db_session.commit()
+    db_session.expire_all()
+
+    read = db_session.get(Scan, scan.id).started_at
+    row = db_session.execute(select(Scan.started_at, Scan.finished_at).where(Scan.id == scan.id)).one()
+
+    assert read == written == row.started_at and row.finished_at is None
+    assert read.tzinfo is not None and row.started_at.tzinfo is not None

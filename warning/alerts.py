@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import Integer, bindparam, func, select
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from core.audit import audit
@@ -47,11 +47,14 @@ def _in_scope(session: Session, region: str, scope: str | None) -> bool:
     return scope is None or region in load_trees(session).regions.subtree(scope)
 
 
+LIST_COLUMNS = tuple(Alert.__table__.columns)  # the order of a listed row's values
+
+
 def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: int,
-                offset: int) -> list[RowMapping]:
+                offset: int) -> list[Row]:
     """Alerts matching the filter within the caller's region subtree, most recent first, as rows
-    of the alert's columns (a list answers with no events or history: plain rows are read
-    without building ORM objects)."""
+    of `LIST_COLUMNS` (a list answers with no events or history: plain rows are read without
+    building ORM objects)."""
     trees = load_trees(session)
     params: dict = {"limit": limit, "offset": offset}
     if flt.level:
@@ -70,13 +73,13 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
             regions.append(list(trees.regions.subtree(region)))
     params.update((f"regions{i}", codes) for i, codes in enumerate(regions))
     stmt = _alert_list("level" in params, "status" in params, "categories" in params, len(regions))
-    return session.connection().execute(stmt, params).mappings().all()
+    return session.connection().execute(stmt, params).all()
 
 
 @cache
 def _alert_list(level: bool, status: bool, categories: bool, regions: int):
     """The list statement for one combination of filters, built once (its values are parameters)."""
-    stmt = select(Alert.__table__)
+    stmt = select(*LIST_COLUMNS)
     if level:
         stmt = stmt.where(Alert.level == bindparam("level"))
     if status:

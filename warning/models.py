@@ -80,6 +80,9 @@ class Alert(Base):
               sqlite_where=text("status IN ('open', 'acknowledged', 'escalated')"),
               postgresql_where=text("status IN ('open', 'acknowledged', 'escalated')")),
         Index("ix_alerts_status_level", "status", "level"),
+        # The alert list is newest first: read backwards from here it stops at the page, where
+        # without it every alert was read and sorted for each request.
+        Index("ix_alerts_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

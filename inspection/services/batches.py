@@ -2,23 +2,25 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.audit import audit
+from core.audit import audit, insert_audit
 from core.auth.permissions import outside_region
 from core.clock import local_today
-from core.database import commit_keeping_loaded, unique_violated
+from core.database import unique_violated
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from core.messages import N_
 from core.models import utcnow
 from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
-from inspection.models import Batch, BatchRevision, TestItem
-from inspection.services.enterprises import find_or_build
+from inspection.models import LOCAL_PREFIX, Batch, BatchRevision, Enterprise, TestItem
+from inspection.services.enterprises import NAME_NEEDED, enterprise_values, find_or_build
 from inspection.services.rules import check_batch
 
 # Fields a form or API body may set; `category`/`region` map to the *_code columns.
@@ -97,30 +99,74 @@ def _check_scope(trees: Trees, scope: str | None, region: str) -> None:
         raise outside_region(region, scope)
 
 
-def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: str | None = None) -> Batch:
-    """Record a new batch and count it in the series aggregate, in one transaction."""
+class Recorded(SimpleNamespace):
+    """A batch, enterprise or test item as `create_batch` just wrote it: the row's values under
+    the model's attribute names (what `snapshot` and `BatchSchema` read), no ORM object."""
+
+
+BRIEF_ENTERPRISE = ("id", "credit_code", "name", "region_code", "blacklisted")
+_ENTERPRISE_BY_CODE = select(*(Enterprise.__table__.c[c] for c in BRIEF_ENTERPRISE)).where(
+    Enterprise.__table__.c.credit_code == bindparam("code"))
+_INSERT_ENTERPRISE = insert(Enterprise.__table__).returning(Enterprise.__table__.c.id)
+_INSERT_BATCH = insert(Batch.__table__).returning(Batch.__table__.c.id)
+_INSERT_ITEMS = insert(TestItem.__table__)
+_BATCH_COLUMNS = tuple(c.name for c in Batch.__table__.columns if c.name != "id")
+
+
+def _enterprise_for(conn: Connection, code: str, name: str | None, user_id: int) -> Recorded:
+    """The enterprise with this code, registered now when it is new and a name is given (as
+    `find_or_build`, with Core statements)."""
+    row = conn.execute(_ENTERPRISE_BY_CODE, {"code": code}).first()
+    if row is not None:
+        return Recorded(**row._asdict())
+    if not name:
+        raise ValidationFailed.on("enterprise_name", NAME_NEEDED(code=code))
+    values = {**enterprise_values(code, name), "address": None, "blacklisted": False,
+              "created_at": utcnow(), "created_by_id": user_id}
+    enterprise_id = conn.execute(_INSERT_ENTERPRISE, values).scalar_one()
+    return Recorded(id=enterprise_id, **{c: values[c] for c in BRIEF_ENTERPRISE[1:]})
+
+
+def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: str | None = None) -> Recorded:
+    """Record a new batch and count it in the series aggregate, in one transaction.
+
+    Core statements, not the ORM's unit of work (it was most of an API write's CPU): the
+    enterprise (looked up or registered), the batch, its items, the audit record and the
+    aggregate upsert, then the commit. The answer is built from the values written.
+    """
     trees = load_trees(session)
     _raise_problems(check_batch(data, trees, local_today()))
     _check_scope(trees, scope, data["region"])
-    batch = Batch(sample_no=data["sample_no"], created_by_id=user_id)
-    _apply(batch, data, session, user_id)
-    session.add(batch)
+    conn = session.connection()
+    batch = Recorded(**{**dict.fromkeys(_BATCH_COLUMNS), **{f: data.get(f) for f in BATCH_FIELDS}})
+    batch.sample_no, batch.category_code, batch.region_code = data["sample_no"], data["category"], data["region"]
+    batch.version, batch.created_at, batch.created_by_id = 1, utcnow(), user_id
     try:
-        session.flush()
+        code = data.get("enterprise_credit_code")
+        if code:
+            batch.enterprise = _enterprise_for(conn, code, data.get("enterprise_name"), user_id)
+            batch.enterprise_id, batch.producer_name = batch.enterprise.id, None
+        else:
+            batch.enterprise = None
+            batch.producer_name = data.get("producer_name") or data.get("enterprise_name")
+        batch.local = batch.enterprise is not None and batch.enterprise.region_code.startswith(LOCAL_PREFIX)
+        batch.id = conn.execute(_INSERT_BATCH, {c: getattr(batch, c) for c in _BATCH_COLUMNS}).scalar_one()
     except IntegrityError as exc:  # a taken sample number: the unique index says so, no query first
         session.rollback()
         if unique_violated(exc, Batch.__table__, "sample_no"):
             raise Conflict(SAMPLE_RECORDED(sample_no=data["sample_no"]),
                            {"sample_no": [ALREADY_RECORDED]}) from None
         raise
-    audit(session, user_id, "create", "batch", batch.id, after=snapshot(batch))
-    session.flush()
+    batch.items = [Recorded(**{f: i.get(f) for f in ITEM_FIELDS}) for i in data.get("items") or []]
+    if batch.items:  # in their order: the items' ids keep it (a batch lists them by id)
+        conn.execute(_INSERT_ITEMS, [{"batch_id": batch.id, **vars(i)} for i in batch.items])
+    insert_audit(conn, user_id, "create", "batch", batch.id, after=snapshot(batch))
     # The aggregate last: every write of a month updates the same province rows, locked from
     # here to the commit.
     deltas = Deltas(trees)
     deltas.add_batch(batch)
     deltas.apply(session)
-    commit_keeping_loaded(session)
+    session.commit()
     return batch
 
 

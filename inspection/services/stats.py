@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
@@ -124,16 +125,17 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
         return []
 
     params = {"categories": categories, "regions": regions, "first": from_month, "last": to_month}
-    totals: dict[tuple[str, str, str], list[int]] = {}
-    for c, r, month, batches, failed in session.connection().execute(
-            _LOCAL_TOTALS if q.origin == "local" else _TOTALS, params).all():  # one fetch, not one per row
-        key = (c, r, month if q.period == "month" else period_of(month, q.period))
-        t = totals.get(key)
-        if t is None:
-            totals[key] = [int(batches or 0), int(failed or 0)]
-        else:
+    conn = session.connection()
+    found = conn.execute(_totals(q.origin == "local", conn.dialect.name), params).all()  # one fetch
+    if q.period == "month":  # one row per key already (grouped by month)
+        totals = {(c, r, month): (int(batches or 0), int(failed or 0)) for c, r, month, batches, failed in found}
+    else:
+        sums: dict[tuple[str, str, str], list[int]] = {}
+        for c, r, month, batches, failed in found:
+            t = sums.setdefault((c, r, period_of(month, q.period)), [0, 0])
             t[0] += int(batches or 0)
             t[1] += int(failed or 0)
+        totals = {key: (n, f) for key, (n, f) in sums.items()}
 
     periods = list(dict.fromkeys(period_of(m, q.period) for m in months))
     ends = {p: period_end(p, q.period) for p in periods}
@@ -142,34 +144,40 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
         floors = {p: trees.floors.effective(c, ends[p]) for p in periods}  # the same for every region
         for r in regions:
             for p in periods:
-                batches, failed = totals.get((c, r, p), (0, 0))
-                rate = (batches - failed) / batches if batches else None
-                low, high = wilson(batches - failed, batches)
-                floor = floors[p]
-                rows.append({
-                    "category": c, "region": r, "period": p, "batches": batches, "failed": failed,
-                    "pass_rate": rate, "ci_low": low, "ci_high": high, "floor": floor,
-                    "gap": None if rate is None or floor is None else rate - floor,
-                    "meets_floor": None if rate is None or floor is None else rate >= floor,
-                })
+                rows.append({"category": c, "region": r, "period": p,
+                             **_figures(*totals.get((c, r, p), (0, 0)), floors[p])})
     return rows
 
 
-def _totals(local_only: bool):
+@lru_cache(maxsize=4096)  # counts and floors repeat from row to row and request to request
+def _figures(batches: int, failed: int, floor: float | None) -> dict:
+    """A row's figures after its keys, in the row's order (shared: callers copy it)."""
+    rate = (batches - failed) / batches if batches else None
+    low, high = wilson(batches - failed, batches)
+    return {"batches": batches, "failed": failed, "pass_rate": rate, "ci_low": low, "ci_high": high,
+            "floor": floor, "gap": None if rate is None or floor is None else rate - floor,
+            "meets_floor": None if rate is None or floor is None else rate >= floor}
+
+
+@cache
+def _totals(local_only: bool, dialect: str):
     """Batches and failures per (category, region, month) of the asked nodes and months: one
-    statement built once (its lists are expanding parameters), read as plain rows, planned for
-    its values each time (a generic plan filtered the regions instead of seeking them)."""
+    statement per database built once, read as plain rows, planned for its values each time (a
+    generic plan filtered the regions instead of seeking them). On PostgreSQL each list is one
+    array parameter (`= ANY`), so its SQL is the same every run; an expanding `IN` is rewritten
+    for each execution (SQLite has no arrays)."""
+    def one_of(column, name):
+        if dialect == "postgresql":
+            return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+        return column.in_(bindparam(name, expanding=True))
+
     stmt = (select(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month,
                    func.sum(SeriesMonth.batches), func.sum(SeriesMonth.failed))
-            .where(SeriesMonth.category_code.in_(bindparam("categories", expanding=True)),
-                   SeriesMonth.region_code.in_(bindparam("regions", expanding=True)),
+            .where(one_of(SeriesMonth.category_code, "categories"), one_of(SeriesMonth.region_code, "regions"),
                    SeriesMonth.month >= bindparam("first"), SeriesMonth.month <= bindparam("last"))
             .group_by(SeriesMonth.category_code, SeriesMonth.region_code, SeriesMonth.month)
             .execution_options(**CUSTOM_PLAN))
     return stmt.where(SeriesMonth.local.is_(True)) if local_only else stmt
-
-
-_TOTALS, _LOCAL_TOTALS = _totals(False), _totals(True)
 
 
 RATE_COLUMNS = ("category", "region", "period", "batches", "failed", "pass_rate", "ci_low",

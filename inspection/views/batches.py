@@ -9,10 +9,12 @@ from core.auth.permissions import require, scope_of
 from core.errors import ValidationFailed
 from core.etags import etag_for, expected_version
 from core.extensions import db
+from core.fast_dump import Dumper, json_response
 from core.jobs import Job
 from inspection.schemas import (IF_MATCH, IF_MATCH_OPTIONAL, IMPORT_FILE_BODY, BatchAmendSchema,
-                                BatchCreateSchema, BatchListArgs, BatchPageSchema, BatchSchema, ImportArgs,
-                                ImportReportSchema, JobLinkSchema, ReasonSchema, RevisionSchema)
+                                BatchCreateSchema, BatchListArgs, BatchPageSchema, BatchSchema,
+                                EnterpriseBriefSchema, ImportArgs, ImportReportSchema, JobLinkSchema,
+                                ReasonSchema, RevisionSchema, TestItemSchema)
 from inspection.services import batches as service
 from inspection.services.queries import BatchFilter, list_batches
 from inspection.services.uploads import UploadLimits, import_or_queue
@@ -43,8 +45,24 @@ class Batches(MethodView):
     def post(self, data):
         """Record a sampled batch with its test items."""
         batch = service.create_batch(db.session, data, g.user.id, scope_of(g.user))
-        return batch, 201, {"ETag": etag_for(batch.version),
-                            "Location": url_for("batches.Batch", batch_id=batch.id)}
+        response = json_response(_recorded(batch))
+        response.status_code = 201
+        response.headers.update({"ETag": etag_for(batch.version),
+                                 "Location": url_for("batches.Batch", batch_id=batch.id)})
+        return response
+
+
+# A recorded batch answered as BatchSchema dumps it, without marshmallow's per-value cost (a
+# fifth of a write's CPU): its flat fields, then its enterprise and items.
+_BATCH = Dumper(BatchSchema(exclude=("enterprise", "items")))
+_ENTERPRISE, _ITEM = Dumper(EnterpriseBriefSchema), Dumper(TestItemSchema)
+
+
+def _recorded(batch) -> dict:
+    body = _BATCH.one(batch)
+    body["enterprise"] = None if batch.enterprise is None else _ENTERPRISE.one(batch.enterprise)
+    body["items"] = _ITEM.many(batch.items)
+    return body
 
 
 @blp.route(f"/{ID}")
