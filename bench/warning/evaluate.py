@@ -19,7 +19,6 @@ import pickle
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -309,7 +308,8 @@ def model_scores(model: RiskModel, d: dict) -> np.ndarray:
     return np.nan_to_num(out.reshape(S, T), nan=0.0)
 
 
-OOF_FOLDS = 5  # seeds in turn into this many folds (a model per seed: 15 fits of a minute)
+OOF_FOLDS = 5  # the seeds in turn into this many folds (one seed left out at a time would be
+# 15 fits of about a minute each)
 
 
 def out_of_fold_scores(data: list, label: str, kind: str) -> list:
@@ -342,13 +342,12 @@ def brier(prob: list, data: list) -> tuple:
 
 # ---- main ------------------------------------------------------------------------------------
 
-def _load(seeds, workers, settings=DEFAULT_SETTINGS):
-    run = partial(run_seed, settings=settings)
+def _load(seeds, workers):
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
-            data = list(ex.map(run, seeds))
+            data = list(ex.map(run_seed, seeds))
     else:
-        data = [run(s) for s in seeds]
+        data = [run_seed(s) for s in seeds]
     for d in data:
         if "n" not in d:  # the counts (cheap to simulate again), for label variants
             r = simulate(d["seed"], d["T"])
@@ -468,9 +467,7 @@ def run_methods(tune_data: list, test_data: list, kind: str = "hgb", label: str 
     t1 = time.perf_counter()
     model = train_model(tune_data, label, kind)
     sc_r = method_scores(test_data, model)
-    sc_t = {name: [d["scores"][name] for d in tune_data] for name in BASELINES}
-    k = FEATURES.index("p_classical")
-    sc_t["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in tune_data]
+    sc_t = method_scores(tune_data, None)
     sc_t["engine_sklearn"] = out_of_fold_scores(tune_data, label, kind)
     print(f"model ({kind}, {label} labels) trained in {time.perf_counter() - t1:.0f} s", file=sys.stderr)
     thr, flags, tuning_fa, scores, level_thr, margins = {}, {}, {}, {}, {}, {}
@@ -500,12 +497,14 @@ def run_methods(tune_data: list, test_data: list, kind: str = "hgb", label: str 
             "models": {label: model}, "level_thr": level_thr, "margins": margins}
 
 
-def method_scores(data: list, model: RiskModel) -> dict:
-    """Every method's scores on `data` (baselines, the classical engine, the risk model)."""
+def method_scores(data: list, model: RiskModel | None) -> dict:
+    """Every method's scores on `data`: the baselines, the classical engine and, given a
+    model, the risk model."""
     sc = {name: [d["scores"][name] for d in data] for name in BASELINES}
     k = FEATURES.index("p_classical")
     sc["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in data]
-    sc["engine_sklearn"] = [model_scores(model, d) for d in data]
+    if model is not None:
+        sc["engine_sklearn"] = [model_scores(model, d) for d in data]
     return sc
 
 
