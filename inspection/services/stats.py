@@ -130,12 +130,11 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
     if q.period == "month":  # one row per key already (grouped by month)
         totals = {(c, r, month): (int(batches or 0), int(failed or 0)) for c, r, month, batches, failed in found}
     else:
-        sums: dict[tuple[str, str, str], list[int]] = {}
+        totals = {}
         for c, r, month, batches, failed in found:
-            t = sums.setdefault((c, r, period_of(month, q.period)), [0, 0])
+            t = totals.setdefault((c, r, period_of(month, q.period)), [0, 0])
             t[0] += int(batches or 0)
             t[1] += int(failed or 0)
-        totals = {key: (n, f) for key, (n, f) in sums.items()}
 
     periods = list(dict.fromkeys(period_of(m, q.period) for m in months))
     ends = {p: period_end(p, q.period) for p in periods}
