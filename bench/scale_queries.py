@@ -19,6 +19,11 @@ reference trees and queries the database.
           that many pages. The cursor of page P is the one the API returns after page P-1
           (computed once, untimed, from the same filtered query with OFFSET), so each request is
           what a user walking the pages sends.
+* search - `--searches N` more list filter sets with the free-text search (timed and reported
+          with the lists, and apart): a word of one to three characters taken from the product
+          names in the data (alone, or with a region or a category), two random Chinese
+          characters (almost never a product's: every index entry must be checked), and the
+          beginning of an existing sample number.
 * scan  - `--scan`: `flask warning scan` run twice as a separate process: wall time and CPU
           seconds of the process (the first of a month also trains the month's risk model;
           the second reuses it).
@@ -26,7 +31,7 @@ reference trees and queries the database.
 `--explain K` prints EXPLAIN (ANALYZE, BUFFERS) of the K slowest list queries.
 
     /tmp/venv/bin/python bench/scale_queries.py --database-url URL [--stats 300] [--lists 100]
-        [--scan] [--explain 3] [--seed 7]
+        [--searches 60] [--scan] [--explain 3] [--seed 7]
 """
 from __future__ import annotations
 
@@ -117,6 +122,27 @@ def list_filters(rng: random.Random, trees, enterprises: list[int], n: int) -> l
     return [kinds[i % len(kinds)]() for i in range(n)]
 
 
+def search_filters(rng: random.Random, trees, products: list[str], sample_nos: list[str], n: int) -> list[dict]:
+    """Filter sets with the list's free-text search, cycling through the kinds."""
+    categories = sorted(c for c in trees.categories.nodes if c != "*")
+    regions = sorted(r for r in trees.regions.nodes if r != PROVINCE)
+
+    def word() -> str:
+        product = rng.choice(products)
+        size = min(len(product), rng.randint(1, 3))
+        start = rng.randint(0, len(product) - size)
+        return product[start:start + size]
+
+    kinds = [
+        lambda: {"search": word()},
+        lambda: {"search": word(), "region": rng.choice(regions)},
+        lambda: {"search": word(), "category": rng.choice(categories)},
+        lambda: {"search": "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(2))},
+        lambda: {"search": rng.choice(sample_nos)[:rng.randint(8, 14)]},
+    ]
+    return [kinds[i % len(kinds)]() for i in range(n)]
+
+
 def as_filter(params: dict) -> BatchFilter:
     values = {k: (date.fromisoformat(v) if k.startswith("sampled_") else v) for k, v in params.items()}
     return BatchFilter(**values)
@@ -163,6 +189,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--stats", type=int, default=300, help="random statistics queries")
     parser.add_argument("--lists", type=int, default=110, help="random batch-list filter sets")
+    parser.add_argument("--searches", type=int, default=60, help="random batch-list searches")
     parser.add_argument("--scan", action="store_true", help="time `flask warning scan` twice")
     parser.add_argument("--explain", type=int, default=0, help="EXPLAIN ANALYZE the K slowest list queries")
     parser.add_argument("--seed", type=int, default=7)
@@ -179,6 +206,10 @@ def main() -> None:
         others = list(db.session.scalars(select(Enterprise.id).order_by(Enterprise.id.desc()).limit(1500)))
         stats = stats_queries(rng, trees, args.stats)
         filters = list_filters(rng, trees, pool + others, args.lists)
+        sample = "SELECT DISTINCT product, sample_no FROM batches TABLESAMPLE SYSTEM (0.05) WHERE product IS NOT NULL" \
+            if db.engine.dialect.name == "postgresql" else "SELECT product, sample_no FROM batches WHERE product IS NOT NULL LIMIT 5000"
+        products, sample_nos = map(list, zip(*db.session.execute(text(sample)).all()))
+        filters += search_filters(rng, trees, sorted(set(products)), sample_nos, args.searches)
         started = time.perf_counter()
         lists = [(params, page, cursor) for params in filters for page, cursor in page_cursors(params).items()]
         print(f"batches (estimate): {batches:,}; cursors of {len(lists)} list pages computed in "
@@ -237,6 +268,9 @@ def main() -> None:
             sub = [t[0] for t in list_times if t[2] == page]
             if sub:
                 print(f"  page {page:>6}: {percentiles(sub)}")
+        searched = [t[0] for t in list_times if "search" in t[1]]
+        if searched:
+            print(f"  with a search ({args.searches} filter sets): {percentiles(searched)}")
         worst = sorted(list_times, key=lambda t: t[0])[-max(5, args.explain):]
         for t in reversed(worst):
             print(f"  slowest: {t[0]:7.1f} ms, page {t[2]}, {t[3]} rows: {t[1]}")

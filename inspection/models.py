@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer,
-                        String, Text, text)
+                        String, Text, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, UTCDateTime, utcnow
@@ -53,6 +53,12 @@ class Batch(Base):
         # Failed batches are ~3 %: a list of failures would otherwise filter 30 rows for each one.
         Index("ix_batches_failed_sampled_id", "sampled_on", "id",
               postgresql_where=text("conclusion = 'fail'"), sqlite_where=text("conclusion = 'fail'")),
+        # The list's search (migration 0010, PostgreSQL only): a sample number's beginning and
+        # the product's characters and two-character runs (the SQL function search_grams).
+        Index("ix_batches_sample_no_prefix", "sample_no",
+              postgresql_ops={"sample_no": "varchar_pattern_ops"}).ddl_if(dialect="postgresql"),
+        Index("ix_batches_product_grams", func.search_grams(text("product")),
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

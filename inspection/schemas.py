@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from inspection.models import CONCLUSIONS, STAGES
-from inspection.services.queries import SORTS
+from inspection.services.queries import SEARCH_MAX, SORTS
 from inspection.services.stats import BREAKDOWNS, PERIODS
 
 MAX_ID = 2_147_483_647
@@ -159,6 +159,8 @@ class BatchListArgs(Schema):
     conclusion = fields.String(validate=validate.OneOf(CONCLUSIONS), metadata={"example": "pass"})
     stage = fields.String(validate=validate.OneOf(STAGES), metadata={"example": "production"})
     include_voided = fields.Boolean(load_default=False, metadata={"example": False})
+    search = fields.String(validate=validate.Length(max=SEARCH_MAX), metadata={
+        "description": "A sample number's beginning or any part of the product name", "example": "牛奶"})
     sort = fields.String(load_default="-sampled_on",
                          validate=validate.OneOf([*SORTS, *(f"-{s}" for s in SORTS)]),
                          metadata={"example": "-sampled_on"})

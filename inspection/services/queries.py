@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Text, and_, false, func, literal, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from core.database import CUSTOM_PLAN
 from core.errors import ValidationFailed
 from core.messages import N_
 from core.reference.trees import load_trees
@@ -89,10 +91,34 @@ def filtered(session: Session, f: BatchFilter, scope_region: str | None = None):
     if f.stage:
         stmt = stmt.where(Batch.stage == f.stage)
     if f.search and f.search.strip():
-        text = f.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(or_(Batch.sample_no.like(f"{text}%", escape="\\"),
-                              Batch.product.like(f"%{text}%", escape="\\")))
+        stmt = stmt.where(or_(*search_conditions(session, f.search.strip())))
     return stmt
+
+
+SEARCH_MAX = Batch.product.type.length  # a longer search can match no product (nor a sample number)
+
+
+def search_conditions(session: Session, words: str) -> list:
+    """What a search asks, as alternatives: a sample number beginning with `words`; a product
+    name containing them."""
+    if len(words) > SEARCH_MAX:
+        return [false()]
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    in_product = Batch.product.like(f"%{escaped}%", escape="\\")
+    if session.get_bind().dialect.name == "postgresql":
+        # Lets the GIN index on search_grams(product) (migration 0010) gather the candidates;
+        # the expression must be the index's own. Implied by the LIKE, so it changes no result.
+        grams = literal(search_grams(words), ARRAY(Text))
+        in_product = and_(in_product, func.search_grams(Batch.product).op("@>")(grams))
+    return [Batch.sample_no.like(f"{escaped}%", escape="\\"), in_product]
+
+
+def search_grams(words: str) -> list[str]:
+    """What a product name must have among its `search_grams()` (the SQL function of migration
+    0010) to contain `words`: each two-character run of them, or their one character."""
+    if len(words) == 1:
+        return [words]
+    return sorted({words[i:i + 2] for i in range(len(words) - 1)})
 
 
 def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", limit: int = 50,
@@ -103,7 +129,8 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
     if key not in SORTS:
         raise ValidationFailed.on("sort", BAD_SORT(sorts=list(SORTS)))
     column = SORTS[key]
-    stmt = filtered(session, f, scope_region)
+    words = (f.search or "").strip()
+    stmt = filtered(session, replace(f, search=None), scope_region)
     if cursor:
         value, last_id = decode_cursor(cursor, key)
         if key == "id":
@@ -117,6 +144,15 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
     order = [column.desc(), Batch.id.desc()] if descending else [column.asc(), Batch.id.asc()]
     if key == "id":
         order = order[:1]
+    if words:
+        # Each alternative of the search on its own, then the page of their union. As one OR,
+        # PostgreSQL re-evaluated search_grams() on every candidate row (2.3 s for a word in
+        # 181,000 of 22 million batches, 0.7 s apart); alone, each is an index condition. Each
+        # is planned for its own values (a common word: walk the date order; a rare one: gather).
+        ids = {i for condition in search_conditions(session, words)
+               for i in session.scalars(stmt.where(condition).with_only_columns(Batch.id)
+                                        .order_by(*order).limit(limit + 1), execution_options=CUSTOM_PLAN)}
+        stmt = select(Batch).where(Batch.id.in_(ids))
     rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
