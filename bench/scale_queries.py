@@ -51,7 +51,6 @@ from pathlib import Path
 
 from common import BENCH_DIR, MONTHS, ROOT, USERNAME, make_app
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects import postgresql
 from stats_speed import free_port, get, start_server, stop_server
 
 from core.auth.services import issue_token
@@ -59,7 +58,7 @@ from core.clock import local_today, month_of, shift_month
 from core.extensions import db
 from core.reference.trees import PROVINCE, load_trees
 from inspection.models import Batch, Enterprise
-from inspection.services.queries import BatchFilter, encode_cursor, filtered
+from inspection.services.queries import BatchFilter, encode_cursor, filtered, search_conditions
 
 STATS_TARGET_MS, LIST_TARGET_MS, SCAN_TARGET_S = 300, 200, 60
 PAGE = 50
@@ -162,11 +161,20 @@ def page_cursors(params: dict) -> dict[int, str | None]:
 
 
 def explain(params: dict) -> str:
-    """The list statement of the API's first page, with its plan as run."""
-    stmt = filtered(db.session, as_filter(params)).order_by(Batch.sampled_on.desc(), Batch.id.desc())
-    sql = str(stmt.limit(PAGE + 1).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-    plan = db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
-    return sql + "\n" + "\n".join(plan)
+    """The list statements of the API's first page (with a search, one per alternative, as
+    `list_batches` runs them), each with its plan as run."""
+    words = params.get("search", "").strip()
+    base = filtered(db.session, as_filter({k: v for k, v in params.items() if k != "search"}))
+    statements = [base.where(c).with_only_columns(Batch.id) for c in search_conditions(db.session, words)] \
+        if words else [base]
+    out = []
+    for stmt in statements:
+        compiled = stmt.order_by(Batch.sampled_on.desc(), Batch.id.desc()).limit(PAGE + 1).compile(
+            dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}",
+                                                       compiled.params).scalars().all()
+        out.append(f"{compiled}\n{compiled.params}\n" + "\n".join(plan))
+    return "\n\n".join(out)
 
 
 def run_scan(database_url: str) -> tuple[float, float, str]:
