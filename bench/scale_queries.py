@@ -58,7 +58,8 @@ from core.clock import local_today, month_of, shift_month
 from core.extensions import db
 from core.reference.trees import PROVINCE, load_trees
 from inspection.models import Batch, Enterprise
-from inspection.services.queries import BatchFilter, encode_cursor, filtered, search_conditions
+from inspection.services.queries import BatchFilter, encode_cursor, filtered
+from inspection.services.search import search_conditions
 
 STATS_TARGET_MS, LIST_TARGET_MS, SCAN_TARGET_S = 300, 200, 60
 PAGE = 50

@@ -4,7 +4,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from inspection.models import CONCLUSIONS, STAGES
-from inspection.services.queries import SEARCH_MAX, SORTS
+from inspection.services.queries import SORTS
+from inspection.services.search import SEARCH_MAX
 from inspection.services.stats import BREAKDOWNS, PERIODS
 
 MAX_ID = 2_147_483_647

@@ -7,7 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from inspection.services.queries import BatchFilter, filtered, search_conditions, search_grams
+from inspection.services.queries import BatchFilter, filtered
+from inspection.services import search
+from inspection.services.search import search_conditions, search_grams
 from tests.conftest import batch_payload
 
 PRODUCTS = {"ZJ-2025-001": "纯牛奶", "ZJ-2025-002": "全脂牛奶粉", "HZ-001": "酸奶", "HZ-002": "牛肉干",
@@ -79,7 +81,11 @@ def _postgresql(db_session) -> None:
         pytest.skip("the search indexes and search_grams() exist on PostgreSQL only (SQLite scans)")
 
 
-def test_search_pages_walk_the_union_of_both_alternatives_once_in_order(client, admin):
+@pytest.mark.parametrize("walk_rows", [3, 10, 20_000])
+def test_search_pages_walk_the_union_of_both_alternatives_once_in_order(client, admin, monkeypatch, walk_rows):
+    """Whether the product matches come from reading the list in order (a page found within
+    WALK_ROWS rows, or the list ends there) or from the index, the pages are the same."""
+    monkeypatch.setattr(search, "WALK_ROWS", walk_rows)
     _, h = admin
     made = []
     for i in range(14):  # sample numbers beginning with MIX, products containing it, or both
@@ -87,7 +93,8 @@ def test_search_pages_walk_the_union_of_both_alternatives_once_in_order(client, 
         body = batch_payload(sample_no=sample_no, product=product, sampled_on=f"2025-03-{1 + i % 5:02d}")
         assert client.post("/api/batches", json=body, headers=h).status_code == 201
         made.append(sample_no)
-    client.post("/api/batches", json=batch_payload(sample_no="OTHER-1", product="牛奶"), headers=h)
+        other = batch_payload(sample_no=f"OTHER-{i}", product="牛奶", sampled_on=f"2025-03-{1 + i % 7:02d}")
+        assert client.post("/api/batches", json=other, headers=h).status_code == 201
     pages, cursor = [], None
     while True:
         query = {"search": "MIX", "limit": 4, **({"cursor": cursor} if cursor else {})}
