@@ -12,10 +12,13 @@ built, not at request time (a view with nested fields dumps them with their own 
 
 `json_response` encodes such plain JSON values with orjson: the standard encoder took a
 fifth of a statistics request (132 rows of eleven keys) and orjson takes a tenth of that.
+A `RowDumper`'s response also leaves timestamps to orjson where it writes them as the field
+would: `datetime.isoformat` took a quarter of an alert list's instructions.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Callable, Iterable, Sequence
 
@@ -46,6 +49,28 @@ def _converter(field) -> Callable:
     return field._serialize
 
 
+MINUTE = timedelta(minutes=1)
+
+
+def _isoformat_in_json(value: datetime, _attr, _obj) -> datetime | str:
+    """`value.isoformat()`, or `value` itself where orjson writes exactly that: a datetime whose
+    UTC offset is whole minutes or which has none (RFC 3339 offsets have no seconds, which some
+    zones' local mean time before 1900 has), at a tenth of the cost."""
+    if type(value) is datetime:
+        offset = value.utcoffset()
+        if offset is None or not offset % MINUTE:
+            return value
+    return value.isoformat()
+
+
+def _json_converter(field) -> Callable:
+    """The field's conversion for a response `json_response` encodes (see `RowDumper.response`)."""
+    if isinstance(field, DateTime) and field.SERIALIZATION_FUNCS.get(
+            field.format or field.DEFAULT_FORMAT) is datetime.isoformat:
+        return _isoformat_in_json
+    return _converter(field)
+
+
 def json_response(data: Any) -> Response:
     """A 200 JSON response of plain JSON values (dicts with string keys, lists, strings, numbers,
     booleans, None), as Flask's `json.response` makes it (sorted keys, compact, UTF-8, a final
@@ -63,11 +88,13 @@ class Dumper:
         if schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
             raise TypeError(f"{type(schema).__name__} has dump hooks: dump it with the schema")
         self.fields: list[tuple[str, str, type | None, Callable]] = []
+        self.for_json: dict[str, Callable] = {}  # output key -> its conversion for orjson
         for name, field in schema.dump_fields.items():
             attribute = field.attribute or name
             if type(field) not in PLAIN_FIELDS or "." in attribute:
                 raise TypeError(f"{type(schema).__name__}.{name}: only flat plain fields can be dumped fast")
             self.fields.append((field.data_key or name, attribute, PLAIN_FIELDS[type(field)], _converter(field)))
+            self.for_json[field.data_key or name] = _json_converter(field)
 
     def one(self, obj: Any) -> dict[str, Any]:
         get = obj.__getitem__ if _is_mapping(type(obj)) else obj.__getattribute__  # dict, row, object
@@ -105,9 +132,13 @@ class RowDumper:
             key, native, serialize = by_attribute[column.key]
             if native is None or _python_type(column) is not native:
                 self.converted.append((key, column.key, serialize))
+        self.converted_for_json = [(key, attr, dumper.for_json[key]) for key, attr, _ in self.converted]
 
     def many(self, rows: Iterable[Sequence]) -> list[dict[str, Any]]:
-        keys, converted = self.keys, self.converted
+        return self._dicts(rows, self.converted)
+
+    def _dicts(self, rows: Iterable[Sequence], converted: list[tuple[str, str, Callable]]) -> list[dict[str, Any]]:
+        keys = self.keys
         out = []
         for row in rows:
             item = dict(zip(keys, row))
@@ -120,7 +151,9 @@ class RowDumper:
 
     def response(self, rows: Iterable[Sequence]) -> Response:
         """A 200 JSON response of the list, as `@blp.response(200, Schema(many=True))` makes it."""
-        return json_response(self.many(rows))
+        if current_app.debug:  # Flask's encoder: every value converted by the field
+            return json_response(self.many(rows))
+        return json_response(self._dicts(rows, self.converted_for_json))
 
 
 def _python_type(column: ColumnElement) -> type | None:
