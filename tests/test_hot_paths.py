@@ -298,3 +298,22 @@ def test_timestamps_read_back_timezone_aware_and_equal(db_session):
 
     assert read == written == row.started_at and row.finished_at is None
     assert read.tzinfo is not None and row.started_at.tzinfo is not None
+
+
+def test_a_server_in_utc_under_another_name_is_read_in_fixed_utc(db_session):
+    """A server whose zone is UTC under another name (Etc/UTC, a common default) is set to 'UTC'
+    for each connection: psycopg then makes timestamps aware with `timezone.utc`, not a ZoneInfo
+    (core/database.configure_engine). Another zone is left as it is."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's session time zone")
+    from core.database import UTC_NAMES
+
+    conn = db_session.connection()
+    server = conn.exec_driver_sql("SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'").scalar()
+    session = conn.exec_driver_sql("SHOW TimeZone").scalar()
+    assert session == ("UTC" if server in UTC_NAMES else server)
+    written = datetime(2025, 3, 10, 8, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    read = conn.execute(select(func.cast(written, UTCDateTime()))).scalar()
+    assert read == written
+    if session == "UTC":
+        assert read.tzinfo is timezone.utc and read.isoformat() == "2025-03-10T00:30:15.123456+00:00"
