@@ -44,10 +44,16 @@ class WriteInReadOnlyRequest(RuntimeError):
 def configure_engine(app: Flask, engine: Engine) -> None:
     ping_when_idle(engine, app.config["DB_PING_IDLE_SECONDS"])
 
-    @event.listens_for(engine, "before_execute")
-    def _refuse_writes_on_reads(conn, clauseelement, multiparams, params, execution_options):
-        if getattr(clauseelement, "is_dml", False) and conn.get_execution_options().get("read_only_request"):
-            raise WriteInReadOnlyRequest(f"a read-only request tried to write: {clauseelement}")
+    # Checked as the dialect executes a compiled statement, not in a connection event: any
+    # connection event on the engine sends every statement through SQLAlchemy's event path (a
+    # twentieth of a hot request's instructions).
+    def _refuse_writes_on_reads(*args) -> None:  # (cursor, statement, [parameters,] context)
+        context = args[-1]
+        if context.is_crud and context.execution_options.get("read_only_request"):
+            raise WriteInReadOnlyRequest(f"a read-only request tried to write: {context.statement}")
+
+    for execution in ("do_execute", "do_executemany", "do_execute_no_params"):
+        event.listen(engine, execution, _refuse_writes_on_reads)
 
     if engine.dialect.driver == "psycopg":
         @event.listens_for(engine, "connect")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from marshmallow import Schema, fields, post_dump
 from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, event, func, select
+from sqlalchemy.events import ConnectionEvents
 
 from core.database import READ_ONLY, WriteInReadOnlyRequest
 from core.extensions import db
@@ -258,11 +259,28 @@ def test_hot_requests_send_the_fewest_statements(client, admin, statements, db_s
 
 
 def test_a_read_only_request_cannot_write(app, db_session):
+    """Refused as the dialect executes (one statement, many, an ORM flush), never sent; reads go on.
+    No connection event is on the engine: each would send every statement through SQLAlchemy's
+    event path."""
+    values = dict(as_of="2025-03", status="done", model_version="t", settings={}, series_assessed=0,
+                  alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
+    before = db_session.scalar(select(func.count()).select_from(Scan))
+    db_session.rollback()
+    conn = db_session.connection(execution_options=READ_ONLY)
     with pytest.raises(WriteInReadOnlyRequest):
-        db_session.connection(execution_options=READ_ONLY).execute(
-            Scan.__table__.insert().values(as_of="2025-03", status="done", model_version="t", settings={},
-                                           series_assessed=0, alerts_raised=0, alerts_escalated=0,
-                                           alerts_resolved=0))
+        conn.execute(Scan.__table__.insert().values(**values))
+    with pytest.raises(WriteInReadOnlyRequest):
+        conn.execute(Scan.__table__.insert(), [values, {**values, "as_of": "2025-04"}])
+    with pytest.raises(WriteInReadOnlyRequest):
+        conn.execute(Scan.__table__.update().values(status="failed"))
+    assert conn.execute(select(func.count()).select_from(Scan)).scalar() == before
+    db_session.add(Scan(**values))
+    with pytest.raises(WriteInReadOnlyRequest):
+        db_session.flush()
+    db_session.rollback()
+    engine = db_session.get_bind()
+    assert not [name for name in dir(ConnectionEvents) if not name.startswith("_")
+                and name != "dispatch" and getattr(engine.dispatch, name)]
 
 
 def test_the_statistics_totals_are_planned_for_their_values_each_time(app, db_session):
