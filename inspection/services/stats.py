@@ -143,19 +143,22 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
         floors = {p: trees.floors.effective(c, ends[p]) for p in periods}  # the same for every region
         for r in regions:
             for p in periods:
-                rows.append({"category": c, "region": r, "period": p,
-                             **_figures(*totals.get((c, r, p), (0, 0)), floors[p])})
+                batches, failed, rate, low, high, floor, gap, meets = _figures(*totals.get((c, r, p), (0, 0)),
+                                                                               floors[p])
+                # Keys in sorted order: the JSON answer (sorted keys) is written without sorting.
+                rows.append({"batches": batches, "category": c, "ci_high": high, "ci_low": low, "failed": failed,
+                             "floor": floor, "gap": gap, "meets_floor": meets, "pass_rate": rate, "period": p,
+                             "region": r})
     return rows
 
 
 @lru_cache(maxsize=4096)  # counts and floors repeat from row to row and request to request
-def _figures(batches: int, failed: int, floor: float | None) -> dict:
-    """A row's figures after its keys, in the row's order (shared: callers copy it)."""
+def _figures(batches: int, failed: int, floor: float | None) -> tuple:
+    """A row's figures: batches, failed, pass rate, interval low and high, floor, gap, meets floor."""
     rate = (batches - failed) / batches if batches else None
     low, high = wilson(batches - failed, batches)
-    return {"batches": batches, "failed": failed, "pass_rate": rate, "ci_low": low, "ci_high": high,
-            "floor": floor, "gap": None if rate is None or floor is None else rate - floor,
-            "meets_floor": None if rate is None or floor is None else rate >= floor}
+    return (batches, failed, rate, low, high, floor, None if rate is None or floor is None else rate - floor,
+            None if rate is None or floor is None else rate >= floor)
 
 
 @cache
