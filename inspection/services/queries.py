@@ -18,8 +18,8 @@ from core.errors import ValidationFailed
 from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch
-from inspection.services.search import search_conditions, search_ids
 from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
+from inspection.services.search import search_conditions, search_ids
 
 BAD_CURSOR = N_("cursor is not one this API returned")
 BAD_SORT = N_("sort must be one of %(sorts)s (prefix - for descending)")

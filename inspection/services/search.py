@@ -17,8 +17,8 @@ from inspection.models import Batch
 
 SEARCH_MAX = Batch.product.type.length  # a longer search can match no product (nor a sample number)
 
-# Rows of the filtered list a search reads in the list's order before it gathers the product's
-# matches from the index instead (see `_in_products`).
+# Rows of the list a search reads in the list's order before it gathers the product's
+# matches from the index instead (see `_walk`).
 WALK_ROWS = 20_000
 
 
@@ -91,8 +91,8 @@ def _walk(session: Session, window: Select, filtered_on: Callable[..., Select], 
     first reads at most WALK_ROWS rows in order, the other filters applied to those (a category
     or region index would read as many of its own, but its rows are far apart in the date
     order: 975,000 index entries for 20,000 rows of food.aquatic), and only if they hold too
-    few matches gathers from the index (bounded by the word's matches: fewer than
-    WALK_ROWS / first of the list's rows have it).
+    few matches gathers from the index (bounded by the word's matches, then likely under
+    first / WALK_ROWS of the list's rows).
     """
     rows = aliased(Batch, window.limit(WALK_ROWS).subquery())
     _, substring = _patterns(words)
