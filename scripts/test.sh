@@ -10,8 +10,20 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | gre
   apt-get update -qq >/dev/null
   apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
-echo "== test suite on SQLite"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
-echo "== test suite on PostgreSQL"
 PG_URL=$(scripts/postgres.sh | tail -1)
-TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# The two runs side by side (each is mostly one Python process; together ~7 minutes instead of
+# ~11 on two cores). Each writes its own log, printed when both are done.
+logs=$(mktemp -d)
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@" >"$logs/sqlite.log" 2>&1 &
+sqlite_run=$!
+TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" >"$logs/postgresql.log" 2>&1 &
+postgresql_run=$!
+status=0
+wait "$sqlite_run" || status=1
+echo "== test suite on SQLite"
+cat "$logs/sqlite.log"
+wait "$postgresql_run" || status=1
+echo "== test suite on PostgreSQL ($PG_URL)"
+cat "$logs/postgresql.log"
+rm -rf "$logs"
+exit "$status"
