@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.web_load import BENCH_DIR, DONE_ONLY, GUNICORN, LUA, CpuMeter, ensure_database, run_wrk  # noqa: E402
+from bench.web_load import BENCH_DIR, DONE_ONLY, LUA, CpuMeter, ensure_database, run_wrk, serve  # noqa: E402
 from config import _normalise_db_url  # noqa: E402
 
 FLOOR_MIX = r"""
@@ -52,25 +49,6 @@ end
 """ + "function done" + LUA.split("function done")[1]
 
 
-def start(database_url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "FLOOR_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-    args = [GUNICORN, "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-            "bench.web_floor_app:app"]
-    with log.open("w") as out:  # gunicorn.conf.py (gthread, keep-alive) is read from the root
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit(f"gunicorn did not start in 60 s; see {log}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:55433/web_load")
@@ -87,8 +65,9 @@ def main() -> None:
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS floor_rows (id bigserial PRIMARY KEY, note text)"))
     port = 19000 + os.getpid() % 1000
-    server = start(args.database_url.replace("postgresql+psycopg://", "postgresql://"), port,
-                   args.workers, args.threads, BENCH_DIR / f"gunicorn-floor-{port}.log")
+    env = {"FLOOR_DATABASE_URL": args.database_url.replace("postgresql+psycopg://", "postgresql://")}
+    server = serve("bench.web_floor_app:app", env, port, args.workers, args.threads,
+                   BENCH_DIR / f"gunicorn-floor-{port}.log", "/json", 60)
     meter = CpuMeter(server, engine)
     base = f"http://127.0.0.1:{port}"
     try:

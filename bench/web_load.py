@@ -165,26 +165,33 @@ def ensure_database(database_url: str) -> None:
 
 
 def start_gunicorn(database_url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "APP_CONFIG": "production", "SECRET_KEY": "bench-only-secret",
-           "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-    # gunicorn.conf.py (gthread, keep-alive) is read from the repository root
+    """The application (production config) under gunicorn, once `/readyz` answers."""
+    env = {"APP_CONFIG": "production", "SECRET_KEY": "bench-only-secret", "DATABASE_URL": database_url}
+    return serve("wsgi:app", env, port, workers, threads, log, "/readyz", 180)
+
+
+def serve(app: str, env: dict, port: int, workers: int, threads: int, log: Path, probe: str,
+          wait: float) -> subprocess.Popen:
+    """gunicorn serving `app` on loopback with the repository's gunicorn.conf.py (read from the
+    root: gthread, keep-alive), once `probe` answers 200 (at most `wait` seconds)."""
     args = [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--threads", str(threads)]
     if threads == 1:
         args += ["-k", "sync"]
     with log.open("w") as out:
-        proc = subprocess.Popen([*args, "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180  # four workers importing the app on a busy machine took over a minute
+        proc = subprocess.Popen([*args, app], cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                                stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + wait  # four workers importing the app on a busy machine took over a minute
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2) as r:
                 if r.status == 200:
                     return proc
         except OSError:
             time.sleep(0.3)
     proc.terminate()
-    raise SystemExit(f"gunicorn did not become ready in 180 s; see {log}")
+    raise SystemExit(f"gunicorn did not become ready in {wait:.0f} s; see {log}")
 
 
 def post_once(port: int, token: str, body: dict) -> int:

@@ -78,7 +78,6 @@ def test_the_row_dumper_gives_the_schemas_output_for_result_rows(db_session):
         Dumper(Plain).for_columns(list(table.columns)[1:])
 
 
-
 def test_timestamps_in_a_row_dumpers_response_are_written_as_the_field_writes_them(app):
     """A list response leaves datetimes to orjson where it writes them as `isoformat` does (UTC
     offsets of whole minutes, or none) and converts the others itself: the bytes are the same."""
@@ -101,6 +100,7 @@ def test_timestamps_in_a_row_dumpers_response_are_written_as_the_field_writes_th
     assert fast.get_data() == slow.get_data()
     assert [r["at"] for r in fast.json] == [s.isoformat() for s in stamps] + [None]
     assert fast.json[7]["at"].endswith("+08:05:43") and fast.json[5]["at"] == "2025-03-10T08:30:00"
+
 
 def test_the_dumper_refuses_what_it_cannot_reproduce():
     class WithNested(Schema):
