@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.audit import audit
 from core.auth.models import User
 from core.clock import LOCAL_TZ, local_today
+from core.models import utcnow
 from followup.models import Case, Disposal
 from followup.services import appeals, blacklist, cases
 from followup.services.calendar_days import seed_official
@@ -23,7 +24,9 @@ SEVERITY_SHARES = (("minor", 0.3), ("general", 0.55), ("serious", 0.15))
 
 
 def _local(day, hour: int = 9) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=LOCAL_TZ)
+    """`hour` o'clock local time on `day`, but never later than now: a batch reported today is
+    followed up at once when the demo runs before that hour (local midnight is 16:00 UTC)."""
+    return min(datetime.combine(day, time(hour), tzinfo=LOCAL_TZ), utcnow())
 
 
 def seed_followup_demo(session: Session, seed: int = 20261130) -> list[str]:
