@@ -11,6 +11,8 @@ from core.models import Base, UTCDateTime, utcnow
 
 STAGES = ("production", "distribution", "catering", "online")
 CONCLUSIONS = ("pass", "fail")
+# The columns the SQL function search_keys (migration 0011) takes, in order.
+SEARCH_KEYS_OF = ("product", "category_code", "region_code", "sampled_on", "conclusion")
 LOCAL_PREFIX = "33"  # the province's GB/T 2260 codes: an enterprise registered here is local
 
 
@@ -53,11 +55,12 @@ class Batch(Base):
         # Failed batches are ~3 %: a list of failures would otherwise filter 30 rows for each one.
         Index("ix_batches_failed_sampled_id", "sampled_on", "id",
               postgresql_where=text("conclusion = 'fail'"), sqlite_where=text("conclusion = 'fail'")),
-        # The list's search (migration 0010, PostgreSQL only): a sample number's beginning and
-        # the product's characters and two-character runs (the SQL function search_grams).
+        # The list's search (migrations 0010 and 0011, PostgreSQL only): a sample number's
+        # beginning; the product's characters and two-character runs with keys of the category,
+        # region, sampling month and a failure (the SQL function search_keys).
         Index("ix_batches_sample_no_prefix", "sample_no",
               postgresql_ops={"sample_no": "varchar_pattern_ops"}).ddl_if(dialect="postgresql"),
-        Index("ix_batches_product_grams", func.search_grams(text("product")),
+        Index("ix_batches_search_keys", func.search_keys(*(text(c) for c in SEARCH_KEYS_OF)),
               postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 

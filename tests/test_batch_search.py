@@ -1,15 +1,18 @@
 """The batch list's search: a sample number's beginning or any part of the product name, the
-same on both databases; on PostgreSQL served by the indexes of migration 0010."""
+same on both databases; on PostgreSQL served by the indexes of migrations 0010 and 0011."""
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from inspection.services.queries import BatchFilter, filtered
 from inspection.services import search
-from inspection.services.search import search_conditions, search_grams
+from inspection.services.queries import BatchFilter, filtered, list_batches
+from inspection.services.search import (FAILED_KEY, category_keys, month_keys, region_keys, search_conditions,
+                                        search_grams)
 from tests.conftest import batch_payload
 
 PRODUCTS = {"ZJ-2025-001": "纯牛奶", "ZJ-2025-002": "全脂牛奶粉", "HZ-001": "酸奶", "HZ-002": "牛肉干",
@@ -119,7 +122,7 @@ def test_each_alternative_of_a_search_is_served_by_its_index(batches, db_session
                                                                                compiled.params))
         used.append(plan)
     assert "ix_batches_sample_no_prefix" in used[0], used[0]
-    assert "ix_batches_product_grams" in used[1], used[1]
+    assert "ix_batches_search_keys" in used[1], used[1]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -133,3 +136,73 @@ def test_the_index_keeps_every_product_that_contains_the_search(db_session, prod
         return
     indexed = set(db_session.scalar(text("SELECT search_grams(:p)"), {"p": product}))
     assert set(search_grams(words)) <= indexed
+
+
+MIXED_CATEGORIES = ("food.dairy.liquid_milk", "food.dairy.milk_powder", "food.grain.rice", "farm.vegetable")
+MIXED_REGIONS = ("330106", "330102", "330212")
+MIXED_PRODUCTS = ("纯牛奶", "全脂奶粉", "东北大米", "青菜", "牛奶大米饼", None)
+
+
+@pytest.fixture
+def mixed(client, admin) -> list[dict]:
+    """Batches across categories, regions, months and conclusions, products from a few words."""
+    _, h = admin
+    made = []
+    for i in range(60):
+        fails = i % 7 == 0
+        body = batch_payload(sample_no=f"MX{i:03d}", category=MIXED_CATEGORIES[i % 4], region=MIXED_REGIONS[i % 3],
+                             sampled_on=f"2025-{1 + i % 6:02d}-{1 + i % 9:02d}", reported_on=None,
+                             product=MIXED_PRODUCTS[i % 6], conclusion="fail" if fails else "pass",
+                             items=[{"item": "菌落总数", "verdict": "fail" if fails else "pass"}])
+        response = client.post("/api/batches", json=body, headers=h)
+        assert response.status_code == 201, response.json
+        made.append(response.json)
+    return made
+
+
+def _expected(made: list[dict], words: str, category, region, first, last, conclusion, sort) -> list[str]:
+    def keep(b: dict) -> bool:
+        return ((category is None or b["category"] == category or b["category"].startswith(category + "."))
+                and (region is None or b["region"].startswith(region.rstrip("0")))
+                and (first is None or b["sampled_on"] >= first) and (last is None or b["sampled_on"] <= last)
+                and (conclusion is None or b["conclusion"] == conclusion)
+                and (b["sample_no"].startswith(words) or words in (b["product"] or "")))
+    key = sort.lstrip("-")
+    return [b["sample_no"] for b in sorted(filter(keep, made), key=lambda b: (b[key], b["id"]),
+                                           reverse=sort.startswith("-"))]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.sampled_from(["奶", "牛奶", "大米", "米饼", "菜", "粉", "MX0", "MX01", "无"]),
+       category=st.sampled_from([None, "food", "food.dairy", "food.grain.rice", "farm.vegetable", "drug"]),
+       region=st.sampled_from([None, "330100", "330106", "330200"]),
+       first=st.sampled_from([None, "2025-02-01", "2025-03-05"]), last=st.sampled_from([None, "2025-03-31", "2025-05-04"]),
+       conclusion=st.sampled_from([None, "pass", "fail"]),
+       sort=st.sampled_from(["-sampled_on", "sampled_on", "sample_no", "-id"]), limit=st.integers(1, 7),
+       walk_rows=st.sampled_from([2, 20_000]))
+def test_a_search_with_filters_pages_through_exactly_the_matching_batches(
+        db_session, mixed, monkeypatch, words, category, region, first, last, conclusion, sort, limit, walk_rows):
+    """Whatever the filters, dates, cursor and order, the search index's keys (PostgreSQL) and
+    the two ways of finding product matches never drop or add a batch."""
+    monkeypatch.setattr(search, "WALK_ROWS", walk_rows)
+    f = BatchFilter(search=words, category=category, region=region, conclusion=conclusion,
+                    sampled_from=first and date.fromisoformat(first), sampled_to=last and date.fromisoformat(last))
+    listed, cursor = [], None
+    while True:
+        rows, cursor = list_batches(db_session, f, sort, limit, cursor)
+        listed += [b.sample_no for b in rows]
+        if cursor is None:
+            break
+    assert listed == _expected(mixed, words, category, region, first, last, conclusion, sort)
+
+
+def test_the_index_keys_of_a_batch_are_those_the_filters_ask_for(db_session, mixed):
+    """search_keys() in SQL gives each batch the keys the Python side builds for its filters."""
+    _postgresql(db_session)
+    for b in mixed[:8]:
+        keys = set(db_session.scalar(text("SELECT search_keys(product, category_code, region_code, sampled_on, conclusion)"
+                                          " FROM batches WHERE id = :id"), {"id": b["id"]}))
+        day = date.fromisoformat(b["sampled_on"])
+        assert set(category_keys([b["category"]])) | set(region_keys([b["region"]])) | set(month_keys(day, day)) <= keys
+        assert (FAILED_KEY in keys) == (b["conclusion"] == "fail")
+        assert set(search_grams(b["product"] or "x")) <= keys or b["product"] is None

@@ -19,7 +19,8 @@ from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch
 from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
-from inspection.services.search import search_conditions, search_ids
+from inspection.services.search import (FAILED_KEY, category_keys, month_keys, region_keys, search_conditions,
+                                        search_ids)
 
 BAD_CURSOR = N_("cursor is not one this API returned")
 BAD_SORT = N_("sort must be one of %(sorts)s (prefix - for descending)")
@@ -65,22 +66,15 @@ def decode_cursor(cursor: str, sort_key: str) -> tuple[Any, int]:
 def filtered(session: Session, f: BatchFilter, scope_region: str | None = None, entity=Batch):
     """A select() of the batches matching the filter (and inside the caller's region scope), of
     `entity`: the batches table, or a subquery of its rows (a search's window, without search)."""
-    trees = load_trees(session)
+    categories, regions = _subtrees(session, f, scope_region)
     stmt = select(entity)
     if not f.include_voided:
         stmt = stmt.where(entity.voided_at.is_(None))
     stmt = stmt.where(*sampled_between(f, entity))
-    if f.category:
-        if f.category not in trees.categories:
-            raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=f.category))
-        stmt = stmt.where(entity.category_code.in_(sorted(trees.categories.subtree(f.category))))
-    for region in (f.region, scope_region):
-        if region:
-            if region not in trees.regions:
-                raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
-            subtree = trees.regions.subtree(region)
-            if len(subtree) < len(trees.regions.nodes):  # the whole province needs no filter
-                stmt = stmt.where(entity.region_code.in_(sorted(subtree)))
+    if categories is not None:
+        stmt = stmt.where(entity.category_code.in_(sorted(categories)))
+    for subtree in regions:
+        stmt = stmt.where(entity.region_code.in_(sorted(subtree)))
     if f.enterprise_id is not None:
         stmt = stmt.where(entity.enterprise_id == f.enterprise_id)
     if f.conclusion:
@@ -90,6 +84,40 @@ def filtered(session: Session, f: BatchFilter, scope_region: str | None = None, 
     if f.search and f.search.strip():
         stmt = stmt.where(or_(*search_conditions(session, f.search.strip())))
     return stmt
+
+
+def _subtrees(session: Session, f: BatchFilter, scope_region: str | None) -> tuple[frozenset[str] | None, list]:
+    """The category codes the filter allows (None: all) and the region codes its region and the
+    caller's scope each allow (none for the whole province), checked against the trees."""
+    trees = load_trees(session)
+    categories = None
+    if f.category:
+        if f.category not in trees.categories:
+            raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=f.category))
+        categories = trees.categories.subtree(f.category)
+    regions = []
+    for region in (f.region, scope_region):
+        if region:
+            if region not in trees.regions:
+                raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
+            subtree = trees.regions.subtree(region)
+            if len(subtree) < len(trees.regions.nodes):  # the whole province needs no filter
+                regions.append(subtree)
+    return categories, regions
+
+
+def allowed_keys(session: Session, f: BatchFilter, scope_region: str | None, first_day: date | None,
+                 last_day: date | None) -> list[list[str]]:
+    """The keys of the search index the list's filters allow, one set per filter, of which a
+    batch must have one (see search.search_conditions); sampled from `first_day` to `last_day`."""
+    categories, regions = _subtrees(session, f, scope_region)
+    among = [category_keys(categories)] if categories is not None else []
+    among += [region_keys(subtree) for subtree in regions]
+    if first_day and last_day and first_day <= last_day:
+        among.append(month_keys(first_day, last_day))
+    if f.conclusion == "fail":
+        among.append([FAILED_KEY])
+    return among
 
 
 def sampled_between(f: BatchFilter, entity=Batch) -> list:
@@ -136,8 +164,13 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
         # where a search reads first (search.WALK_ROWS of them).
         window = select(Batch).where(*sampled_between(f), *after).order_by(*order_by(column, Batch.id)) \
             if key == "sampled_on" else None
+        first_day, last_day = f.sampled_from, f.sampled_to
+        if cursor and key == "sampled_on":  # the rows after the cursor are sampled on its day or beyond
+            first_day, last_day = (first_day, min(last_day or value, value)) if descending \
+                else (max(first_day or value, value), last_day)
         ids = search_ids(session, stmt, window, lambda rows: filtered(session, unsearched, scope_region, rows),
-                         column, order_by, limit + 1, words)
+                         column, order_by, limit + 1, words,
+                         allowed_keys(session, f, scope_region, first_day, last_day))
         stmt = select(Batch).where(Batch.id.in_(ids))
     rows = list(session.scalars(stmt.order_by(*order_by(column, Batch.id)).limit(limit + 1)))
     next_cursor = None

@@ -1,11 +1,15 @@
 """The batch list's free-text search: a sample number's beginning or any part of the product name.
 
-On PostgreSQL, migration 0010 indexes both: sample numbers in `varchar_pattern_ops` (prefix
-ranges) and `search_grams(product)`, the distinct characters and two-character runs of the name,
-in a GIN index. SQLite (small deployments) scans.
+On PostgreSQL, migrations 0010 and 0011 index both: sample numbers in `varchar_pattern_ops`
+(prefix ranges), and in a GIN index `search_keys(...)`: the distinct characters and two-character
+runs of the product name (`search_grams`) with keys of the batch's category, region, sampling
+month and a failed conclusion, so that a word and the list's other filters meet in one index
+scan. SQLite (small deployments) scans.
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from datetime import date
 from typing import Callable
 
 from sqlalchemy import Select, Text, and_, false, func, literal
@@ -13,13 +17,31 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from core.database import CUSTOM_PLAN
-from inspection.models import Batch
+from inspection.models import SEARCH_KEYS_OF, Batch
 
 SEARCH_MAX = Batch.product.type.length  # a longer search can match no product (nor a sample number)
 
 # Rows of the list a search reads in the list's order before it gathers the product's
 # matches from the index instead (see `_walk`).
 WALK_ROWS = 20_000
+
+
+# Keys search_keys() (migration 0011) gives a batch besides its product's grams, which are one
+# or two characters long: these are longer, so never equal to a gram.
+FAILED_KEY = "k:fail"
+
+
+def category_keys(codes: Iterable[str]) -> list[str]:
+    return sorted(f"c:{code}" for code in codes)
+
+
+def region_keys(codes: Iterable[str]) -> list[str]:
+    return sorted(f"r:{code}" for code in codes)
+
+
+def month_keys(first: date, last: date) -> list[str]:
+    """The keys of the sampling months from `first` to `last`: year * 12 + month - 1."""
+    return [f"m:{n}" for n in range(first.year * 12 + first.month - 1, last.year * 12 + last.month)]
 
 
 def search_grams(words: str) -> list[str]:
@@ -36,17 +58,20 @@ def _patterns(words: str) -> tuple[str, str]:
     return f"{escaped}%", f"%{escaped}%"
 
 
-def search_conditions(session: Session, words: str) -> list:
+def search_conditions(session: Session, words: str, among: Iterable[Collection[str]] = ()) -> list:
     """What a search asks, as alternatives: a sample number beginning with `words`; a product
-    name containing them (on PostgreSQL with the condition its GIN index serves, implied by the
-    LIKE: it changes no result)."""
+    name containing them. On PostgreSQL the second also asks what its GIN index serves, implied
+    by the LIKE and by the list's other filters (it changes no result): the words' grams, and one
+    key of each set in `among` (the keys of the categories, regions, months or conclusion the
+    list's filters allow)."""
     if len(words) > SEARCH_MAX:
         return [false()]
     prefix, substring = _patterns(words)
     in_product = Batch.product.like(substring, escape="\\")
     if session.get_bind().dialect.name == "postgresql":
-        grams = literal(search_grams(words), ARRAY(Text))
-        in_product = and_(in_product, func.search_grams(Batch.product).op("@>")(grams))
+        keys = func.search_keys(*(getattr(Batch, column) for column in SEARCH_KEYS_OF))
+        in_product = and_(in_product, keys.op("@>")(literal(search_grams(words), ARRAY(Text))),
+                          *(keys.op("&&")(literal(sorted(allowed), ARRAY(Text))) for allowed in among))
     return [Batch.sample_no.like(prefix, escape="\\"), in_product]
 
 
@@ -54,7 +79,7 @@ OrderBy = Callable[..., list]  # (sort column, id column) -> ORDER BY clauses of
 
 
 def search_ids(session: Session, stmt: Select, window: Select | None, filtered_on: Callable[..., Select],
-               column, order_by: OrderBy, first: int, words: str) -> set[int]:
+               column, order_by: OrderBy, first: int, words: str, among: Iterable[Collection[str]] = ()) -> set[int]:
     """Ids among which the first `first` rows of `stmt` (the list's filters and cursor) matching
     the search are, in the order `order_by` gives of `column`, then id: the first `first` under
     each alternative. `window` is the list's rows in that order before its other filters (None
@@ -65,7 +90,7 @@ def search_ids(session: Session, stmt: Select, window: Select | None, filtered_o
     """
     if len(words) > SEARCH_MAX:
         return set()
-    by_sample_no, in_products = search_conditions(session, words)
+    by_sample_no, in_products = search_conditions(session, words, among)
     ids = set(session.scalars(stmt.where(by_sample_no).with_only_columns(Batch.id)
                               .order_by(*order_by(column, Batch.id)).limit(first)))
     if window is not None:
