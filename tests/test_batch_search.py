@@ -176,7 +176,8 @@ def _expected(made: list[dict], words: str, category, region, first, last, concl
 @given(words=st.sampled_from(["奶", "牛奶", "大米", "米饼", "菜", "粉", "MX0", "MX01", "无"]),
        category=st.sampled_from([None, "food", "food.dairy", "food.grain.rice", "farm.vegetable", "drug"]),
        region=st.sampled_from([None, "330100", "330106", "330200"]),
-       first=st.sampled_from([None, "2025-02-01", "2025-03-05"]), last=st.sampled_from([None, "2025-03-31", "2025-05-04"]),
+       first=st.sampled_from([None, "2025-02-01", "2025-03-05"]),
+       last=st.sampled_from([None, "2025-03-31", "2025-05-04"]),
        conclusion=st.sampled_from([None, "pass", "fail"]),
        sort=st.sampled_from(["-sampled_on", "sampled_on", "sample_no", "-id"]), limit=st.integers(1, 7),
        walk_rows=st.sampled_from([2, 20_000]))
@@ -200,8 +201,8 @@ def test_the_index_keys_of_a_batch_are_those_the_filters_ask_for(db_session, mix
     """search_keys() in SQL gives each batch the keys the Python side builds for its filters."""
     _postgresql(db_session)
     for b in mixed[:8]:
-        keys = set(db_session.scalar(text("SELECT search_keys(product, category_code, region_code, sampled_on, conclusion)"
-                                          " FROM batches WHERE id = :id"), {"id": b["id"]}))
+        keys = set(db_session.scalar(text("SELECT search_keys(product, category_code, region_code, sampled_on,"
+                                          " conclusion) FROM batches WHERE id = :id"), {"id": b["id"]}))
         day = date.fromisoformat(b["sampled_on"])
         assert set(category_keys([b["category"]])) | set(region_keys([b["region"]])) | set(month_keys(day, day)) <= keys
         assert (FAILED_KEY in keys) == (b["conclusion"] == "fail")

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from web.forms import REQUIRED
+from web.forms import REQUIRED, options
 
 SEVERITY_LABELS = {"minor": _l("Minor"), "general": _l("General"), "serious": _l("Serious")}
 PRODUCT_TYPE_LABELS = {"": _l("(from the category)"), "food": _l("Food"), "drug": _l("Drug"),
@@ -16,7 +16,7 @@ NOT_NEGATIVE = NumberRange(min=0, message=_l("May not be negative."))
 
 
 class DisposalForm(FlaskForm):
-    severity = SelectField(_l("Severity"), choices=list(SEVERITY_LABELS.items()))
+    severity = SelectField(_l("Severity"), choices=options(SEVERITY_LABELS.items()))
     notified_on = DateField(_l("Producer told on"), validators=[Optional()])
     unit_notified_on = DateField(_l("Sampled unit told on"), validators=[Optional()])
     measures = TextAreaField(_l("Measures taken"), validators=[Optional(), Length(max=4000)])
@@ -36,7 +36,7 @@ class RetestForm(FlaskForm):
 
 
 class ObjectionForm(FlaskForm):
-    subject = SelectField(_l("Objection about"), choices=list(OBJECTION_SUBJECTS.items()))
+    subject = SelectField(_l("Objection about"), choices=options(OBJECTION_SUBJECTS.items()))
     grounds = TextAreaField(_l("Grounds"), validators=[DataRequired(REQUIRED), Length(max=4000)])
     raised_on = DateField(_l("Raised on (blank: today)"), validators=[Optional()])
 
@@ -47,22 +47,22 @@ OBJECTION_DECISIONS = {"rejected": _l("Rejected (the result stands)"), "upheld":
 
 
 class RetestConclusionForm(FlaskForm):
-    conclusion = SelectField(_l("Retest conclusion"), choices=list(RETEST_CONCLUSIONS.items()))
+    conclusion = SelectField(_l("Retest conclusion"), choices=options(RETEST_CONCLUSIONS.items()))
     report_no = StringField(_l("Retest report number"), validators=[Optional(), Length(max=100)])
     concluded_on = DateField(_l("Concluded on (blank: today)"), validators=[Optional()])
 
 
 class ObjectionDecisionForm(FlaskForm):
     """One per open objection on a page (each with its own prefix, so ids stay unique)."""
-    status = SelectField(_l("Decision"), choices=list(OBJECTION_DECISIONS.items()))
+    status = SelectField(_l("Decision"), choices=options(OBJECTION_DECISIONS.items()))
     decision = TextAreaField(_l("Grounds of the decision"), validators=[DataRequired(REQUIRED), Length(max=4000)])
     decided_on = DateField(_l("Decided on (blank: today)"), validators=[Optional()])
 
 
 class RecallForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    level = SelectField(_l("Recall level"), choices=[("I", "I"), ("II", "II"), ("III", "III")])
-    product_type = SelectField(_l("Product type"), choices=list(PRODUCT_TYPE_LABELS.items()))
+    level = SelectField(_l("Recall level"), choices=options([("I", "I"), ("II", "II"), ("III", "III")]))
+    product_type = SelectField(_l("Product type"), choices=options(PRODUCT_TYPE_LABELS.items()))
     quantity_concerned = DecimalField(_l("Quantity concerned"), validators=[Optional(), NOT_NEGATIVE])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
@@ -79,7 +79,7 @@ class CaseDetailsForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     what = TextAreaField(_l("What was done"), validators=[DataRequired(REQUIRED), Length(max=4000)])
-    started = SelectField(_l("This action starts the recall"), choices=[("", _l("No")), ("1", _l("Yes"))])
+    started = SelectField(_l("This action starts the recall"), choices=options([("", _l("No")), ("1", _l("Yes"))]))
 
 
 class CancelForm(FlaskForm):

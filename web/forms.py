@@ -5,13 +5,18 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
-                     PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField)
+                     PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import (URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
 from inspection.models import CONCLUSIONS, STAGES
 
 REQUIRED = _l("This field is required.")
+
+
+def options(pairs) -> list[SelectChoice]:
+    """A select's fixed options from (value, label) pairs (WTForms 3.4 drops tuple choices)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class LoginForm(FlaskForm):
@@ -140,7 +145,7 @@ def level_choices():
 
 class HolidayForm(FlaskForm):
     day = DateField(_l("Date"), validators=[InputRequired(REQUIRED)])
-    working = SelectField(_l("The day is"), choices=[("0", _l("A day off")), ("1", _l("A working day"))])
+    working = SelectField(_l("The day is"), choices=options([("0", _l("A day off")), ("1", _l("A working day"))]))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=100)])
 
 
