@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -140,19 +140,20 @@ def test_the_index_keeps_every_product_that_contains_the_search(db_session, prod
 
 MIXED_CATEGORIES = ("food.dairy.liquid_milk", "food.dairy.milk_powder", "food.grain.rice", "farm.vegetable")
 MIXED_REGIONS = ("330106", "330102", "330212")
-MIXED_PRODUCTS = ("纯牛奶", "全脂奶粉", "东北大米", "青菜", "牛奶大米饼", None)
+MIXED_PRODUCTS = ("纯牛奶", "全脂奶粉", "东北大米", "青菜", "牛奶大米饼", None, "菜籽油")
 
 
 @pytest.fixture
 def mixed(client, admin) -> list[dict]:
-    """Batches across categories, regions, months and conclusions, products from a few words."""
+    """Batches across categories, regions, months and conclusions, products from a few words
+    (cycles of coprime lengths, so that each filter meets each product)."""
     _, h = admin
     made = []
-    for i in range(60):
-        fails = i % 7 == 0
+    for i in range(84):
+        fails = i % 13 in (0, 4, 9)
         body = batch_payload(sample_no=f"MX{i:03d}", category=MIXED_CATEGORIES[i % 4], region=MIXED_REGIONS[i % 3],
-                             sampled_on=f"2025-{1 + i % 6:02d}-{1 + i % 9:02d}", reported_on=None,
-                             product=MIXED_PRODUCTS[i % 6], conclusion="fail" if fails else "pass",
+                             sampled_on=f"2025-{1 + i % 5:02d}-{1 + i % 9:02d}", reported_on=None,
+                             product=MIXED_PRODUCTS[i % 7], conclusion="fail" if fails else "pass",
                              items=[{"item": "菌落总数", "verdict": "fail" if fails else "pass"}])
         response = client.post("/api/batches", json=body, headers=h)
         assert response.status_code == 201, response.json
@@ -160,10 +161,10 @@ def mixed(client, admin) -> list[dict]:
     return made
 
 
-def _expected(made: list[dict], words: str, category, region, first, last, conclusion, sort) -> list[str]:
+def _expected(made: list[dict], words: str, category, region, scope, first, last, conclusion, sort) -> list[str]:
     def keep(b: dict) -> bool:
         return ((category is None or b["category"] == category or b["category"].startswith(category + "."))
-                and (region is None or b["region"].startswith(region.rstrip("0")))
+                and all(r is None or b["region"].startswith(r.rstrip("0")) for r in (region, scope))
                 and (first is None or b["sampled_on"] >= first) and (last is None or b["sampled_on"] <= last)
                 and (conclusion is None or b["conclusion"] == conclusion)
                 and (b["sample_no"].startswith(words) or words in (b["product"] or "")))
@@ -175,26 +176,32 @@ def _expected(made: list[dict], words: str, category, region, first, last, concl
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=st.sampled_from(["奶", "牛奶", "大米", "米饼", "菜", "粉", "MX0", "MX01", "无"]),
        category=st.sampled_from([None, "food", "food.dairy", "food.grain.rice", "farm.vegetable", "drug"]),
-       region=st.sampled_from([None, "330100", "330106", "330200"]),
+       region=st.sampled_from([None, "330100", "330106", "330200"]), scope=st.sampled_from([None, "330100"]),
        first=st.sampled_from([None, "2025-02-01", "2025-03-05"]),
        last=st.sampled_from([None, "2025-03-31", "2025-05-04"]),
        conclusion=st.sampled_from([None, "pass", "fail"]),
        sort=st.sampled_from(["-sampled_on", "sampled_on", "sample_no", "-id"]), limit=st.integers(1, 7),
        walk_rows=st.sampled_from([2, 20_000]))
+# Always tried: each filter the index keys stand for, with the scope, found by the index alone.
+@example(words="奶", category="food.dairy", region="330200", scope="330100", first="2025-02-01", last="2025-03-31",
+         conclusion="fail", sort="-sampled_on", limit=2, walk_rows=2)
+@example(words="奶", category=None, region="330200", scope="330100", first=None, last="2025-05-04",
+         conclusion="pass", sort="sampled_on", limit=3, walk_rows=2)
 def test_a_search_with_filters_pages_through_exactly_the_matching_batches(
-        db_session, mixed, monkeypatch, words, category, region, first, last, conclusion, sort, limit, walk_rows):
-    """Whatever the filters, dates, cursor and order, the search index's keys (PostgreSQL) and
-    the two ways of finding product matches never drop or add a batch."""
+        db_session, mixed, monkeypatch, words, category, region, scope, first, last, conclusion, sort, limit,
+        walk_rows):
+    """Whatever the filters, scope, dates, cursor and order, the search index's keys (PostgreSQL)
+    and the two ways of finding product matches never drop or add a batch."""
     monkeypatch.setattr(search, "WALK_ROWS", walk_rows)
     f = BatchFilter(search=words, category=category, region=region, conclusion=conclusion,
                     sampled_from=first and date.fromisoformat(first), sampled_to=last and date.fromisoformat(last))
     listed, cursor = [], None
     while True:
-        rows, cursor = list_batches(db_session, f, sort, limit, cursor)
+        rows, cursor = list_batches(db_session, f, sort, limit, cursor, scope_region=scope)
         listed += [b.sample_no for b in rows]
         if cursor is None:
             break
-    assert listed == _expected(mixed, words, category, region, first, last, conclusion, sort)
+    assert listed == _expected(mixed, words, category, region, scope, first, last, conclusion, sort)
 
 
 def test_the_index_keys_of_a_batch_are_those_the_filters_ask_for(db_session, mixed):

@@ -19,8 +19,8 @@ from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch
 from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
-from inspection.services.search import (FAILED_KEY, category_keys, month_keys, region_keys, search_conditions,
-                                        search_ids)
+from inspection.services.search import (FAILED_KEY, IndexKeys, category_keys, indexed, month_keys, region_keys,
+                                        search_conditions, search_ids)
 
 BAD_CURSOR = N_("cursor is not one this API returned")
 BAD_SORT = N_("sort must be one of %(sorts)s (prefix - for descending)")
@@ -106,10 +106,10 @@ def _subtrees(session: Session, f: BatchFilter, scope_region: str | None) -> tup
     return categories, regions
 
 
-def allowed_keys(session: Session, f: BatchFilter, scope_region: str | None, first_day: date | None,
-                 last_day: date | None) -> list[list[str]]:
-    """The keys of the search index the list's filters allow, one set per filter, of which a
-    batch must have one (see search.search_conditions); sampled from `first_day` to `last_day`."""
+def index_keys(session: Session, f: BatchFilter, scope_region: str | None, after: list, first_day: date | None,
+               last_day: date | None) -> IndexKeys:
+    """The list's filters (with the conditions `after` its cursor) as keys of the search index,
+    for batches sampled from `first_day` to `last_day` (see search.IndexKeys)."""
     categories, regions = _subtrees(session, f, scope_region)
     among = [category_keys(categories)] if categories is not None else []
     among += [region_keys(subtree) for subtree in regions]
@@ -117,7 +117,8 @@ def allowed_keys(session: Session, f: BatchFilter, scope_region: str | None, fir
         among.append(month_keys(first_day, last_day))
     if f.conclusion == "fail":
         among.append([FAILED_KEY])
-    return among
+    rest = replace(f, category=None, region=None, conclusion=None if f.conclusion == "fail" else f.conclusion)
+    return IndexKeys(among, filtered(session, rest).where(*after))
 
 
 def sampled_between(f: BatchFilter, entity=Batch) -> list:
@@ -164,13 +165,15 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
         # where a search reads first (search.WALK_ROWS of them).
         window = select(Batch).where(*sampled_between(f), *after).order_by(*order_by(column, Batch.id)) \
             if key == "sampled_on" else None
-        first_day, last_day = f.sampled_from, f.sampled_to
-        if cursor and key == "sampled_on":  # the rows after the cursor are sampled on its day or beyond
-            first_day, last_day = (first_day, min(last_day or value, value)) if descending \
-                else (max(first_day or value, value), last_day)
+        keys = None
+        if indexed(session):
+            first_day, last_day = f.sampled_from, f.sampled_to
+            if cursor and key == "sampled_on":  # the rows after the cursor are sampled on its day or beyond
+                first_day, last_day = (first_day, min(last_day or value, value)) if descending \
+                    else (max(first_day or value, value), last_day)
+            keys = index_keys(session, unsearched, scope_region, after, first_day, last_day)
         ids = search_ids(session, stmt, window, lambda rows: filtered(session, unsearched, scope_region, rows),
-                         column, order_by, limit + 1, words,
-                         allowed_keys(session, f, scope_region, first_day, last_day))
+                         column, order_by, limit + 1, words, keys)
         stmt = select(Batch).where(Batch.id.in_(ids))
     rows = list(session.scalars(stmt.order_by(*order_by(column, Batch.id)).limit(limit + 1)))
     next_cursor = None
