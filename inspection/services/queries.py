@@ -163,8 +163,7 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
     if words:
         # The list's rows in its order from the cursor, within its dates, other filters aside:
         # where a search reads first (search.WALK_ROWS of them).
-        window = select(Batch).where(*sampled_between(f), *after).order_by(*order_by(column, Batch.id)) \
-            if key == "sampled_on" else None
+        window = select(Batch).where(*sampled_between(f), *after).order_by(*order_by(column, Batch.id))
         keys = None
         if indexed(session):
             first_day, last_day = f.sampled_from, f.sampled_to
