@@ -121,6 +121,22 @@ def index_keys(session: Session, f: BatchFilter, scope_region: str | None, after
     return IndexKeys(among, filtered(session, rest).where(*after))
 
 
+def _walkable(session: Session, f: BatchFilter, scope_region: str | None) -> list:
+    """The filters a list index holds in date order: one category or region code (a leaf; a
+    subtree's several ranges are not in one order), an enterprise, failed batches. A search
+    reading a county's rows this way finds a word's matches at the word's own rate (菜 in
+    330305: 9 ms; 377 ms over the whole list's newest 20,000 rows and then from the index)."""
+    categories, regions = _subtrees(session, f, scope_region)
+    walkable = [Batch.region_code == next(iter(subtree)) for subtree in regions if len(subtree) == 1]
+    if categories is not None and len(categories) == 1:
+        walkable.append(Batch.category_code == next(iter(categories)))
+    if f.enterprise_id is not None:
+        walkable.append(Batch.enterprise_id == f.enterprise_id)
+    if f.conclusion == "fail":
+        walkable.append(Batch.conclusion == "fail")
+    return walkable
+
+
 def sampled_between(f: BatchFilter, entity=Batch) -> list:
     """The filter's sampling-date range, as conditions on `entity`."""
     span = []
@@ -161,9 +177,10 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
         return [sort_column.desc(), id_column.desc()] if descending else [sort_column.asc(), id_column.asc()]
 
     if words:
-        # The list's rows in its order from the cursor, within its dates, other filters aside:
-        # where a search reads first (search.WALK_ROWS of them).
-        window = select(Batch).where(*sampled_between(f), *after).order_by(*order_by(column, Batch.id))
+        # The list's rows in its order from the cursor, within its dates (and by date, the filters
+        # an index walks in that order): where a search reads first (search.WALK_ROWS of them).
+        walkable = _walkable(session, f, scope_region) if key == "sampled_on" else []
+        window = select(Batch).where(*sampled_between(f), *after, *walkable).order_by(*order_by(column, Batch.id))
         keys = None
         if indexed(session):
             first_day, last_day = f.sampled_from, f.sampled_to
