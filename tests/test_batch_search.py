@@ -115,14 +115,18 @@ def test_each_alternative_of_a_search_is_served_by_its_index(batches, db_session
     _postgresql(db_session)
     db_session.execute(text("SET LOCAL enable_seqscan = off"))  # a few rows: a scan would be cheaper
     used = []
-    for condition in search_conditions(db_session, "牛奶"):
+    among = [category_keys(["food.dairy.liquid_milk"]), region_keys(["330106", "330102"])]
+    for condition in search_conditions(db_session, "牛奶", among):
         stmt = filtered(db_session, BatchFilter()).where(condition).with_only_columns(text("1"))
         compiled = stmt.compile(dialect=db_session.get_bind().dialect)
         plan = "\n".join(r[0] for r in db_session.connection().exec_driver_sql(f"EXPLAIN {compiled}",
                                                                                compiled.params))
         used.append(plan)
     assert "ix_batches_sample_no_prefix" in used[0], used[0]
-    assert "ix_batches_search_keys" in used[1], used[1]
+    # The word's grams and the filters' keys in one condition of the one index.
+    index_cond = next(line for line in used[1].splitlines() if "Index Cond" in line)
+    assert "ix_batches_search_keys" in used[1] and "{c:food.dairy.liquid_milk}" in index_cond \
+        and "{r:330102,r:330106}" in index_cond and "{牛奶}" in index_cond, used[1]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,8 +3,8 @@
 On PostgreSQL, migrations 0010 and 0011 index both: sample numbers in `varchar_pattern_ops`
 (prefix ranges), and in a GIN index `search_keys(...)`: the distinct characters and two-character
 runs of the product name with keys of the batch's category, region, sampling month and a
-failed conclusion, so that a word and the list's other filters meet in one index
-scan. SQLite (small deployments) scans.
+failed conclusion, so that a word and the list's other filters meet in one index scan. SQLite
+(small deployments) scans.
 """
 from __future__ import annotations
 
@@ -127,10 +127,10 @@ def _walk(session: Session, window: Select, filtered_on: Callable[..., Select], 
     order would go through the whole table. PostgreSQL cannot tell which it is (it takes a
     word's bigrams and its LIKE for independent conditions and expected 120 rows of those
     181,000), and the walks it chose wrongly read all 22 million rows (53-253 s). So a search
-    first reads at most WALK_ROWS rows in order, the other filters applied to those (a category
-    or region index would read as many of its own, but its rows are far apart in the date
-    order: 975,000 index entries for 20,000 rows of food.aquatic), and only if they hold too
-    few matches gathers them (`_gather`).
+    first reads at most WALK_ROWS rows in order, the other filters applied to those (the
+    window holds only those an index keeps in the list's order: a category subtree's index
+    entries are far apart in date order, 975,000 of them for 20,000 rows of food.aquatic), and
+    only if they hold too few matches gathers them (`_gather`).
     """
     rows = aliased(Batch, window.limit(WALK_ROWS).subquery())
     _, substring = _patterns(words)
