@@ -237,7 +237,7 @@ def main() -> None:
     stat_times, list_times = [], []
     try:
         for _ in range(5):  # warm the workers (imports, pools), untimed
-            get(base + stats[0], token)
+            get(base + (stats[0] if stats else "/api/batches?limit=1"), token)
         for path in stats:
             started = time.perf_counter()
             status, body = get(base + path, token)
