@@ -27,6 +27,10 @@ BAD_SORT = N_("sort must be one of %(sorts)s (prefix - for descending)")
 
 SORTS = {"sampled_on": Batch.sampled_on, "sample_no": Batch.sample_no, "id": Batch.id}
 
+# A search asks the index for the months of the list's dates only over at most a year: a wider
+# range rules out little of a few years' batches, and GIN reads one more list per month.
+MONTH_KEYS_MAX = 12
+
 
 @dataclass
 class BatchFilter:
@@ -113,8 +117,9 @@ def index_keys(session: Session, f: BatchFilter, scope_region: str | None, after
     categories, regions = _subtrees(session, f, scope_region)
     among = [category_keys(categories)] if categories is not None else []
     among += [region_keys(subtree) for subtree in regions]
-    if first_day and last_day and first_day <= last_day:
-        among.append(month_keys(first_day, last_day))
+    months = month_keys(first_day, last_day) if first_day and last_day else []
+    if 0 < len(months) <= MONTH_KEYS_MAX:
+        among.append(months)
     if f.conclusion == "fail":
         among.append([FAILED_KEY])
     rest = replace(f, category=None, region=None, conclusion=None if f.conclusion == "fail" else f.conclusion)
