@@ -110,8 +110,8 @@ def _subtrees(session: Session, f: BatchFilter, scope_region: str | None) -> tup
     return categories, regions
 
 
-def index_keys(session: Session, f: BatchFilter, scope_region: str | None, after: list, first_day: date | None,
-               last_day: date | None) -> IndexKeys:
+def _index_keys(session: Session, f: BatchFilter, scope_region: str | None, after: list, first_day: date | None,
+                last_day: date | None) -> IndexKeys:
     """The list's filters (with the conditions `after` its cursor) as keys of the search index,
     for batches sampled from `first_day` to `last_day` (see search.IndexKeys)."""
     categories, regions = _subtrees(session, f, scope_region)
@@ -192,7 +192,7 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
             if cursor and key == "sampled_on":  # the rows after the cursor are sampled on its day or beyond
                 first_day, last_day = (first_day, min(last_day or value, value)) if descending \
                     else (max(first_day or value, value), last_day)
-            keys = index_keys(session, unsearched, scope_region, after, first_day, last_day)
+            keys = _index_keys(session, unsearched, scope_region, after, first_day, last_day)
         ids = search_ids(session, stmt, window, lambda rows: filtered(session, unsearched, scope_region, rows),
                          column, order_by, limit + 1, words, keys)
         stmt = select(Batch).where(Batch.id.in_(ids))
