@@ -11,7 +11,7 @@ from core.models import Base, UTCDateTime, utcnow
 
 STAGES = ("production", "distribution", "catering", "online")
 CONCLUSIONS = ("pass", "fail")
-# The columns the SQL function search_keys (migration 0011) takes, in order.
+# The columns the SQL function batch_search_keys (migration 0012) takes, in order.
 SEARCH_KEYS_OF = ("product", "category_code", "region_code", "sampled_on", "conclusion")
 LOCAL_PREFIX = "33"  # the province's GB/T 2260 codes: an enterprise registered here is local
 
@@ -55,12 +55,13 @@ class Batch(Base):
         # Failed batches are ~3 %: a list of failures would otherwise filter 30 rows for each one.
         Index("ix_batches_failed_sampled_id", "sampled_on", "id",
               postgresql_where=text("conclusion = 'fail'"), sqlite_where=text("conclusion = 'fail'")),
-        # The list's search (migrations 0010 and 0011, PostgreSQL only): a sample number's
-        # beginning; the product's characters and two-character runs with keys of the category,
-        # region, sampling month and a failure (the SQL function search_keys).
+        # The list's search (migrations 0010 to 0012, PostgreSQL only): a sample number's
+        # beginning; the product's characters and two-character runs, each also within its
+        # category group, with keys of the category, region, sampling month and a failure (the
+        # SQL function batch_search_keys).
         Index("ix_batches_sample_no_prefix", "sample_no",
               postgresql_ops={"sample_no": "varchar_pattern_ops"}).ddl_if(dialect="postgresql"),
-        Index("ix_batches_search_keys", func.search_keys(*(text(c) for c in SEARCH_KEYS_OF)),
+        Index("ix_batches_batch_search_keys", func.batch_search_keys(*(text(c) for c in SEARCH_KEYS_OF)),
               postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 

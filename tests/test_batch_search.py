@@ -1,5 +1,5 @@
 """The batch list's search: a sample number's beginning or any part of the product name, the
-same on both databases; on PostgreSQL served by the indexes of migrations 0010 and 0011."""
+same on both databases; on PostgreSQL served by the indexes of migrations 0010 to 0012."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from inspection.services import search
 from inspection.services.queries import BatchFilter, filtered, list_batches
-from inspection.services.search import (FAILED_KEY, category_keys, month_keys, region_keys, search_conditions,
-                                        search_grams)
+from inspection.services.search import (FAILED_KEY, category_group, category_keys, grouped_gram, month_keys,
+                                        region_keys, search_conditions, search_grams)
 from tests.conftest import batch_payload
 
 PRODUCTS = {"ZJ-2025-001": "纯牛奶", "ZJ-2025-002": "全脂牛奶粉", "HZ-001": "酸奶", "HZ-002": "牛肉干",
@@ -81,7 +81,7 @@ def test_an_overlong_search_is_refused_by_the_api_and_matches_nothing_in_the_ser
 
 def _postgresql(db_session) -> None:
     if db_session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the search indexes and search_keys() exist on PostgreSQL only (SQLite scans)")
+        pytest.skip("the search indexes and batch_search_keys() exist on PostgreSQL only (SQLite scans)")
 
 
 @pytest.mark.parametrize("walk_rows", [3, 10, 20_000])
@@ -116,34 +116,55 @@ def test_each_alternative_of_a_search_is_served_by_its_index(batches, db_session
     db_session.execute(text("SET LOCAL enable_seqscan = off"))  # a few rows: a scan would be cheaper
     used = []
     among = [category_keys(["food.dairy.liquid_milk"]), region_keys(["330106", "330102"])]
-    for condition in search_conditions(db_session, "牛奶", among):
+    for condition in search_conditions(db_session, "牛奶", among, ["food.dairy"]):
         stmt = filtered(db_session, BatchFilter()).where(condition).with_only_columns(text("1"))
         compiled = stmt.compile(dialect=db_session.get_bind().dialect)
         plan = "\n".join(r[0] for r in db_session.connection().exec_driver_sql(f"EXPLAIN {compiled}",
                                                                                compiled.params))
         used.append(plan)
     assert "ix_batches_sample_no_prefix" in used[0], used[0]
-    # The word's grams and the filters' keys in one condition of the one index.
+    # The word's grams in the category's group and the filters' keys in one condition of the one index.
     index_cond = next(line for line in used[1].splitlines() if "Index Cond" in line)
-    assert "ix_batches_search_keys" in used[1] and "{c:food.dairy.liquid_milk}" in index_cond \
-        and "{r:330102,r:330106}" in index_cond and "{牛奶}" in index_cond, used[1]
+    assert "ix_batches_batch_search_keys" in used[1] and "{c:food.dairy.liquid_milk}" in index_cond \
+        and "{r:330102,r:330106}" in index_cond and "{g:food.dairy:牛奶}" in index_cond, used[1]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(product=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30),
-       start=st.integers(0, 29), size=st.integers(1, 8))
-def test_the_index_keeps_every_product_that_contains_the_search(db_session, product, start, size):
-    """What the query asks of the GIN index never excludes a product containing the words."""
+       start=st.integers(0, 29), size=st.integers(1, 8),
+       category=st.sampled_from(["food.aquatic.fish", "food.aquatic", "food", "drug.chemical.tablet"]))
+def test_the_index_keeps_every_product_that_contains_the_search(db_session, product, start, size, category):
+    """What the query asks of the GIN index never excludes a product containing the words, in
+    the words' category group or not."""
     _postgresql(db_session)
     words = product[start:start + size]
     if not words:
         return
-    indexed = set(db_session.scalar(text("SELECT search_keys(:p, 'food', '330106', DATE '2025-03-10', 'pass')"),
-                                    {"p": product}))
-    assert set(search_grams(words)) <= indexed
+    indexed = set(db_session.scalar(text("SELECT batch_search_keys(:p, :c, '330106', DATE '2025-03-10', 'pass')"),
+                                    {"p": product, "c": category}))
+    grams = search_grams(words)
+    assert set(grams) | {grouped_gram(category_group(category), gram) for gram in grams} <= indexed
 
 
-MIXED_CATEGORIES = ("food.dairy.liquid_milk", "food.dairy.milk_powder", "food.grain.rice", "farm.vegetable")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(product=st.none() | st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+       category=st.sampled_from(["food.aquatic.fish", "food.aquatic", "food", "farm.vegetable.leafy"]),
+       day=st.dates(date(2000, 1, 1), date(2030, 12, 31)), conclusion=st.sampled_from(["pass", "fail"]))
+def test_the_index_keys_are_exactly_the_grams_and_the_filters_keys(db_session, product, category, day, conclusion):
+    """batch_search_keys() in SQL holds nothing but what the Python side asks for: the product's
+    characters and pairs, each alone and in its category group, and the filters' keys."""
+    _postgresql(db_session)
+    got = db_session.scalar(text("SELECT batch_search_keys(:p, :c, '330106', :d, :k)"),
+                            {"p": product, "c": category, "d": day, "k": conclusion})
+    grams = {product[i:i + n] for n in (1, 2) for i in range(len(product or "") - n + 1)}
+    expected = grams | {grouped_gram(category_group(category), gram) for gram in grams} \
+        | set(category_keys([category])) | set(region_keys(["330106"])) | set(month_keys(day, day)) \
+        | ({FAILED_KEY} if conclusion == "fail" else set())
+    assert len(got) == len(set(got)) and set(got) == expected
+
+
+# Category codes of three, one and two parts: below their search-index group, a group's root, a group.
+MIXED_CATEGORIES = ("food.dairy.liquid_milk", "food.dairy.milk_powder", "drug", "farm.vegetable")
 MIXED_REGIONS = ("330106", "330102", "330212")
 MIXED_PRODUCTS = ("纯牛奶", "全脂奶粉", "东北大米", "青菜", "牛奶大米饼", None, "菜籽油")
 
@@ -180,7 +201,8 @@ def _expected(made: list[dict], words: str, category, region, scope, first, last
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=st.sampled_from(["奶", "牛奶", "大米", "米饼", "菜", "粉", "MX0", "MX01", "无"]),
-       category=st.sampled_from([None, "food", "food.dairy", "food.grain.rice", "farm.vegetable", "drug"]),
+       category=st.sampled_from([None, "food", "food.dairy", "food.dairy.liquid_milk", "food.grain.rice",
+                                 "farm.vegetable", "drug"]),
        region=st.sampled_from([None, "330100", "330106", "330200"]), scope=st.sampled_from([None, "330100"]),
        first=st.sampled_from([None, "2025-02-01", "2025-03-05"]),
        last=st.sampled_from([None, "2025-03-31", "2025-05-04"]),
@@ -210,12 +232,14 @@ def test_a_search_with_filters_pages_through_exactly_the_matching_batches(
 
 
 def test_the_index_keys_of_a_batch_are_those_the_filters_ask_for(db_session, mixed):
-    """search_keys() in SQL gives each batch the keys the Python side builds for its filters."""
+    """batch_search_keys() in SQL gives each batch the keys the Python side builds for its filters."""
     _postgresql(db_session)
     for b in mixed[:8]:
-        keys = set(db_session.scalar(text("SELECT search_keys(product, category_code, region_code, sampled_on,"
-                                          " conclusion) FROM batches WHERE id = :id"), {"id": b["id"]}))
+        keys = set(db_session.scalar(text("SELECT batch_search_keys(product, category_code, region_code,"
+                                          " sampled_on, conclusion) FROM batches WHERE id = :id"), {"id": b["id"]}))
         day = date.fromisoformat(b["sampled_on"])
         assert set(category_keys([b["category"]])) | set(region_keys([b["region"]])) | set(month_keys(day, day)) <= keys
         assert (FAILED_KEY in keys) == (b["conclusion"] == "fail")
-        assert set(search_grams(b["product"] or "x")) <= keys or b["product"] is None
+        grams = search_grams(b["product"] or "x")
+        group = category_group(b["category"])
+        assert set(grams) | {grouped_gram(group, gram) for gram in grams} <= keys or b["product"] is None

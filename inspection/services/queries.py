@@ -19,8 +19,8 @@ from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch
 from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
-from inspection.services.search import (FAILED_KEY, IndexKeys, category_keys, indexed, month_keys, region_keys,
-                                        search_conditions, search_ids)
+from inspection.services.search import (FAILED_KEY, IndexKeys, category_group, category_keys, indexed, month_keys,
+                                        region_keys, search_conditions, search_ids)
 
 BAD_CURSOR = N_("cursor is not one this API returned")
 BAD_SORT = N_("sort must be one of %(sorts)s (prefix - for descending)")
@@ -115,7 +115,11 @@ def _index_keys(session: Session, f: BatchFilter, scope_region: str | None, afte
     """The list's filters (with the conditions `after` its cursor) as keys of the search index,
     for batches sampled from `first_day` to `last_day` (see search.IndexKeys)."""
     categories, regions = _subtrees(session, f, scope_region)
-    among = [category_keys(categories)] if categories is not None else []
+    groups, among = None, []
+    if categories is not None:
+        groups = sorted({category_group(code) for code in categories})
+        if category_group(f.category) != f.category:  # below its group: the groups say too little
+            among.append(category_keys(categories))
     among += [region_keys(subtree) for subtree in regions]
     months = month_keys(first_day, last_day) if first_day and last_day else []
     if 0 < len(months) <= MONTH_KEYS_MAX:
@@ -123,7 +127,7 @@ def _index_keys(session: Session, f: BatchFilter, scope_region: str | None, afte
     if f.conclusion == "fail":
         among.append([FAILED_KEY])
     rest = replace(f, category=None, region=None, conclusion=None if f.conclusion == "fail" else f.conclusion)
-    return IndexKeys(among, filtered(session, rest).where(*after))
+    return IndexKeys(among, groups, filtered(session, rest).where(*after))
 
 
 def _walkable(session: Session, f: BatchFilter, scope_region: str | None) -> list:

@@ -1,10 +1,10 @@
 """The batch list's free-text search: a sample number's beginning or any part of the product name.
 
-On PostgreSQL, migrations 0010 and 0011 index both: sample numbers in `varchar_pattern_ops`
-(prefix ranges), and in a GIN index `search_keys(...)`: the distinct characters and two-character
-runs of the product name with keys of the batch's category, region, sampling month and a
-failed conclusion, so that a word and the list's other filters meet in one index scan. SQLite
-(small deployments) scans.
+On PostgreSQL, migrations 0010 to 0012 index both: sample numbers in `varchar_pattern_ops`
+(prefix ranges), and in a GIN index `batch_search_keys(...)`: the distinct characters and
+two-character runs of the product name, each also within the category's group, with keys of the
+batch's category, region, sampling month and a failed conclusion, so that a word and the list's
+other filters meet in one index scan. SQLite (small deployments) scans.
 """
 from __future__ import annotations
 
@@ -27,9 +27,18 @@ SEARCH_MAX = Batch.product.type.length  # a longer search can match no product (
 WALK_ROWS = 20_000
 
 
-# Keys search_keys() (migration 0011) gives a batch besides its product's grams, which are one
-# or two characters long: these are longer, so never equal to a gram.
+# Keys batch_search_keys() (migration 0012) gives a batch besides its product's grams, which are
+# one or two characters long: these are longer, so never equal to a gram.
 FAILED_KEY = "k:fail"
+
+
+def category_group(code: str) -> str:
+    """The group of a category in the search index: its code's first two parts (food.aquatic)."""
+    return ".".join(code.split(".")[:2])
+
+
+def grouped_gram(group: str, gram: str) -> str:
+    return f"g:{group}:{gram}"
 
 
 def category_keys(codes: Iterable[str]) -> list[str]:
@@ -46,8 +55,8 @@ def month_keys(first: date, last: date) -> list[str]:
 
 
 def search_grams(words: str) -> list[str]:
-    """What a product name must have among its grams in `search_keys()` (the SQL function of
-    migration 0011) to contain `words`: each two-character run of them, or their one character."""
+    """What a product name must have among its grams in `batch_search_keys()` (the SQL function
+    of migration 0012) to contain `words`: each two-character run of them, or their one character."""
     if len(words) == 1:
         return [words]
     return sorted({words[i:i + 2] for i in range(len(words) - 1)})
@@ -67,28 +76,44 @@ def indexed(session: Session) -> bool:
 @dataclass(frozen=True)
 class IndexKeys:
     """A list's filters as keys of the search index: `among`, one set per filter, of which a
-    batch must have one; `rest`, the list's statement without the filters the keys say exactly
-    (category, region, a failed conclusion). Given both, PostgreSQL intersected the index's rows
-    with those filters' B-trees a second time (56 of 125 ms for 蔬菜 in one county)."""
+    batch must have one; `groups`, the category groups a category filter spans (None: no such
+    filter), in which the words' grams are asked for; `rest`, the list's statement without the
+    filters the keys say exactly (category, region, a failed conclusion). Given both, PostgreSQL
+    intersected the index's rows with those filters' B-trees a second time (56 of 125 ms for 蔬菜
+    in one county)."""
     among: list[list[str]]
+    groups: list[str] | None
     rest: Select
 
 
-def search_conditions(session: Session, words: str, among: Iterable[Collection[str]] = ()) -> list:
+def search_conditions(session: Session, words: str, among: Iterable[Collection[str]] = (),
+                      groups: Collection[str] | None = None) -> list:
     """What a search asks, as alternatives: a sample number beginning with `words`; a product
     name containing them. On PostgreSQL the second also asks what its GIN index serves, implied
-    by the LIKE and by the list's other filters (it changes no result): the words' grams, and one
-    key of each set in `among` (the keys of the categories, regions, months or conclusion the
-    list's filters allow)."""
+    by the LIKE and by the list's other filters (it changes no result): the words' grams, within
+    one of `groups` if given (the category groups a category filter spans: a batch is in one
+    group, so each gram in any of them is each in its own), and one key of each set in `among`
+    (the keys of the categories, regions, months or conclusion the list's filters allow)."""
     if len(words) > SEARCH_MAX:
         return [false()]
     prefix, substring = _patterns(words)
     in_product = Batch.product.like(substring, escape="\\")
     if indexed(session):
-        keys = func.search_keys(*(getattr(Batch, column) for column in SEARCH_KEYS_OF))
-        in_product = and_(in_product, keys.op("@>")(literal(search_grams(words), ARRAY(Text))),
-                          *(keys.op("&&")(literal(sorted(allowed), ARRAY(Text))) for allowed in among))
+        keys = func.batch_search_keys(*(getattr(Batch, column) for column in SEARCH_KEYS_OF))
+        grams = search_grams(words)
+        if groups is None:
+            asked = [keys.op("@>")(_array(grams))]
+        elif len(groups) == 1:
+            asked = [keys.op("@>")(_array(grouped_gram(next(iter(groups)), gram) for gram in grams))]
+        else:
+            asked = [keys.op("&&")(_array(grouped_gram(group, gram) for group in groups)) for gram in grams]
+        asked += [keys.op("&&")(_array(allowed)) for allowed in among]
+        in_product = and_(in_product, *asked)
     return [Batch.sample_no.like(prefix, escape="\\"), in_product]
+
+
+def _array(keys: Iterable[str]):
+    return literal(sorted(keys), ARRAY(Text))
 
 
 OrderBy = Callable[..., list]  # (sort column, id column) -> ORDER BY clauses of the list's order
@@ -107,7 +132,7 @@ def search_ids(session: Session, stmt: Select, window: Select, filtered_on: Call
     """
     if len(words) > SEARCH_MAX:
         return set()
-    by_sample_no, in_products = search_conditions(session, words, keys.among if keys else ())
+    by_sample_no, in_products = search_conditions(session, words, *((keys.among, keys.groups) if keys else ()))
     ids = set(session.scalars(stmt.where(by_sample_no).with_only_columns(Batch.id)
                               .order_by(*order_by(column, Batch.id)).limit(first)))
     walked = _walk(session, window, filtered_on, column, order_by, first, words)
