@@ -50,7 +50,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from common import BENCH_DIR, MONTHS, ROOT, USERNAME, make_app
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from stats_speed import free_port, get, start_server, stop_server
 
 from core.auth.services import issue_token
@@ -58,8 +58,7 @@ from core.clock import local_today, month_of, shift_month
 from core.extensions import db
 from core.reference.trees import PROVINCE, load_trees
 from inspection.models import Batch, Enterprise
-from inspection.services.queries import BatchFilter, encode_cursor, filtered
-from inspection.services.search import search_conditions
+from inspection.services.queries import BatchFilter, encode_cursor, filtered, list_batches
 
 STATS_TARGET_MS, LIST_TARGET_MS, SCAN_TARGET_S = 300, 200, 60
 PAGE = 50
@@ -162,19 +161,25 @@ def page_cursors(params: dict) -> dict[int, str | None]:
 
 
 def explain(params: dict) -> str:
-    """The list statements of the API's first page (with a search, one per alternative, as
-    `list_batches` runs them), each with its plan as run."""
-    words = params.get("search", "").strip()
-    base = filtered(db.session, as_filter({k: v for k, v in params.items() if k != "search"}))
-    statements = [base.where(c).with_only_columns(Batch.id) for c in search_conditions(db.session, words)] \
-        if words else [base]
+    """The statements `list_batches` runs for the API's first page (with a search: the walk, the
+    gather, the sample-number prefix), each with its plan as run."""
+    ran = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "FROM batches" in statement or "FROM (SELECT batches" in statement:
+            ran.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        list_batches(db.session, as_filter(params), "-sampled_on", PAGE)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
     out = []
-    for stmt in statements:
-        compiled = stmt.order_by(Batch.sampled_on.desc(), Batch.id.desc()).limit(PAGE + 1).compile(
-            dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
-        plan = db.session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}",
-                                                       compiled.params).scalars().all()
-        out.append(f"{compiled}\n{compiled.params}\n" + "\n".join(plan))
+    for statement, parameters in ran:
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}",
+                                                       parameters).scalars().all()
+        out.append(f"{statement}\n{parameters}\n" + "\n".join(plan))
+    db.session.rollback()
     return "\n\n".join(out)
 
 

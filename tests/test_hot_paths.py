@@ -336,3 +336,13 @@ def test_a_server_in_utc_under_another_name_is_read_in_fixed_utc(db_session):
     assert read == written
     if session == "UTC":
         assert read.tzinfo is timezone.utc and read.isoformat() == "2025-03-10T00:30:15.123456+00:00"
+
+
+def test_the_apps_connections_run_without_jit(db_session):
+    """JIT compilation is off on the app's PostgreSQL connections, whatever the server's default
+    (core/database.configure_engine): its cost landed on searches estimated large and found empty."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's JIT")
+    conn = db_session.connection()
+    assert conn.exec_driver_sql("SELECT reset_val FROM pg_settings WHERE name = 'jit'").scalar() == "on"
+    assert conn.exec_driver_sql("SHOW jit").scalar() == "off"

@@ -132,7 +132,8 @@ def search_ids(session: Session, stmt: Select, window: Select, filtered_on: Call
     """
     if len(words) > SEARCH_MAX:
         return set()
-    by_sample_no, in_products = search_conditions(session, words, *((keys.among, keys.groups) if keys else ()))
+    among, groups = (keys.among, keys.groups) if keys else ((), None)
+    by_sample_no, in_products = search_conditions(session, words, among, groups)
     ids = set(session.scalars(stmt.where(by_sample_no).with_only_columns(Batch.id)
                               .order_by(*order_by(column, Batch.id)).limit(first)))
     walked = _walk(session, window, filtered_on, column, order_by, first, words)
