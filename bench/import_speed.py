@@ -18,7 +18,7 @@ same run."
 Both write into the same tables with the same indexes, one after the other, in the same run.
 Building the file and the column tuples is not timed.
 
-    /tmp/venv/bin/python bench/import_speed.py [--database-url URL] [--existing 1000000]
+    python bench/import_speed.py [--database-url URL] [--existing 1000000]
         [--rows 100000] [--months 36] [--seed 1] [--repeat 1] [--reuse] [--baseline copy|core]
 """
 from __future__ import annotations

@@ -26,7 +26,7 @@ COPY sample once its first sample number is; timings go to `--log` (JSON lines) 
 summary is computed from that log, so an interrupted run continues where it stopped.
 `--verify` recomputes the aggregate from the batches and compares it with `series_months`.
 
-    nice -n 5 /tmp/venv/bin/python bench/scale_load.py --database-url URL
+    nice -n 5 python bench/scale_load.py --database-url URL
         [--total 20000000] [--chunk 200000] [--copy-every 10] [--seed 1] [--log FILE] [--verify]
 """
 from __future__ import annotations

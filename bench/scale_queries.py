@@ -30,7 +30,7 @@ reference trees and queries the database.
 
 `--explain K` prints EXPLAIN (ANALYZE, BUFFERS) of the K slowest list queries.
 
-    /tmp/venv/bin/python bench/scale_queries.py --database-url URL [--stats 300] [--lists 100]
+    python bench/scale_queries.py --database-url URL [--stats 300] [--lists 100]
         [--searches 60] [--scan] [--explain 3] [--seed 7]
 """
 from __future__ import annotations
@@ -235,8 +235,6 @@ def main() -> None:
     port = free_port()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     log = BENCH_DIR / f"gunicorn-{port}.log"
-    import stats_speed
-    stats_speed.GUNICORN = str(BIN / "gunicorn")
     proc = start_server(args.database_url, port, log)
     base = f"http://127.0.0.1:{port}"
     stat_times, list_times = [], []

@@ -15,7 +15,7 @@ authenticates its bearer token and reloads the reference trees, as in production
 * year     - the same 36 months grouped by year
 * healthz  - GET /healthz: the cost of HTTP, gunicorn and Flask alone, for scale
 
-    /tmp/venv/bin/python bench/stats_speed.py [--database-url URL] [--existing 1000000]
+    python bench/stats_speed.py [--database-url URL] [--existing 1000000]
         [--requests 50] [--seed 1] [--reuse]
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ import os
 import socket
 import statistics
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -37,7 +38,7 @@ from core.auth.services import issue_token
 from core.clock import local_today, month_of, shift_month
 from core.extensions import db
 
-GUNICORN = "/tmp/venv/bin/gunicorn"
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")  # beside the running interpreter
 TARGET_MS = 200
 WARMUP = 5
 
