@@ -2,6 +2,7 @@
 same on both databases; on PostgreSQL served by the indexes of migrations 0010 to 0012."""
 from __future__ import annotations
 
+import importlib
 from datetime import date
 
 import pytest
@@ -14,6 +15,8 @@ from inspection.services.queries import BatchFilter, filtered, list_batches
 from inspection.services.search import (FAILED_KEY, category_group, category_keys, grouped_gram, month_keys,
                                         region_keys, search_conditions, search_grams)
 from tests.conftest import batch_payload
+
+migration_0012 = importlib.import_module("migrations.versions.0012_search_keys_by_category_group")
 
 PRODUCTS = {"ZJ-2025-001": "纯牛奶", "ZJ-2025-002": "全脂牛奶粉", "HZ-001": "酸奶", "HZ-002": "牛肉干",
             "HZ-003": "大米", "HZ-004": "milk 50%_off", "NB-001": "𠮷野家牛丼", "NB-002": None}
@@ -243,3 +246,50 @@ def test_the_index_keys_of_a_batch_are_those_the_filters_ask_for(db_session, mix
         grams = search_grams(b["product"] or "x")
         group = category_group(b["category"])
         assert set(grams) | {grouped_gram(group, gram) for gram in grams} <= keys or b["product"] is None
+
+
+def _search_indexes(session) -> dict[str, bool]:
+    """The search indexes of the batches table visible on the search path, each with its validity."""
+    return dict(session.execute(text(
+        "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname IN ('ix_batches_search_keys', 'ix_batches_batch_search_keys') "
+        "AND pg_table_is_visible(c.oid)")).all())
+
+
+def test_migration_0012_replaces_the_index_even_after_an_interrupted_build_and_downgrades(
+        db_session, database_url, tmp_path):
+    """0012 builds its index beside 0011's and drops 0011's; rerun after a build that was cut off
+    (its index left INVALID, which `IF NOT EXISTS` would take for done), it builds it again
+    instead of keeping the broken one. The downgrade restores 0011's."""
+    _postgresql(db_session)
+    from flask_migrate import downgrade, upgrade
+
+    from factory import create_app
+    from tests.migration_schema import migration_database
+
+    with migration_database(database_url, tmp_path, "migration_0012") as url:
+        app = create_app("testing", {"DATABASE_URL": url})
+        with app.app_context():
+            session = app.extensions["sqlalchemy"].session
+            upgrade(revision="0011")
+            # What a killed `flask db upgrade` leaves: the function, an index marked invalid.
+            session.execute(text(migration_0012.FUNCTION))
+            session.execute(text("CREATE INDEX ix_batches_batch_search_keys ON batches "
+                                 "USING gin (batch_search_keys(product, category_code, region_code, sampled_on, "
+                                 "conclusion))"))
+            session.execute(text("UPDATE pg_index SET indisvalid = false "
+                                 "WHERE indexrelid = 'ix_batches_batch_search_keys'::regclass"))
+            session.commit()
+            assert _search_indexes(session) == {"ix_batches_search_keys": True, "ix_batches_batch_search_keys": False}
+
+            upgrade(revision="0012")
+            assert _search_indexes(session) == {"ix_batches_batch_search_keys": True}
+            session.commit()
+
+            downgrade(revision="0011")
+            assert _search_indexes(session) == {"ix_batches_search_keys": True}
+            assert session.scalar(text("SELECT count(*) FROM pg_proc WHERE proname = 'batch_search_keys' "
+                                       "AND pg_function_is_visible(oid)")) == 0
+            session.commit()
+            session.remove()
+            app.extensions["sqlalchemy"].engine.dispose()

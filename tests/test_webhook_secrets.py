@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from core.extensions import db
 from core.models import utcnow
+from tests.migration_schema import migration_database
 from tests.notify_servers import WebhookReceiver
 from warning.models import AlertGroup
 from warning.notify import services
@@ -106,56 +107,36 @@ def test_a_malformed_key_stops_the_app_from_starting():
     assert create_app("testing", {"DATABASE_URL": "sqlite://", "WEBHOOK_SECRET_KEYS": f"{KEY_A}, {KEY_B}"})
 
 
-def _migration_database(database_url: str, tmp_path) -> str:
-    """An empty database for the migration run: a schema of its own on PostgreSQL, a file on SQLite."""
-    from config import _normalise_db_url
-
-    if not database_url.startswith("postgres"):
-        return f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-    engine = create_engine(_normalise_db_url(database_url))
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS migration_0007 CASCADE"))
-        conn.execute(text("CREATE SCHEMA migration_0007"))
-    engine.dispose()
-    return database_url + ("&" if "?" in database_url else "?") + "options=-csearch_path%3Dmigration_0007"
-
-
 def test_migration_0007_encrypts_existing_secrets_and_its_downgrade_decrypts(database_url, tmp_path):
     from flask_migrate import downgrade, upgrade
 
     from factory import create_app
 
-    app = create_app("testing", {"DATABASE_URL": _migration_database(database_url, tmp_path)})
-    with app.app_context():
-        upgrade(revision="0005")
-        conn = db.session
-        conn.execute(text("INSERT INTO regions (code, parent_code, level, name_zh, name_en) "
-                          "VALUES ('330000', NULL, 1, '浙江省', 'Zhejiang')"))
-        conn.execute(text("INSERT INTO users (id, username, password_hash, region_code, active, created_at) "
-                          "VALUES (1, 'admin', 'x', '330000', true, CURRENT_TIMESTAMP)"))
-        for hook_id, secret in ((1, SECRET), (2, "another-old-plain-secret")):
-            conn.execute(text("INSERT INTO webhooks (id, url, secret, region_code, category_code, min_level, "
-                              "active, created_by_id, created_at, updated_at) VALUES (:id, 'https://h.example.test', "
-                              ":secret, '330000', '*', 'yellow', true, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
-                         {"id": hook_id, "secret": secret})
-        conn.commit()
+    with migration_database(database_url, tmp_path, "migration_0007") as url:
+        app = create_app("testing", {"DATABASE_URL": url})
+        with app.app_context():
+            upgrade(revision="0005")
+            conn = db.session
+            conn.execute(text("INSERT INTO regions (code, parent_code, level, name_zh, name_en) "
+                              "VALUES ('330000', NULL, 1, '浙江省', 'Zhejiang')"))
+            conn.execute(text("INSERT INTO users (id, username, password_hash, region_code, active, created_at) "
+                              "VALUES (1, 'admin', 'x', '330000', true, CURRENT_TIMESTAMP)"))
+            for hook_id, secret in ((1, SECRET), (2, "another-old-plain-secret")):
+                conn.execute(text("INSERT INTO webhooks (id, url, secret, region_code, category_code, min_level, "
+                                  "active, created_by_id, created_at, updated_at) VALUES (:id, "
+                                  "'https://h.example.test', :secret, '330000', '*', 'yellow', true, 1, "
+                                  "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"id": hook_id, "secret": secret})
+            conn.commit()
 
-        upgrade(revision="0007")
-        sealed = dict(conn.execute(text("SELECT id, secret_encrypted FROM webhooks")).all())
-        conn.commit()
-        assert {k: unseal(v) for k, v in sealed.items()} == {1: SECRET, 2: "another-old-plain-secret"}
-        assert SECRET not in " ".join(sealed.values())
+            upgrade(revision="0007")
+            sealed = dict(conn.execute(text("SELECT id, secret_encrypted FROM webhooks")).all())
+            conn.commit()
+            assert {k: unseal(v) for k, v in sealed.items()} == {1: SECRET, 2: "another-old-plain-secret"}
+            assert SECRET not in " ".join(sealed.values())
 
-        downgrade(revision="0005")
-        plain = dict(conn.execute(text("SELECT id, secret FROM webhooks")).all())
-        conn.commit()
-        assert plain == {1: SECRET, 2: "another-old-plain-secret"}
-        db.session.remove()
-        db.engine.dispose()
-    if database_url.startswith("postgres"):
-        from config import _normalise_db_url
-
-        engine = create_engine(_normalise_db_url(database_url))
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA migration_0007 CASCADE"))
-        engine.dispose()
+            downgrade(revision="0005")
+            plain = dict(conn.execute(text("SELECT id, secret FROM webhooks")).all())
+            conn.commit()
+            assert plain == {1: SECRET, 2: "another-old-plain-secret"}
+            db.session.remove()
+            db.engine.dispose()
