@@ -64,8 +64,8 @@ def configure_engine(app: Flask, engine: Engine) -> None:
                 # twentieth of an alert list's instructions), its value and text unchanged.
                 dbapi_conn.execute("SET TIME ZONE 'UTC'")
             # No JIT compilation: the app's statements run in milliseconds through indexes,
-            # but a search's gather is estimated at 100,000s of rows (it cannot know a word is
-            # absent) and PostgreSQL then compiled it first: 6 ms and more of a 60 ms request
+            # but a search's gather is estimated at tens of thousands of rows (PostgreSQL cannot
+            # know a word is absent) and was compiled first: 6 ms and more of a 60 ms request
             # (食 among drugs at 22.4 million batches: 60 -> 34 ms without).
             dbapi_conn.execute("SET jit = off")
             dbapi_conn.commit()

@@ -91,9 +91,10 @@ def search_conditions(session: Session, words: str, among: Iterable[Collection[s
     """What a search asks, as alternatives: a sample number beginning with `words`; a product
     name containing them. On PostgreSQL the second also asks what its GIN index serves, implied
     by the LIKE and by the list's other filters (it changes no result): the words' grams, within
-    one of `groups` if given (the category groups a category filter spans: a batch is in one
-    group, so each gram in any of them is each in its own), and one key of each set in `among`
-    (the keys of the categories, regions, months or conclusion the list's filters allow)."""
+    one of `groups` if given (the category groups a category filter spans; a batch is in one
+    group, so a batch with each gram in some of them has them all in its own), and one key of
+    each set in `among` (the keys of the categories, regions, months or conclusion the list's
+    filters allow)."""
     if len(words) > SEARCH_MAX:
         return [false()]
     prefix, substring = _patterns(words)
