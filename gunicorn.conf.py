@@ -17,6 +17,10 @@ backlog = 2048
 
 
 def post_worker_init(worker):
+    from core.warmup import warm_up
+
+    # The worker's first user should not pay for its start (core/warmup.py).
+    warm_up(worker.wsgi)
     # What the application built at start lives as long as the process: the collector need
     # not walk it again and again.
     gc.freeze()

@@ -17,6 +17,7 @@ from config import _normalise_db_url
 from core.clock import shift_month
 from core.audit import AuditRecord
 from core.extensions import api, db
+from core.warmup import warm_up
 from factory import create_app
 from inspection.models import Batch, BatchRevision, Enterprise, ImportRun, SeriesMonth, TestItem
 from tests.conftest import IsolatedClient, batch_payload
@@ -87,6 +88,19 @@ def test_database_unreachable_is_503_and_service_resumes_by_itself(proxied_app, 
     assert numbers == ["UP-1"]  # the write refused during the outage left nothing behind
     assert web.post("/api/batches", headers=headers, json=batch_payload(sample_no="DOWN-1")).status_code == 201
     assert count(db_session, Batch) == 2
+
+
+def test_a_worker_starting_while_the_database_is_down_starts_and_recovers(proxied_app, admin):
+    proxied, proxy = proxied_app
+    proxy.cut()
+
+    warm_up(proxied)  # gunicorn's post_worker_init: must not raise, or the worker would not start
+
+    web = proxied.test_client()
+    assert web.get("/readyz").status_code == 503
+    proxy.restore()
+    assert web.get("/readyz").status_code == 200
+    assert web.get("/api/batches", headers=admin[1]).status_code == 200
 
 
 # --- an import killed halfway -------------------------------------------------------------

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
+import runpy
+from types import SimpleNamespace
 from datetime import timedelta
 from pathlib import Path
 
@@ -71,6 +73,33 @@ def test_readyz_is_503_when_the_schema_is_not_at_head(client, db_session, head):
     assert body["migration"] == "deadbeef"
     assert body["expected"] == [head]
     assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_reads_the_migration_scripts_once_per_process(app, client, head, monkeypatch):
+    import core.health
+
+    reads = []
+    real = core.health.ScriptDirectory.from_config
+    monkeypatch.setattr(core.health.ScriptDirectory, "from_config",
+                        lambda config: reads.append(config) or real(config))
+    app.extensions.pop("migration_heads", None)
+
+    answers = [client.get("/readyz") for _ in range(3)]
+
+    assert [a.get_json()["migration"] for a in answers] == [head] * 3
+    assert len(reads) == 1
+
+
+def test_a_gunicorn_worker_is_warmed_before_its_first_request(app, head, monkeypatch):
+    settings = runpy.run_path(str(Path(factory.__file__).parent / "gunicorn.conf.py"))
+    frozen = []
+    monkeypatch.setattr(settings["gc"], "freeze", lambda: frozen.append(True))
+    app.extensions.pop("migration_heads", None)
+
+    settings["post_worker_init"](SimpleNamespace(wsgi=app))
+
+    assert app.extensions["migration_heads"] == {head}  # the probe ran in-process
+    assert frozen == [True]
 
 
 def test_migrations_match_the_models(app):
