@@ -10,6 +10,7 @@ from followup.calendar import WorkCalendar
 from followup.services.calendar_days import seed_official
 from followup.services.deadlines import recall_deadlines
 from followup.settings import load_settings
+from tests.conftest import batch_payload, make_code
 from tests.followup_data import record_failed
 
 
@@ -141,6 +142,29 @@ def test_opening_refusals(client, admin):
                        headers=h).status_code == 404
 
 
+def test_a_case_names_a_linked_batchs_producer_or_an_enterprise_the_officer_can_see(client, admin, make_user):
+    _, h = admin
+    own = record_failed(client, h, region="330106")  # Xihu batch of a Xihu producer
+    upstream = record_failed(client, h, region="330106", enterprise_credit_code=make_code("91330212MA7N8B9C0"),
+                             enterprise_name="宁波某乳业有限公司")  # sampled in Xihu, produced in Ningbo
+    elsewhere = client.post("/api/batches", headers=h, json=batch_payload(
+        region="330212", enterprise_credit_code=make_code("91330203MA2C3D4E5"), enterprise_name="宁波另一企业")).json
+    _, xihu = make_user("agency", region="330106")
+
+    def open_with(batch_id, enterprise_id):
+        return client.post("/api/cases", headers=xihu, json={"kind": "recall", "level": "I", "title": "召回",
+                                                             "batch_ids": [batch_id], "enterprise_id": enterprise_id})
+
+    assert open_with(upstream["id"], upstream["enterprise"]["id"]).status_code == 201  # producer registered elsewhere
+    assert open_with(own["id"], upstream["enterprise"]["id"]).status_code == 201  # sampled in Xihu: in view
+    foreign = open_with(own["id"], elsewhere["enterprise"]["id"])  # neither linked nor ever sampled here
+    unknown = open_with(own["id"], 99999)
+    assert foreign.status_code == unknown.status_code == 422
+    assert foreign.json["errors"] == {"enterprise_id": [f"no enterprise {elsewhere['enterprise']['id']}"]}
+    credit = client.get(f"/api/enterprises/{elsewhere['enterprise']['id']}/credit", headers=h).json
+    assert credit["recalls"] == {} and credit["score"] == 100.0
+
+
 def test_update_changes_level_and_deadlines_and_is_kept(client, admin):
     _, h = admin
     batch = record_failed(client, h)
@@ -175,7 +199,7 @@ def test_case_from_an_alert_and_scope(client, admin, make_user, db_session):
     refused = client.post("/api/cases", headers=ningbo,
                           json={"kind": "traceability", "title": "x", "product_type": "food",
                                 "enterprise_id": batch["enterprise"]["id"]})
-    assert refused.status_code == 403
+    assert refused.status_code == 422  # out of Ningbo's view: as if it did not exist
     _, supervisor = make_user("supervisor", region="330000")
     assert client.post("/api/cases", headers=supervisor, json={"kind": "traceability", "title": "x",
                                                                 "alert_id": 1}).status_code == 403

@@ -165,3 +165,39 @@ def test_cli_runs_the_rules(runner, client, admin):
         conclusion="fail", items=[], fail_reason="refused sampling", sampled_on=days_ago(2), reported_on=days_ago(2)))
     result = runner.invoke(args=["followup", "blacklist-rules"])
     assert result.exit_code == 0 and "refused_sampling" in result.output
+
+
+def test_blacklist_entries_change_only_where_the_enterprise_is_registered(client, admin, make_user):
+    _, h = admin
+    eid = record_failed(client, h)["enterprise"]["id"]  # a Xihu producer
+    assert client.post("/api/blacklist", json={"enterprise_id": eid, "reason": "拒不整改"}, headers=h).status_code == 201
+    sampled = client.post("/api/batches", json=batch_payload(region="330212"), headers=h).json  # also sampled in Ningbo
+    _, ningbo = make_user("agency", region="330212")
+
+    assert client.get(f"/api/enterprises/{eid}/credit", headers=ningbo).status_code == 200  # seen where sampled
+    refused = client.post(f"/api/blacklist/{eid}/remove", json={"reason": "整改到位"}, headers=ningbo)
+    assert refused.status_code == 403, refused.json
+    assert client.get(f"/api/enterprises/{eid}", headers=h).json["blacklisted"] is True
+
+    # a batch recorded by mistake and voided does not put the enterprise in Ningbo's view
+    assert client.post(f"/api/batches/{sampled['id']}/void", json={"reason": "录错"}, headers=h).status_code == 200
+    assert client.get(f"/api/enterprises/{eid}/credit", headers=ningbo).status_code == 404
+    assert client.post(f"/api/blacklist/{eid}/remove", json={"reason": "x"}, headers=ningbo).status_code == 404
+
+    _, hangzhou = make_user("agency", region="330100")  # the registering city may lift it
+    assert client.post(f"/api/blacklist/{eid}/remove", json={"reason": "整改到位"}, headers=hangzhou).status_code == 200
+
+
+def test_the_credit_record_names_only_failures_sampled_in_the_callers_region(client, admin, make_user):
+    _, h = admin
+    xihu = record_failed(client, h, sample_no="XIHU-FAIL", region="330106")
+    ningbo = record_failed(client, h, sample_no="NB-FAIL", region="330212")
+    eid = xihu["enterprise"]["id"]
+    _, nb = make_user("agency", region="330212")
+
+    mine = client.get(f"/api/enterprises/{eid}/credit", headers=nb).json
+    every = client.get(f"/api/enterprises/{eid}/credit", headers=h).json
+
+    assert [f["batch_id"] for f in mine["failures"]] == [ningbo["id"]]
+    assert {f["batch_id"] for f in every["failures"]} == {xihu["id"], ningbo["id"]}
+    assert mine["failed"] == every["failed"] == 2 and mine["score"] == every["score"]  # one record province-wide

@@ -163,6 +163,23 @@ def test_blacklist_needs_a_reason_and_marks_the_enterprise(client, signed_in, db
     assert not db_session.get(Enterprise, enterprise.id).blacklisted
 
 
+def test_blacklisting_by_code_answers_alike_for_unknown_and_out_of_view_enterprises(client, signed_in, db_session):
+    signed_in("agency", region="330212")  # Ningbo
+    _failed(db_session)  # its producer is registered in Xihu and was never sampled in Ningbo
+    enterprise = db_session.scalar(select(Enterprise))
+    token = csrf_token(client, "/followup/blacklist")
+
+    def refusal(code: str) -> str:
+        response = client.post("/followup/blacklist", data={"csrf_token": token, "credit_code": code,
+                                                            "reason": "两次严重不合格"})
+        assert response.status_code == 422
+        return _error_of(response.data.decode(), "credit_code")
+
+    assert refusal(enterprise.credit_code) == refusal("91330000000000000X")
+    db_session.expire_all()
+    assert not db_session.get(Enterprise, enterprise.id).blacklisted
+
+
 def test_trace_credit_and_plan_pages_render(client, signed_in, db_session):
     signed_in("agency")
     batch_id = _failed(db_session)

@@ -13,6 +13,7 @@ from wtforms import HiddenField
 from core.extensions import db
 from core.reference.trees import load_trees
 from followup.services import blacklist, cases, disposals
+from followup.services.common import enterprise_in_scope
 from followup.services.credit import credit_record
 from followup.services.deadlines import FINISHED
 from followup.services.sampling_plan import sampling_plan
@@ -206,7 +207,7 @@ def blacklist_add():
     if form.validate_on_submit():
         code = (form.credit_code.data or "").strip().upper()
         found = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code)) if code else None
-        if found is None:
+        if found is None or not enterprise_in_scope(db.session, found, user_scope()):  # one answer for both
             form.credit_code.errors = [_("No enterprise with this credit code in your region.")]
         else:
             done, problems = run_service(form, lambda: blacklist.add(db.session, found.id, form.reason.data,
@@ -226,8 +227,8 @@ def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
     failed = disposals.list_disposals(db.session, "all", enterprise_id=enterprise_id, scope=user_scope(),
                                       limit=PAGE + 1, offset=(page - 1) * PAGE)
     prev_url, next_url = _pager(".enterprise", page, len(failed) > PAGE, enterprise_id=enterprise_id)
-    return render_template("followup/enterprise.html", r=credit_record(db.session, found), form=form or ReasonForm(),
-                           problems=problems, severities=SEVERITY_LABELS, failed_batches=failed[:PAGE],
+    return render_template("followup/enterprise.html", r=credit_record(db.session, found, user_scope()),
+                           form=form or ReasonForm(), problems=problems, severities=SEVERITY_LABELS, failed_batches=failed[:PAGE],
                            prev_url=prev_url, next_url=next_url), status
 
 

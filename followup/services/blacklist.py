@@ -20,8 +20,8 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.messages import N_
 from core.models import utcnow
 from followup.models import BlacklistEntry
-from followup.services.common import add_months, region_codes
-from followup.services.credit import enterprise_in_scope, load_facts
+from followup.services.common import add_months, check_writable, enterprise_in_scope, region_codes
+from followup.services.credit import load_facts
 from followup.settings import load_settings
 from inspection.models import Batch, Enterprise
 from inspection.services.batches import REASON_REQUIRED
@@ -62,9 +62,18 @@ def _reason(reason: str | None) -> str:
     return reason
 
 
-def add(session: Session, enterprise_id: int, reason: str | None, user_id: int, scope: str | None) -> BlacklistEntry:
-    """An officer blacklists an enterprise, with a reason."""
+def _writable_enterprise(session: Session, enterprise_id: int, scope: str | None) -> Enterprise:
+    # Seen where it was sampled, but its blacklist entry is kept by the region it is registered
+    # in (属地管理): the list shows an officer the enterprises registered in their region, and those
+    # are the ones they change.
     enterprise = get_enterprise(session, enterprise_id, scope)
+    check_writable(session, enterprise.region_code, scope)
+    return enterprise
+
+
+def add(session: Session, enterprise_id: int, reason: str | None, user_id: int, scope: str | None) -> BlacklistEntry:
+    """An officer blacklists an enterprise registered in their region, with a reason."""
+    enterprise = _writable_enterprise(session, enterprise_id, scope)
     reason = _reason(reason)
     if enterprise.blacklisted:
         raise Conflict(BLACKLISTED(id=enterprise_id))
@@ -75,8 +84,8 @@ def add(session: Session, enterprise_id: int, reason: str | None, user_id: int, 
 
 def remove(session: Session, enterprise_id: int, reason: str | None, user_id: int,
            scope: str | None) -> BlacklistEntry:
-    """Take an enterprise off the blacklist, with a reason."""
-    enterprise = get_enterprise(session, enterprise_id, scope)
+    """Take an enterprise registered in the officer's region off the blacklist, with a reason."""
+    enterprise = _writable_enterprise(session, enterprise_id, scope)
     reason = _reason(reason)
     if not enterprise.blacklisted:
         raise Conflict(NOT_BLACKLISTED(id=enterprise_id))

@@ -20,7 +20,8 @@ from core.messages import N_
 from core.models import utcnow
 from followup.calendar import load_calendar
 from followup.models import PRODUCT_TYPES, Case, CaseBatch, CaseEvent
-from followup.services.common import IN_FUTURE, check_writable, in_scope, region_codes, status_word
+from followup.services.common import (IN_FUTURE, check_writable, enterprise_in_scope, in_scope, region_codes,
+                                      status_word)
 from followup.services.deadlines import FINISHED, complete_overdue, recall_deadlines, start_overdue
 from followup.settings import load_settings
 from inspection.models import Enterprise
@@ -121,7 +122,10 @@ def open_case(session: Session, data: dict[str, Any], user_id: int, scope: str |
     enterprise = None
     if data.get("enterprise_id"):
         enterprise = session.get(Enterprise, data["enterprise_id"])
-        if enterprise is None:
+        # The producer of a linked batch, wherever registered (recalls reach upstream), or one the
+        # officer can see; anything else answers as if it did not exist (no probing of ids).
+        if enterprise is None or not (enterprise.id in {b.enterprise_id for b in batches}
+                                      or enterprise_in_scope(session, enterprise, scope)):
             raise ValidationFailed.on("enterprise_id", NO_ENTERPRISE(id=data["enterprise_id"]))
     elif batches and batches[0].enterprise is not None:
         enterprise = batches[0].enterprise

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth.permissions import outside_region
@@ -10,7 +11,7 @@ from core.clock import month_end
 from core.errors import Conflict, ValidationFailed
 from core.messages import N_
 from core.reference.trees import load_trees
-from inspection.models import Batch
+from inspection.models import Batch, Enterprise
 from inspection.services.batches import get_batch
 
 NOT_FAILED = N_("batch %(id)s is not a failed batch on record")
@@ -50,6 +51,19 @@ def in_scope(session: Session, region_code: str, scope: str | None) -> bool:
         return True
     trees = load_trees(session)
     return region_code in trees.regions.subtree(scope)
+
+
+def enterprise_in_scope(session: Session, enterprise: Enterprise, scope: str | None) -> bool:
+    """Registered in the caller's region, or sampled there (a voided batch does not count: it was
+    recorded by mistake). Reads of an enterprise's credit follow this; changing its blacklist
+    entry is for the region it is registered in (check_writable on its region)."""
+    if scope is None:
+        return True
+    codes = load_trees(session).regions.subtree(scope)
+    if enterprise.region_code in codes:
+        return True
+    return session.scalar(select(Batch.id).where(Batch.enterprise_id == enterprise.id, Batch.voided_at.is_(None),
+                                                 Batch.region_code.in_(codes)).limit(1)) is not None
 
 
 def check_writable(session: Session, region_code: str, scope: str | None) -> None:

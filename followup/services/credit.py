@@ -22,9 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import LOCAL_TZ, local_today
-from core.reference.trees import load_trees
 from followup.models import Case, Disposal, Retest
-from followup.services.common import add_months, report_date
+from followup.services.common import add_months, region_codes, report_date
 from followup.settings import FollowupSettings, load_settings
 from inspection.models import Batch, Enterprise
 
@@ -38,6 +37,7 @@ class Failure:
     refused: bool
     disposal_closed: bool
     overdue: bool
+    region_code: str = ""
 
 
 @dataclass
@@ -81,7 +81,8 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
         closed = disposal is not None and disposal.status == "closed"
         overdue = not closed and add_months(report_date(batch), settings.disposal_months) < today
         facts[batch.enterprise_id].failures.append(
-            Failure(batch.id, batch.sample_no, report_date(batch), severity, refused, closed, overdue))
+            Failure(batch.id, batch.sample_no, report_date(batch), severity, refused, closed, overdue,
+                    batch.region_code))
     for f in facts.values():
         f.failures.sort(key=lambda x: (x.reported_on, x.batch_id), reverse=True)
     for case in session.scalars(select(Case).where(Case.enterprise_id.in_(ids), Case.status != "cancelled")):
@@ -126,29 +127,24 @@ def score(facts: Facts, blacklisted: bool, today: date, settings: FollowupSettin
                           "retests": round(retests, 2)}}
 
 
-def credit_record(session: Session, enterprise: Enterprise, today: date | None = None) -> dict[str, Any]:
-    """An enterprise's quality-credit record: the facts, the score and grade, its blacklist history."""
+def credit_record(session: Session, enterprise: Enterprise, scope: str | None,
+                  today: date | None = None) -> dict[str, Any]:
+    """An enterprise's quality-credit record: the facts, the score and grade, its blacklist history.
+
+    The counts and the score cover the enterprise province-wide (credit is one record); the
+    failures listed by sample number are only those sampled in the caller's region, as every
+    other batch read."""
     from followup.services.blacklist import history
 
     settings, today = load_settings(), today or local_today()
     facts = load_facts(session, [enterprise.id], today, settings)[enterprise.id]
+    visible = region_codes(session, None, scope)
     return {"enterprise": enterprise, "as_of": today, "window_months": settings.credit_window_months,
             "batches": facts.batches, "failed": len(facts.failures),
             "serious_failures": sum(f.severity == "serious" for f in facts.failures),
             "overdue_disposals": sum(f.overdue for f in facts.failures),
-            "failures": facts.failures, "recalls": facts.recalls, "traceability_cases": facts.traceability_cases,
+            "failures": [f for f in facts.failures if visible is None or f.region_code in visible],
+            "recalls": facts.recalls, "traceability_cases": facts.traceability_cases,
             "open_cases": facts.open_cases, "retests": facts.retests, "retests_confirmed": facts.retests_confirmed,
             "retests_passed": facts.retests_passed, **score(facts, enterprise.blacklisted, today, settings),
             "blacklist_history": history(session, enterprise.id)}
-
-
-def enterprise_in_scope(session: Session, enterprise: Enterprise, scope: str | None) -> bool:
-    """Registered in the caller's region, or sampled there."""
-    if scope is None:
-        return True
-    codes = load_trees(session).regions.subtree(scope)
-    if enterprise.region_code in codes:
-        return True
-    return session.scalar(select(Batch.id).where(Batch.enterprise_id == enterprise.id,
-                                                 Batch.region_code.in_(codes)).limit(1)) is not None
-

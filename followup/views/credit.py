@@ -21,8 +21,8 @@ class Credit(MethodView):
     @blp.response(200, CreditSchema)
     def get(self, enterprise_id: int):
         """Show an enterprise's quality-credit record: failures, retests, cases, overdue disposals, score, grade."""
-        enterprise = service.get_enterprise(db.session, enterprise_id, scope_of(g.user))
-        return credit_record(db.session, enterprise)
+        scope = scope_of(g.user)
+        return credit_record(db.session, service.get_enterprise(db.session, enterprise_id, scope), scope)
 
 
 @blp.route("/blacklist")
