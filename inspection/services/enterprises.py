@@ -7,12 +7,17 @@ from sqlalchemy.orm import Session
 from core.audit import audit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.messages import N_
+from core.reference.trees import load_trees
 from inspection.credit_code import credit_code_error, region_of
 from inspection.models import Enterprise
 
 CODE_REGISTERED = N_("an enterprise with credit code %(code)s is already registered")
 ALREADY_REGISTERED = N_("already registered")
 BAD_REGION = N_("region must be a six-digit GB/T 2260 code")
+UNKNOWN_REGION = N_("unknown region code '%(code)s'")
+# GB/T 2260: the first two digits of every division in China name its province-level division.
+PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
+                      "61 62 63 64 65 71 81 82".split())
 NO_ENTERPRISE = N_("no enterprise %(id)s")
 NAME_NEEDED = N_("enterprise %(code)s is not registered; give its name to register it")
 
@@ -38,8 +43,13 @@ def create_enterprise(session: Session, data: dict, user_id: int) -> Enterprise:
     if session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)) is not None:
         raise Conflict(CODE_REGISTERED(code=code), {"credit_code": [ALREADY_REGISTERED]})
     region = data.get("region") or region_of(code)
-    if not (len(region) == 6 and region.isdigit()):
+    if not (len(region) == 6 and region.isdigit() and region[:2] in PROVINCES):
         raise ValidationFailed.on("region", BAD_REGION)
+    regions = load_trees(session).regions
+    # The registry is shared (a producer may be registered anywhere in China), but a division of
+    # the province this system keeps must be one of its own, or no one's scope would cover it.
+    if region not in regions and any(root[:2] == region[:2] for root in regions.roots()):
+        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
     enterprise = new_enterprise(code, data["name"], user_id, data.get("address"), region)
     session.add(enterprise)
     session.flush()
