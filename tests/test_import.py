@@ -293,3 +293,39 @@ def test_large_import_takes_the_bulk_path_and_keeps_the_aggregate_exact(client, 
     assert (again.json["accepted"], again.json["unchanged"]) == (0, 700)
     db_session.expire_all()
     assert stored_aggregate(db_session) == expected_aggregate(db_session.scalars(select(Batch)).all())
+
+
+def test_a_queued_import_runs_with_its_owners_rights_as_they_are_when_it_runs(app, client, admin, make_user,
+                                                                               db_session):
+    from core.jobs import run_job
+
+    _, admin_headers = admin
+    many = [f"Q{i:05d},2025-04-01,food.dairy.liquid_milk,330106,pass,,,," for i in range(2500)]
+    content = rows_csv(*many)
+    assert len(content) > app.config["IMPORT_ASYNC_BYTES"]
+
+    def queue(headers) -> int:
+        response = client.post("/api/batches/import", headers=headers, content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(content), "big.csv")})
+        assert response.status_code == 202, response.json
+        return int(response.headers["Location"].rsplit("/", 1)[1])
+
+    def run(job_id: int) -> dict:
+        db_session.expire_all()  # the worker's session sees the account as it is now
+        run_job(db_session, db_session.get(Job, job_id))
+        db_session.expire_all()
+        return db_session.get(Job, job_id).result
+
+    disabled, headers = make_user("inspector", region="330106")
+    job = queue(headers)
+    assert client.patch(f"/api/users/{disabled.id}", json={"active": False}, headers=admin_headers).status_code == 200
+    assert run(job) == {"refused": "the account that queued this file may no longer record batches"}
+
+    moved, headers = make_user("inspector", region="330106")
+    job = queue(headers)
+    assert client.patch(f"/api/users/{moved.id}", json={"region": "330212"},  # now in Ningbo
+                        headers=admin_headers).status_code == 200
+    report = run(job)
+    assert report["accepted"] == 0 and len(report["rejected"]) == 2500
+    assert report["rejected"][0]["reason"] == "region 330106 is outside your region 330212"
+    assert db_session.scalar(select(func.count()).select_from(Batch)) == 0

@@ -36,7 +36,7 @@ def import_or_queue(session: Session, content: bytes, filename: str, atomic: boo
     if len(content) > limits.max_bytes:
         raise PayloadTooLarge(OVER_LIMIT(limit=f"{limits.max_bytes:,}"), {"file": [FILE_TOO_LARGE]})
     if len(content) > limits.async_bytes:
-        return enqueue(session, IMPORT_JOB, {"filename": filename, "atomic": atomic, "scope": scope},
+        return enqueue(session, IMPORT_JOB, {"filename": filename, "atomic": atomic},
                        content, user_id)
     options = ImportOptions(filename=filename, user_id=user_id, atomic=atomic, scope=scope,
                             max_bytes=limits.max_bytes, max_rows=limits.max_rows,
