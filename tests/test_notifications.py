@@ -89,6 +89,36 @@ def test_a_city_and_its_counties_alerted_by_one_scan_are_one_group(db_session, w
         (group.id, "email", sorted(a["id"] for a in rows[0].payload["alerts"]))]
 
 
+def test_a_notice_is_graded_by_the_alerts_its_recipient_is_told_of(db_session, make_user):
+    from warning.models import AlertEvent, Scan
+    from warning.notify.mail import compose
+    from warning.notify.outbox import notify_scan
+
+    county, _ = make_user("supervisor", region="330106")
+    city, _ = make_user("supervisor", region="330100")
+    for user, region in ((county, "330106"), (city, "330100")):
+        services.create_subscription(db_session, {"email": f"{region}@example.test", "region_code": region,
+                                                  "category_code": "*", "min_level": "yellow"}, user.id, region)
+    scan = Scan(as_of="2025-06", status="done", model_version="t", series_assessed=2, alerts_raised=2)
+    db_session.add(scan)
+    db_session.flush()
+    for region, level in (("330100", "red"), ("330106", "yellow")):  # one group: the city and its county
+        db_session.add(Alert(category_code=MILK, region_code=region, level=level, status="open",
+                             opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.9,
+                             events=[AlertEvent(action="raised", scan_id=scan.id, to_level=level)]))
+    db_session.flush()
+
+    notify_scan(db_session, scan)
+
+    rows = {row.address: row for row in db_session.scalars(select(OutboxMessage))}
+    assert len({row.group_id for row in rows.values()}) == 1
+    told_county = rows["330106@example.test"].payload
+    assert [a["level"] for a in told_county["alerts"]] == ["yellow"] and told_county["level"] == "yellow"
+    assert rows["330100@example.test"].payload["level"] == "red"
+    subject = compose(told_county, 1, "w@example.test", "330106@example.test", "https://x")["Subject"]
+    assert "红色" not in subject
+
+
 def test_groups_join_series_that_descend_from_one_another_only(db_session):
     trees = load_trees(db_session)
 

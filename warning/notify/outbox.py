@@ -159,7 +159,10 @@ def notify_scan(session: Session, scan: Scan) -> int:
         for channel, notice in _recipients(trees, filters, described):
             session.add(OutboxMessage(
                 group_id=group.id, channel=channel, target_id=notice.target_id, address=notice.address,
-                payload={"group_id": group.id, "scan_id": scan.id, "as_of": scan.as_of, "level": group.level,
+                # graded by the alerts this recipient is told of: the group's top member may be
+                # outside their region, and its level would tell them of it
+                payload={"group_id": group.id, "scan_id": scan.id, "as_of": scan.as_of,
+                         "level": max((a["level"] for a in notice.alerts), key=RANK.__getitem__),
                          "alerts": notice.alerts}))
             written += 1
     return written
