@@ -240,6 +240,13 @@ def test_alert_list_detail_scans_and_series(db_session, world, client, make_user
     assert client.get(f"/api/series/no.such/{DEGRADING}", headers=ningbo).status_code == 404
     scans = client.get("/api/scans", headers=xihu)
     assert scans.status_code == 200 and scans.json[0]["as_of"] == AS_OF
+    # the alerts are in Ningbo: Xihu's figures must not tell of them; Ningbo counts the ones it sees
+    assert scans.json[0]["alerts_raised"] == 0 and scans.json[0]["series_assessed"] > 0
+    seen_in_ningbo = len(client.get("/api/alerts", query_string={"limit": 200}, headers=ningbo).json)
+    assert client.get("/api/scans", headers=ningbo).json[0]["alerts_raised"] == seen_in_ningbo > 0
+    _, province = make_user("supervisor", region="330000")
+    assert client.get("/api/scans", headers=province).json[0]["alerts_raised"] == \
+        db_session.scalar(select(Scan.alerts_raised)) >= seen_in_ningbo
 
 
 def test_the_scan_command_and_its_exit_codes(db_session, world, runner):

@@ -134,8 +134,38 @@ def act_on_alert(session: Session, alert_id: int, action: str, note: str | None,
     return alert
 
 
-def list_scans(session: Session, limit: int, offset: int) -> list[Scan]:
-    return list(session.scalars(select(Scan).order_by(Scan.id.desc()).limit(limit).offset(offset)))
+@dataclass(frozen=True)
+class ScanInScope:
+    """A scan with its alert counts taken within one region (the rest reads through to the scan)."""
+
+    scan: Scan
+    alerts_raised: int
+    alerts_escalated: int
+    alerts_resolved: int
+
+    def __getattr__(self, name: str):
+        return getattr(self.scan, name)
+
+
+# the scan's counters, by the alert event each one counts (warning.scan, warning.lifecycle)
+_COUNTED = {"raised": "alerts_raised", "escalated": "alerts_escalated", "resolved": "alerts_resolved"}
+
+
+def list_scans(session: Session, limit: int, offset: int, scope: str | None) -> list[Scan | ScanInScope]:
+    """Scans, latest first; a caller limited to a region gets the alert counts of that region
+    (the stored totals would tell them of alerts they may not see)."""
+    scans = list(session.scalars(select(Scan).order_by(Scan.id.desc()).limit(limit).offset(offset)))
+    if scope is None or not scans:
+        return scans
+    counts = {(scan.id, key): 0 for scan in scans for key in _COUNTED.values()}
+    rows = session.execute(
+        select(AlertEvent.scan_id, AlertEvent.action, func.count()).join(Alert, Alert.id == AlertEvent.alert_id)
+        .where(AlertEvent.scan_id.in_([scan.id for scan in scans]), AlertEvent.action.in_(list(_COUNTED)),
+               Alert.region_code.in_(load_trees(session).regions.subtree(scope)))
+        .group_by(AlertEvent.scan_id, AlertEvent.action))
+    for scan_id, action, n in rows:
+        counts[scan_id, _COUNTED[action]] = n
+    return [ScanInScope(scan, *(counts[scan.id, key] for key in _COUNTED.values())) for scan in scans]
 
 
 def series_history(session: Session, category: str, region: str, scope: str | None) -> dict:

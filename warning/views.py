@@ -83,5 +83,5 @@ class Scans(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, ScanSchema(many=True))
     def get(self, args):
-        """List warning scans, latest first."""
-        return service.list_scans(db.session, args["limit"], args["offset"])
+        """List warning scans, latest first (alert counts within the caller's region)."""
+        return service.list_scans(db.session, args["limit"], args["offset"], scope_of(g.user))
