@@ -387,6 +387,26 @@ def test_admin_pages(client, signed_in, db_session):
     assert audit.count("<tr><td>") == 1 and "floor" in audit
 
 
+def test_the_audit_log_reads_as_words_with_names_links_and_the_fields_changed(client, signed_in, db_session):
+    inspector = signed_in("inspector", region="330106")
+    batch_id = _record(client)
+    token = csrf_token(client, f"/batches/{batch_id}/amend")
+    amended = _batch_form(token, version="1", reason="实验室更正报告", product="高钙纯牛奶")
+    assert client.post(f"/batches/{batch_id}/amend", data=amended).status_code == 302
+    signed_in("admin")
+
+    page = client.get(f"/admin/audit?user={inspector.username}&action=amend").data.decode()
+
+    rows = re.findall(r"<tr><td>\d+</td>.*?</details>", page, re.S)
+    assert len(rows) == 1
+    row = rows[0]
+    assert f">{inspector.username}</a>" in row and ">已更正<" in row
+    assert f'<a href="/batches/{batch_id}">{batch_id}</a>' in row and "批次" in row
+    changed = dict(re.findall(r'<tr class="change"><td>(\w+)</td><td>[^<]*</td><td>([^<]*)</td>', row))
+    assert changed["product"] == "高钙纯牛奶" and "region_code" not in changed  # only what changed
+    assert "没有符合条件的记录" in client.get("/admin/audit?user=no-such-user").data.decode()
+
+
 def test_audit_log_pages_back(client, signed_in, db_session):
     from core.audit import audit
 

@@ -5,16 +5,17 @@ from datetime import date
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from core.audit import list_audit
-from core.auth.models import ROLES
+from core.auth.models import ROLES, User
 from core.auth.services import create_user, get_user, list_users, update_user
 from core.extensions import db
 from core.clock import local_today
 from core.reference.floors import list_floors, set_floor
 from followup.services.calendar_days import list_days, set_day
 from warning.notify.services import create_webhook, list_webhooks, update_webhook
-from web import ROLE_LABELS
+from web import ROLE_LABELS, audit_view
 from web.access import page_requires
 from web.choices import category_choices, region_choices
 from web.forms import EmptyForm, FloorForm, HolidayForm, UserEditForm, UserForm, WebhookForm
@@ -90,13 +91,21 @@ def floors():
 @bp.get("/audit")
 @page_requires("administer")
 def audit():
-    """The audit trail, newest first, filtered by entity, record, user or action."""
+    """The audit trail, newest first, filtered by record type, record, user or action."""
     filters = {k: request.args.get(k, "").strip()[:64] or None for k in ("entity", "entity_id", "action")}
+    username = request.args.get("user", "").strip()[:64] or None
     user_id = request.args.get("user_id", type=int)
+    if username and user_id is None:  # no such user: nothing matches (0 is no one's id)
+        user_id = db.session.scalar(select(User.id).where(User.username == username)) or 0
     before_id = request.args.get("before_id", type=int)
     rows = list_audit(db.session, PAGE + 1, user_id=user_id, before_id=before_id, **filters)
-    kept = {k: v for k, v in {**filters, "user_id": user_id}.items() if v}
-    return render_template("admin/audit.html", rows=rows[:PAGE], filters=filters, user_id=user_id,
+    names = dict(db.session.execute(select(User.id, User.username)
+                                    .where(User.id.in_({r.user_id for r in rows if r.user_id}))).all())
+    kept = {k: v for k, v in {**filters, "user": username, "user_id": None if username else user_id}.items() if v}
+    return render_template("admin/audit.html", rows=rows[:PAGE], filters=filters, username=username,
+                           user_id=None if username else user_id, names=names, actions=audit_view.ACTIONS,
+                           entities={code: label for code, (label, _page) in audit_view.ENTITIES.items()},
+                           view=audit_view,
                            first_url=url_for(".audit", **kept) if before_id else None,
                            next_url=url_for(".audit", before_id=rows[PAGE - 1].id, **kept) if len(rows) > PAGE else None)
 
