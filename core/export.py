@@ -28,23 +28,36 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "data") -> bytes:
+def xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "data",
+               formats: Sequence[str | None] | None = None) -> bytes:
+    """`formats`: a number format per column (e.g. "0.0%"), for sheets people read."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     sheet.append(list(columns))
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        if not formats:
+            sheet.append([safe_cell(v) for v in row])
+            continue
+        cells = []
+        for value, number_format in zip(row, formats):
+            cell = WriteOnlyCell(sheet, safe_cell(value))
+            if number_format and isinstance(value, (int, float)):
+                cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def download(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, basename: str) -> Response:
-    """A CSV or XLSX attachment response."""
+def download(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, basename: str,
+             formats: Sequence[str | None] | None = None) -> Response:
+    """A CSV or XLSX attachment response (`formats`: the XLSX columns' number formats)."""
     if fmt == "xlsx":
-        body = xlsx_bytes(columns, rows, basename)
+        body = xlsx_bytes(columns, rows, basename, formats)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         body, mimetype = csv_bytes(columns, rows), "text/csv"  # Werkzeug adds the charset

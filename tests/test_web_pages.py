@@ -346,12 +346,14 @@ def test_attainment_report_page_and_xlsx(client, signed_in, make_user, db_sessio
     xlsx = client.get("/reports/attainment?year=2025&format=xlsx")
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
-    rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    header = rows[0]
-    hangzhou_food = next(r for r in rows[1:] if r[0] == "330100" and r[1] == "food")
-    assert hangzhou_food[header.index("pass_rate")] == pytest.approx(0.8)
-    assert hangzhou_food[header.index("last_pass_rate")] == pytest.approx(1.0)
-    assert hangzhou_food[header.index("change")] == pytest.approx(-0.2)
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["地区", "地区代码", "类别", "类别代码"] and "合格率" in header
+    hangzhou_food = next(r for r in sheet.iter_rows(min_row=2) if r[1].value == "330100" and r[3].value == "food")
+    cell = {name: c for name, c in zip(header, hangzhou_food)}
+    assert cell["地区"].value == "杭州市" and cell["类别"].value == "食品"
+    assert cell["合格率"].value == pytest.approx(0.8) and cell["合格率"].number_format == "0.0%"
+    assert cell["上年"].value == pytest.approx(1.0) and cell["是否达标"].value == "否"
+    assert cell["变化（百分点）"].value == pytest.approx(-20.0)
 
 
 def test_attainment_report_keeps_to_the_region(client, signed_in, make_user, db_session):

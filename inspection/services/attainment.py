@@ -52,7 +52,3 @@ def attainment_report(session: Session, year: int, region: str | None, scope: st
                          "attained": sum(1 for r in lines if r["meets_floor"]),
                          "assessed": sum(1 for r in lines if r["meets_floor"] is not None)})
     return sections
-
-
-REPORT_COLUMNS = ("region", "category", "period", "batches", "failed", "pass_rate", "ci_low", "ci_high",
-                  "floor", "meets_floor", "last_pass_rate", "change")
