@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from core.audit import AuditRecord
+from core.clock import local_today
 from core.jobs import Job, run_job
 from inspection.models import Batch
 from tests.conftest import VALID_CODE
@@ -262,6 +263,22 @@ def test_dashboard_colours_cells_by_the_gap_to_the_floor(client, signed_in, make
     assert 'class="cell none"' in page  # cities without batches
     odd = client.get("/supervision/dashboard?period=quarter&at=2025-13").data.decode()
     assert "无法识别周期" in odd
+
+
+def test_the_dashboard_shows_the_way_back_up_within_the_users_region(client, signed_in, db_session):
+    signed_in("supervisor", region="330100")  # Hangzhou
+
+    page = client.get(f"/supervision/dashboard?region=330106&category={MILK}").data.decode()
+
+    regions = re.search(r'<ol id="region-trail">(.*?)</ol>', page, re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', regions) == [
+        (f"/supervision/dashboard?period=year&amp;at={local_today().year}&amp;category={MILK}&amp;region=330100",
+         "杭州市")]  # the province is above this user's region: not offered
+    assert '<span aria-current="page">西湖区</span>' in regions
+    categories = re.search(r'<ol id="category-trail">(.*?)</ol>', page, re.S).group(1)
+    assert [name for name in re.findall(r">([^<>]+)</(?:a|span)>", categories)] == \
+        ["全部产品", "食品", "乳制品", "液体乳"]
+    assert 'id="region-trail"' not in client.get("/supervision/dashboard").data.decode()  # at the top already
 
 
 def test_gap_classes():

@@ -89,7 +89,13 @@ def dashboard():
     categories = list(dict.fromkeys(r["category"] for r in rows))
     columns = [region] + trees.regions.kids(region)
     drillable = {c for c in categories if c != category and trees.categories.kids(c)}
+    # the way back up: every level from the user's own region (all products) down to the one shown
+    region_trail = [r for r in reversed(trees.regions.ancestors(region))
+                    if scope is None or r in trees.regions.subtree(scope)]
+    category_trail = [ALL_PRODUCTS] + ([] if category == ALL_PRODUCTS
+                                       else list(reversed(trees.categories.ancestors(category))))
     return render_template("supervision/dashboard.html", cells=cells, categories=categories, columns=columns,
+                           region_trail=region_trail, category_trail=category_trail,
                            period=period, at=at, region=region, category=category, problems=problems,
                            gap_class=gap_class, region_options=region_choices(scope),
                            category_options=category_choices(include_all=True), drillable=drillable)
