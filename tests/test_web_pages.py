@@ -306,9 +306,19 @@ def test_series_page_carries_the_chart_data_and_reasons(client, signed_in, make_
     assert client.get(f"/supervision/series?category={MILK}&region=330212").status_code == 404  # out of scope
 
 
-def test_plotly_is_served_locally(client, db_session):
-    response = client.get("/web-static/vendor/plotly.min.js")
-    assert response.status_code == 200 and b"plotly" in response.data[:2000].lower()
+def test_plotly_is_served_locally_compressed_to_browsers_that_accept_it(client, db_session):
+    import gzip
+
+    plain = client.get("/web-static/vendor/plotly.min.js")
+    assert plain.status_code == 200 and b"plotly" in plain.data[:2000].lower()
+    assert "Content-Encoding" not in plain.headers
+
+    packed = client.get("/web-static/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.data) < len(plain.data) / 2 and gzip.decompress(packed.data) == plain.data
+    again = client.get("/web-static/vendor/plotly.min.js",
+                       headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_alert_actions(client, signed_in, db_session):
