@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core.clock import LOCAL_TZ, local_today
 from followup.models import Case, Disposal, Retest
@@ -72,7 +72,10 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
     for eid, n in session.execute(select(Batch.enterprise_id, func.count()).where(*live, Batch.sampled_on >= since)
                                   .group_by(Batch.enterprise_id)):
         facts[eid].batches = n
-    rows = session.execute(select(Batch, Disposal).outerjoin(Disposal, Disposal.batch_id == Batch.id)
+    # lazyload: the facts read columns only; the entities' eager relationships (a batch's items,
+    # a case's events) cost the sampling plan half its time loading what nobody reads
+    rows = session.execute(select(Batch, Disposal).options(lazyload("*"))
+                           .outerjoin(Disposal, Disposal.batch_id == Batch.id)
                            .where(*live, Batch.conclusion == "fail",
                                   func.coalesce(Batch.reported_on, Batch.sampled_on) >= since))
     for batch, disposal in rows:
@@ -85,7 +88,8 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
                     batch.region_code))
     for f in facts.values():
         f.failures.sort(key=lambda x: (x.reported_on, x.batch_id), reverse=True)
-    for case in session.scalars(select(Case).where(Case.enterprise_id.in_(ids), Case.status != "cancelled")):
+    for case in session.scalars(select(Case).options(lazyload("*"))
+                                .where(Case.enterprise_id.in_(ids), Case.status != "cancelled")):
         target = facts[case.enterprise_id]
         if case.status not in ("closed",):
             target.open_cases += 1
@@ -95,7 +99,8 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
             target.recalls[case.level] = target.recalls.get(case.level, 0) + 1
         elif case.kind == "traceability":
             target.traceability_cases += 1
-    for eid, retest in session.execute(select(Batch.enterprise_id, Retest).join(Batch, Batch.id == Retest.batch_id)
+    for eid, retest in session.execute(select(Batch.enterprise_id, Retest).options(lazyload("*"))
+                                       .join(Batch, Batch.id == Retest.batch_id)
                                        .where(Batch.enterprise_id.in_(ids))):
         facts[eid].retests += 1
         facts[eid].retests_confirmed += retest.conclusion == "fail"
