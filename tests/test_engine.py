@@ -308,3 +308,39 @@ def test_shipped_level_thresholds_are_the_evaluations_calibration():
     for by_band in (DEFAULT_SETTINGS.thresholds, DEFAULT_SETTINGS.model_thresholds):
         for t in by_band.values():
             assert t["blue"] <= t["yellow"] <= t["orange"]
+
+
+class _LowScoreModel:
+    """A risk model whose score stays near a history's base rate whatever the series does."""
+    meta = {"thresholds": {"blue": 0.05, "yellow": 0.07, "orange": 0.5}}
+
+    def predict(self, F):
+        return np.full(len(F), 0.08)
+
+
+def test_a_red_series_never_shows_a_low_probability_of_being_below():
+    # food.a in 330102 at 80% for the last year against a 93% floor: red ("below now"); the
+    # model's 8% must not be published as its probability of being below the floor.
+    p = make_panel(T=24, bad={("food.a", "330102"): lambda t: 0.98 if t < 12 else 0.80})
+    out = assess(p, Settings(), model=_LowScoreModel())
+    r = _row(out, "food.a", "330102")
+    assert r["level"] == "red"
+    assert r["prob_below"] >= Settings().red_confidence
+    assert r["prob_below"] >= r["p_now"]
+    assert "100%" in r["reason_zh"] and "当前已确定低于底线" in r["reason_zh"]
+    # Below red the score is published as it is, and every red outranks every other level.
+    others = out[out["level"] != "red"]
+    assert (others["prob_below"] == 0.08).all()
+    assert out.loc[out["level"] == "red", "prob_below"].min() > others["prob_below"].max()
+
+
+def test_reasons_name_the_months_they_cover():
+    out = assess(make_panel(T=24, small={("food.a", "330102"): 1}), Settings())
+    r = _row(out, "food.a", "330102")  # the panel's last month is 2024-12
+    assert r["reason_zh"].startswith("2024-10至2024-12合格率") and "（3批）" in r["reason_zh"]
+    assert r["reason_en"].startswith("pass rate ") and " in 2024-10 to 2024-12 (3 batches)" in r["reason_en"]
+    one = assess(make_panel(T=22, small={("food.a", "330102"): 1}).upto(20, 24), Settings())
+    assert "2024-07 to 2024-09" in _row(one, "food.a", "330102")["reason_en"]
+    from warning.engine.reasons import reasons
+    en = reasons([1.0], [1], [0.0], [0.03], [0.93], "2026-11", 3, ["none"], "en")[0]
+    assert en.startswith("pass rate 100.0% in 2026-09 to 2026-11 (1 batch),")

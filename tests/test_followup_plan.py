@@ -1,8 +1,10 @@
 """Risk-based sampling plan: warning assessments, thin series and enterprise credit, ranked with reasons."""
 from __future__ import annotations
 
+from core.clock import shift_month
 from tests.conftest import batch_payload
 from tests.test_api_fuzz import seed_alert
+from tests.web_helpers import fresh_limits, signed_in  # noqa: F401 (fixtures)
 
 
 def test_plan_ranks_warning_thin_series_and_low_credit(client, admin, make_user, db_session):
@@ -37,3 +39,37 @@ def test_plan_ranks_warning_thin_series_and_low_credit(client, admin, make_user,
     scoped = client.get("/api/sampling-plan?month=2025-05", headers=nb).json["lines"]
     assert scoped and {line["region"] for line in scoped} == {"330212"}
     assert client.get("/api/sampling-plan?month=2025-13", headers=h).status_code == 422
+
+
+def _ningbo_batch(client, h, sample_no, sampled_on, reported_on):
+    response = client.post("/api/batches", headers=h, json=batch_payload(
+        sample_no=sample_no, region="330212", category="food.dairy.liquid_milk", sampled_on=sampled_on,
+        reported_on=reported_on))
+    assert response.status_code == 201, response.json
+
+
+def test_plan_counts_the_scans_months_and_names_its_figures(client, admin, db_session):
+    seed_alert(db_session)  # the only scan: as of 2025-04
+    _, h = admin
+    _ningbo_batch(client, h, "NB-OLD", "2024-05-10", "2024-05-20")  # in the scan's 12 months
+    _ningbo_batch(client, h, "NB-NEW-1", "2025-05-02", "2025-05-08")  # after the scan's month
+    _ningbo_batch(client, h, "NB-NEW-2", "2025-05-03", "2025-05-08")
+    thin = {}
+    for month in ("2025-05", "2025-06"):
+        plan = client.get(f"/api/sampling-plan?month={month}", headers=h).json
+        # The June plan rests on May's data, but no scan of May exists: it names the scan it uses
+        # and counts the batches that scan assessed, as the May plan does.
+        assert (plan["as_of"], plan["scan_id"], plan["scan_as_of"]) == (shift_month(month, -1), 1, "2025-04")
+        ningbo = next(line for line in plan["lines"] if line["region"] == "330212")
+        thin[month] = [r for r in ningbo["reasons"] if r.startswith("thin series")]
+        warned = next(line for line in plan["lines"] if line["level"] == "yellow")
+        assert any("estimated pass rate 90.0%" in r for r in warned["reasons"]), warned["reasons"]
+    assert thin["2025-05"] == thin["2025-06"] == ["thin series: 1 batches in the 12 months to 2025-04 (< 20)"]
+
+
+def test_plan_page_names_the_scan_that_exists(client, signed_in, db_session):
+    seed_alert(db_session)
+    signed_in("supervisor")
+    page = client.get("/followup/plan?month=2025-06").data.decode()
+    assert "按 2025年4月 扫描的风险排序" in page and "2025年5月 扫描" not in page
+    assert "估计合格率 90.0%" in page

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +16,7 @@ from inspection.models import Batch
 from tests.conftest import VALID_CODE
 from tests.series_data import MILK, csv_rows, load
 from tests.web_helpers import csrf_token, fresh_limits, seed_alert, sign_in, signed_in  # noqa: F401 (fixtures)
-from warning.models import Alert
+from warning.models import Alert, Scan
 
 PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin", "followup_pages", "subscription_pages")
 ROLES = ("inspector", "supervisor", "agency", "admin")
@@ -468,3 +468,18 @@ def test_language_next_stays_on_site(client, db_session):
     token = csrf_token(client)
     response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "//evil.example/x"})
     assert response.headers["Location"] == "/"
+
+
+def test_series_page_says_what_its_assessment_counted(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    alert = seed_alert(db_session, MILK, "330106")  # a scan as of 2025-06
+    db_session.get(Scan, alert.last_scan_id).finished_at = datetime(2025, 7, 1, 3, 0, tzinfo=timezone.utc)
+    db_session.commit()
+    # A month the scan did not assess, reported after it ran: in the table, not in the assessment.
+    load(db_session, admin.id, csv_rows("330106", "2025-07", 3, 1))
+    signed_in("supervisor", region="330100")
+    page = client.get(f"/supervision/series?category={MILK}&region=330106").data.decode()
+    assert "2025年7月" in page  # the table's row
+    assert re.search(r"依据扫描运行时（[^）]*2025[^）]*）已知的、截至 2025年6月 的批次评估", page), page
+    inbox = client.get("/supervision/alerts").data.decode()
+    assert "预警等级把概率与规模相近" in inbox and "红色：当前合格率已确定低于底线" in inbox

@@ -108,5 +108,7 @@ class PlanSchema(Schema):
     month = fields.String()
     as_of = fields.String(metadata={"description": "The month whose data and scan the plan rests on"})
     scan_id = fields.Integer(allow_none=True)
+    scan_as_of = fields.String(allow_none=True, metadata={
+        "description": "The month of the scan the plan ranks by (the latest finished one up to as_of)"})
     total = fields.Integer()
     lines = fields.List(fields.Nested(PlanLineSchema))

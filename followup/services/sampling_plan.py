@@ -4,10 +4,13 @@ Two kinds of line, ranked together by score:
 - a series (leaf category x county) scores WEIGHTS["warning"] x (level weight + probability) / 2,
   from the latest assessment (level weight: none 0, blue 0.25, yellow 0.5, orange 0.75, red 1;
   probability: of falling below the floor within the horizon), + WEIGHTS["uncertainty"] x thinness,
-  where thinness is max(0, 1 - batches in the last 12 months / FOLLOWUP_PLAN_THIN_BATCHES);
+  where thinness is max(0, 1 - batches in the 12 months to the scan's month / FOLLOWUP_PLAN_THIN_BATCHES);
 - an enterprise with credit grade C or D (or blacklisted) scores WEIGHTS["credit"] x (100 - score) / 100
   (a blacklisted one at least WEIGHTS["credit"]).
-The assessments are those of the latest finished scan as of the month before the plan's month.
+The assessments are those of the latest finished scan as of the month before the plan's month (or
+earlier); the batches are counted over the 12 months to that scan's month, the data it assessed,
+so a plan made early in a month neither counts that month's first batches nor drops a month the
+scan still weighed.
 """
 from __future__ import annotations
 
@@ -29,10 +32,12 @@ from warning.models import Assessment, Scan
 COUNTY = 3
 LEVEL_WEIGHTS = {"none": 0.0, "blue": 0.25, "yellow": 0.5, "orange": 0.75, "red": 1.0}
 LEVEL_WORDS = {"blue": N_("blue"), "yellow": N_("yellow"), "orange": N_("orange"), "red": N_("red")}
+# The assessment's pass rate is the engine's estimate (recent months weighted, pooled with the
+# parent series), not a count: a series with 0 or 1 batch of its own still has one. Named so.
 WARNED = N_("warning level %(level)s: probability %(probability)s of falling below the floor %(floor)s "
-            "(rate %(rate)s)")
+            "(estimated pass rate %(rate)s, pooled with related series)")
 AT_RISK = N_("probability %(probability)s of falling below the floor %(floor)s")
-THIN = N_("thin series: %(n)s batches in 12 months (< %(least)s)")
+THIN = N_("thin series: %(n)s batches in the 12 months to %(month)s (< %(least)s)")
 LOW_CREDIT = N_("credit grade %(grade)s (score %(score)s): %(failures)s failures in %(months)s months")
 BLACKLISTED = N_("blacklisted")
 
@@ -75,7 +80,7 @@ def _series_lines(session: Session, as_of: str, scan: Scan | None,
         elif a is not None and a.probability >= 0.05:
             reasons.append(AT_RISK(probability=f"{a.probability:.0%}", floor=f"{a.floor:.0%}"))
         if thin > 0:
-            reasons.append(THIN(n=n, least=settings.plan_thin_batches))
+            reasons.append(THIN(n=n, month=as_of, least=settings.plan_thin_batches))
         if not reasons:
             continue
         lines.append({"kind": "series", "category": key[0], "region": key[1], "enterprise": None,
@@ -121,11 +126,13 @@ def sampling_plan(session: Session, month: str | None, region: str | None, scope
     as_of = shift_month(month, -1)
     codes = region_codes(session, region, scope)
     scan = _latest_scan(session, as_of)
-    lines = _series_lines(session, as_of, scan, codes) + _enterprise_lines(session, as_of, codes)
+    basis = scan.as_of if scan else as_of
+    lines = _series_lines(session, basis, scan, codes) + _enterprise_lines(session, as_of, codes)
     lines.sort(key=lambda line: (-line["score"], line["kind"], line["region"] or "", line["category"] or "",
                                  line["enterprise"].id if line["enterprise"] else 0))
     for rank, line in enumerate(lines, 1):
         line["rank"] = rank
-    return {"month": month, "as_of": as_of, "scan_id": scan.id if scan else None, "total": len(lines),
+    return {"month": month, "as_of": as_of, "scan_id": scan.id if scan else None,
+            "scan_as_of": scan.as_of if scan else None, "total": len(lines),
             "lines": lines[offset:offset + limit]}
 

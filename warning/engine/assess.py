@@ -208,11 +208,19 @@ def assess(panel: Panel, settings: Settings = DEFAULT_SETTINGS, model=None,
     for c in F.columns:
         if c.startswith("forecast_"):
             out[c] = F[c]
-    out["prob_below"] = prob
     out["p_now"] = F["p_now"]
     out["band"] = band
-    out["level"] = lv.levels(prob, F["p_now"].to_numpy(), lv.per_series(thresholds, band),
-                             s.red_confidence, F["n3"].to_numpy(), s.red_min_batches)
+    level = lv.levels(prob, F["p_now"].to_numpy(), lv.per_series(thresholds, band),
+                      s.red_confidence, F["n3"].to_numpy(), s.red_min_batches)
+    out["level"] = level
+    # Red says the rate is below the floor now (its own recent batches, high confidence). The
+    # risk model's score cannot say otherwise: calibrated on a history where few series stay
+    # below their floor, it stays near its base rate (a few percent) for them, and a red
+    # series shown "8% likely below" contradicts its level. Red publishes the classical
+    # probability (current estimate and forecast, >= red_confidence) when that is higher;
+    # the levels above were chosen on the score and do not change.
+    out["prob_below"] = np.where(level == "red", np.maximum(prob, F["p_classical"].to_numpy()), prob)
+    prob = out["prob_below"].to_numpy()
     for lang in reasons_lang:
         out[f"reason_{lang}"] = reasons(F["rate3"].to_numpy(), F["n3"].to_numpy(),
                                         out["trend_points_per_month"].to_numpy(), prob,
