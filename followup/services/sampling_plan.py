@@ -15,6 +15,7 @@ scan still weighed.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -73,22 +74,27 @@ def _series_lines(session: Session, as_of: str, scan: Scan | None,
         warning = weights["warning"] * (LEVEL_WEIGHTS.get(a.level, 0.0) + a.probability) / 2 if a else 0.0
         thin = max(0.0, 1.0 - n / settings.plan_thin_batches)
         uncertainty = weights["uncertainty"] * thin
-        reasons = []
-        if a is not None and a.level != "none":
-            reasons.append(WARNED(level=LEVEL_WORDS.get(a.level, a.level), probability=f"{a.probability:.0%}",
-                                  floor=f"{a.floor:.0%}", rate=f"{a.pass_rate:.1%}"))
-        elif a is not None and a.probability >= 0.05:
-            reasons.append(AT_RISK(probability=f"{a.probability:.0%}", floor=f"{a.floor:.0%}"))
-        if thin > 0:
-            reasons.append(THIN(n=n, month=as_of, least=settings.plan_thin_batches))
-        if not reasons:
+        warned = a is not None and (a.level != "none" or a.probability >= 0.05)
+        if not (warned or thin > 0):
             continue
         lines.append({"kind": "series", "category": key[0], "region": key[1], "enterprise": None,
                       "level": a.level if a else None, "score": round(warning + uncertainty, 4),
                       "components": {"warning": round(warning, 4), "uncertainty": round(uncertainty, 4),
                                      "credit": 0.0},
-                      "reasons": reasons})
+                      "reasons": partial(_series_reasons, a, n, thin, as_of, settings.plan_thin_batches)})
     return lines
+
+
+def _series_reasons(a, n: int, thin: float, as_of: str, least: int) -> list:
+    reasons = []
+    if a is not None and a.level != "none":
+        reasons.append(WARNED(level=LEVEL_WORDS.get(a.level, a.level), probability=f"{a.probability:.0%}",
+                              floor=f"{a.floor:.0%}", rate=f"{a.pass_rate:.1%}"))
+    elif a is not None and a.probability >= 0.05:
+        reasons.append(AT_RISK(probability=f"{a.probability:.0%}", floor=f"{a.floor:.0%}"))
+    if thin > 0:
+        reasons.append(THIN(n=n, month=as_of, least=least))
+    return reasons
 
 
 def _enterprise_lines(session: Session, as_of: str, codes: frozenset[str] | None) -> list[dict[str, Any]]:
@@ -132,7 +138,11 @@ def sampling_plan(session: Session, month: str | None, region: str | None, scope
                                  line["enterprise"].id if line["enterprise"] else 0))
     for rank, line in enumerate(lines, 1):
         line["rank"] = rank
+    page = lines[offset:offset + limit]
+    for line in page:  # the words only for the lines shown (a province has about 10,000)
+        if callable(line["reasons"]):
+            line["reasons"] = line["reasons"]()
     return {"month": month, "as_of": as_of, "scan_id": scan.id if scan else None,
             "scan_as_of": scan.as_of if scan else None, "total": len(lines),
-            "lines": lines[offset:offset + limit]}
+            "lines": page}
 
