@@ -293,3 +293,49 @@ def test_large_import_takes_the_bulk_path_and_keeps_the_aggregate_exact(client, 
     assert (again.json["accepted"], again.json["unchanged"]) == (0, 700)
     db_session.expire_all()
     assert stored_aggregate(db_session) == expected_aggregate(db_session.scalars(select(Batch)).all())
+
+
+def test_the_rejected_count_is_rows_not_problems(client, admin, db_session):
+    """Four bad rows, the first with two problems: four rows rejected, five problems listed."""
+    _, h = admin
+    bad = [
+        f"R-1,2025-13-01,food.nope,330106,pass,{VALID_CODE},,,",  # bad date and unknown category
+        f"R-2,2025-04-01,food.nope,330106,pass,{VALID_CODE},,,",
+        f"R-3,2025-04-01,food.dairy,999999,pass,{VALID_CODE},,,",
+        f"R-4,2025-04-01,food.dairy,330106,maybe,{VALID_CODE},,,",
+    ]
+    r = upload(client, h, rows_csv(*bad))
+    assert (r.json["accepted"], r.json["unchanged"], r.json["rejected_rows"]) == (0, 0, 4), r.json
+    assert [e["row"] for e in r.json["rejected"]] == [2, 2, 3, 4, 5]
+    run = db_session.get(ImportRun, r.json["import_id"])
+    assert run.rejected == 4 and run.report["rejected_rows"] == 4
+    atomic = upload(client, h, rows_csv(*bad, GOOD[0]), query="?atomic=true")
+    assert (atomic.json["rejected_rows"], len(atomic.json["rejected"]), atomic.json["stored"]) == (4, 5, False)
+
+
+def test_every_problem_of_a_row_is_reported_in_one_pass(client, admin, db_session):
+    """The reviewer's row: a slashed date, a category name for its code and 不合格 without a
+    reason. Each is reported, once, and a column the parser faulted is not faulted again."""
+    _, h = admin
+    row = f"P-1,2025/11/25,饼干,330106,不合格,{VALID_CODE},,,"
+    r = upload(client, h, rows_csv(row, GOOD[0]))
+    assert r.json["accepted"] == 1 and r.json["rejected_rows"] == 1
+    assert [(e["column"], e["reason"].split(";")[0].split(":")[0]) for e in r.json["rejected"]] == [
+        ("category", "unknown category code '饼干'"),
+        ("result", "a failed batch needs a failing test item or a fail_reason"),
+        ("sampled_on", "'2025/11/25' is not a date in YYYY-MM-DD form")]
+    # Missing required cells and a bad result: the parser's words only, not the rules' echo of them.
+    r = upload(client, h, rows_csv(f",,food.dairy,330106,maybe,{VALID_CODE},,,"))
+    assert [(e["column"], e["reason"]) for e in r.json["rejected"]] == [
+        ("result", "result must be 'pass' or 'fail', got 'maybe'"),
+        ("sample_no", "sample_no is required"), ("sampled_on", "sampled_on is required")]
+
+
+def test_a_bad_row_outside_the_importers_region_says_so_too(client, make_user, db_session):
+    _, h = make_user("inspector", region="330100")
+    r = upload(client, h, rows_csv(f"S-1,2025/04/01,food.dairy,330203,pass,{VALID_CODE},,,",
+                                   f"S-2,2025/04/01,food.dairy,999999,pass,{VALID_CODE},,,"))
+    assert [(e["row"], e["column"]) for e in r.json["rejected"]] == [
+        (2, "region"), (2, "sampled_on"), (3, "region"), (3, "sampled_on")]
+    assert r.json["rejected"][0]["reason"] == "region 330203 is outside your region 330100"
+    assert r.json["rejected"][2]["reason"].startswith("unknown region code '999999'")

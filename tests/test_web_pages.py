@@ -208,6 +208,27 @@ def test_upload_reports_the_bad_row(client, signed_in, db_session):
     assert db_session.scalar(select(func.count()).select_from(Batch)) == 1
 
 
+def test_upload_report_counts_rejected_rows_not_problems(client, signed_in, db_session):
+    """Four bad rows, the first with two problems: 4 rows rejected (5 problems), not 5."""
+    user = signed_in("inspector")
+    content = IMPORT_HEADER + (f"V1,2025-13-01,no.such,330106,pass\nV2,2025-03-01,no.such,330106,pass\n"
+                               f"V3,2025-03-01,{MILK},999999,pass\nV4,2025-03-01,{MILK},330106,maybe\n")
+    token = csrf_token(client, "/batches/import")
+    page = client.post("/batches/import", data={"csrf_token": token,
+                                                "file": (io.BytesIO(content.encode()), "batches.csv")},
+                       content_type="multipart/form-data").data.decode()
+    assert re.search(r'class="rejected">4</strong>\s*<span class="problems">（5 个问题）</span>', page), page
+    assert len(re.findall(r"<tr><td>\d+</td>", page)) == 5
+    # A queued import's report kept from before `rejected_rows` existed: its rows are counted.
+    old = Job(kind="import_batches", params={"filename": "old.csv"}, created_by_id=user.id, status="done",
+              result={"accepted": 0, "unchanged": 0, "stored": True, "import_id": None,
+                      "rejected": [{"row": 2, "column": "a", "reason": "x"}, {"row": 2, "column": "b", "reason": "y"},
+                                   {"row": 3, "column": "a", "reason": "x"}]})
+    db_session.add(old)
+    db_session.commit()
+    assert re.search(r'class="rejected">2</strong>', client.get(f"/batches/import/jobs/{old.id}").data.decode())
+
+
 def test_refused_file_is_said_next_to_the_file_field(client, signed_in, db_session):
     signed_in("inspector")
     token = csrf_token(client, "/batches/import")
