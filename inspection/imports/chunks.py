@@ -27,6 +27,7 @@ from core.messages import N_
 from core.reference.trees import Trees
 from inspection.aggregates import Key, binder, spread
 from inspection.credit_code import region_of
+from inspection.imports.columns import HEADER_ALIASES, canonical_header
 from inspection.imports.reader import FileRefused, read_table
 from inspection.imports.rows import COLUMNS, FIELD_TO_COLUMN, REQUIRED, parse_row
 from inspection.models import Batch
@@ -34,7 +35,7 @@ from inspection.services.batches import BATCH_FIELDS
 from inspection.services.rules import check_batch
 
 CHUNK_ROWS = 2000
-UNKNOWN_COLUMNS = N_("unknown column(s): %(unknown)s; allowed: %(allowed)s")
+UNKNOWN_COLUMNS = N_("unknown column(s): %(unknown)s; allowed: %(allowed)s, or in Chinese: %(chinese)s")
 MISSING_COLUMNS = N_("missing required column(s): %(missing)s")
 REPEATED_COLUMNS = N_("column(s) given twice: %(repeated)s")
 TOO_MANY_ROWS = N_("the file has more than %(max_rows)s rows; split it")
@@ -69,9 +70,11 @@ class Limits:
 
 
 def check_header(header: list[str]) -> None:
+    """Refuse a header naming a column twice, an unknown one, or none of a required one
+    (`header` holds column names: Chinese headers already mapped by `canonical_header`)."""
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        raise FileRefused(UNKNOWN_COLUMNS(unknown=unknown, allowed=COLUMNS))
+        raise FileRefused(UNKNOWN_COLUMNS(unknown=unknown, allowed=COLUMNS, chinese=list(HEADER_ALIASES)))
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise FileRefused(MISSING_COLUMNS(missing=missing))
@@ -87,6 +90,7 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
     """
     bind = row_binder(dialect, Batch.__table__, CONTENT_COLUMNS)
     header, rows = read_table(content, limits.filename)
+    header = canonical_header(header)
     check_header(header)
     width = len(header)
     scope_subtree = trees.regions.subtree(limits.scope) if limits.scope else None
