@@ -388,7 +388,7 @@ def seed_demo(session: Session, months: int = 36, seed: int = 20261130) -> list[
     result = import_batches(session, content, ImportOptions(filename=DEMO_FILE, user_id=admin_id,
                                                             max_bytes=max(len(content), ImportOptions.max_bytes)))
     lines.append(f"import #{result.import_id}: {result.accepted:,} accepted, {result.unchanged:,} unchanged, "
-                 f"{len(result.rejected):,} rejected")
+                 f"{result.rejected_rows:,} rejected")
     lines += [f"  rejected row {r['row']} {r['column']}: {r['reason']}" for r in result.rejected[:5]]
     fails = func.sum(case((Batch.conclusion == "fail", 1), else_=0))
     total, failed = session.execute(select(func.count(Batch.id), fails)

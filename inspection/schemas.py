@@ -186,15 +186,20 @@ class ImportArgs(Schema):
 
 
 class RejectedRowSchema(Schema):
+    """One problem of a rejected row (a row with several problems has several entries)."""
     row = fields.Integer(metadata={"description": "File row; row 1 is the header"})
-    column = fields.String()
+    column = fields.String(metadata={"description": "The file column at fault; empty for the row as a whole"})
     reason = fields.String()
 
 
 class ImportReportSchema(Schema):
-    accepted = fields.Integer()
-    unchanged = fields.Integer()
-    rejected = fields.List(fields.Nested(RejectedRowSchema))
+    accepted = fields.Integer(metadata={"description": "Rows stored"})
+    unchanged = fields.Integer(metadata={"description": "Rows already stored (or repeated in the file) with "
+                                                        "identical content"})
+    rejected_rows = fields.Integer(metadata={"description": "Rows rejected: the distinct rows of `rejected`"})
+    rejected = fields.List(fields.Nested(RejectedRowSchema), metadata={
+        "description": "Every problem of every rejected row, by row then column: one entry per problem, "
+                       "so a row with several problems appears several times (count rows with `rejected_rows`)"})
     import_id = fields.Integer(allow_none=True)
     stored = fields.Boolean(metadata={"description": "False when atomic and a row was rejected"})
 

@@ -329,3 +329,109 @@ def test_a_queued_import_runs_with_its_owners_rights_as_they_are_when_it_runs(ap
     assert report["accepted"] == 0 and len(report["rejected"]) == 2500
     assert report["rejected"][0]["reason"] == "region 330106 is outside your region 330212"
     assert db_session.scalar(select(func.count()).select_from(Batch)) == 0
+
+
+def test_the_rejected_count_is_rows_not_problems(client, admin, db_session):
+    """Four bad rows, the first with two problems: four rows rejected, five problems listed."""
+    _, h = admin
+    bad = [
+        f"R-1,2025-13-01,food.nope,330106,pass,{VALID_CODE},,,",  # bad date and unknown category
+        f"R-2,2025-04-01,food.nope,330106,pass,{VALID_CODE},,,",
+        f"R-3,2025-04-01,food.dairy,999999,pass,{VALID_CODE},,,",
+        f"R-4,2025-04-01,food.dairy,330106,maybe,{VALID_CODE},,,",
+    ]
+    r = upload(client, h, rows_csv(*bad))
+    assert (r.json["accepted"], r.json["unchanged"], r.json["rejected_rows"]) == (0, 0, 4), r.json
+    assert [e["row"] for e in r.json["rejected"]] == [2, 2, 3, 4, 5]
+    run = db_session.get(ImportRun, r.json["import_id"])
+    assert run.rejected == 4 and run.report["rejected_rows"] == 4
+    atomic = upload(client, h, rows_csv(*bad, GOOD[0]), query="?atomic=true")
+    assert (atomic.json["rejected_rows"], len(atomic.json["rejected"]), atomic.json["stored"]) == (4, 5, False)
+
+
+def test_every_problem_of_a_row_is_reported_in_one_pass(client, admin, db_session):
+    """The reviewer's row: a slashed date, a category name for its code and 不合格 without a
+    reason. Each is reported, once, and a column the parser faulted is not faulted again."""
+    _, h = admin
+    row = f"P-1,2025/11/25,饼干,330106,不合格,{VALID_CODE},,,"
+    r = upload(client, h, rows_csv(row, GOOD[0]))
+    assert r.json["accepted"] == 1 and r.json["rejected_rows"] == 1
+    assert [(e["column"], e["reason"].split(";")[0].split(":")[0]) for e in r.json["rejected"]] == [
+        ("category", "unknown category code '饼干'"),
+        ("result", "a failed batch needs a failing test item or a fail_reason"),
+        ("sampled_on", "'2025/11/25' is not a date in YYYY-MM-DD form")]
+    # Missing required cells and a bad result: the parser's words only, not the rules' echo of them.
+    r = upload(client, h, rows_csv(f",,food.dairy,330106,maybe,{VALID_CODE},,,"))
+    assert [(e["column"], e["reason"]) for e in r.json["rejected"]] == [
+        ("result", "result must be 'pass' or 'fail', got 'maybe'"),
+        ("sample_no", "sample_no is required"), ("sampled_on", "sampled_on is required")]
+
+
+def test_a_bad_row_outside_the_importers_region_says_so_too(client, make_user, db_session):
+    _, h = make_user("inspector", region="330100")
+    r = upload(client, h, rows_csv(f"S-1,2025/04/01,food.dairy,330203,pass,{VALID_CODE},,,",
+                                   f"S-2,2025/04/01,food.dairy,999999,pass,{VALID_CODE},,,"))
+    assert [(e["row"], e["column"]) for e in r.json["rejected"]] == [
+        (2, "region"), (2, "sampled_on"), (3, "region"), (3, "sampled_on")]
+    assert r.json["rejected"][0]["reason"] == "region 330203 is outside your region 330100"
+    assert r.json["rejected"][2]["reason"].startswith("unknown region code '999999'")
+
+
+CHINESE_HEADER = "抽样地区,检验结论,产品类别,抽样日期,抽样单编号,统一社会信用代码,生产企业名称,不合格项目,抽样环节"
+
+
+def test_chinese_headers_are_exact_aliases_of_the_column_names(client, admin, db_session):
+    _, h = admin
+    r = upload(client, h, rows_csv(f"330106,合格,food.dairy,2025-05-01,Z-1,{VALID_CODE},杭州示例乳业有限公司,,流通",
+                                   f"330106,不合格,food.dairy,2025-05-02,Z-2,{VALID_CODE},,霉菌,生产",
+                                   header=CHINESE_HEADER))
+    assert (r.json["accepted"], r.json["rejected"]) == (2, []), r.json
+    stored = db_session.scalar(select(Batch).where(Batch.sample_no == "Z-2"))
+    assert (stored.conclusion, stored.stage, [i.item for i in stored.items]) == ("fail", "production", ["霉菌"])
+    # Only the table's headers: a near miss still refuses the file, naming both spellings.
+    near = upload(client, h, rows_csv("Z-3,2025-05-01,food.dairy,330106,pass",
+                                      header="抽样单号,抽样日期,产品类别,抽样地区,检验结论"))
+    assert near.status_code == 422
+    message = near.json["errors"]["file"][0]
+    assert message.startswith("unknown column(s): 抽样单号; allowed: sample_no, sampled_on, ")
+    assert message.endswith("or in Chinese: 抽样单编号, 抽样日期, 产品类别, 抽样地区, 检验结论, 报告日期, 统一社会信用代码, "
+                            "生产企业名称, 产品名称, 商标, 规格型号, 生产批号, 生产日期, 抽样环节, 抽样单位, 检验机构, "
+                            "报告编号, 不合格项目, 不合格原因")
+    twice = upload(client, h, rows_csv("Z-4,Z-4,2025-05-01,food.dairy,330106,pass",
+                                       header="sample_no,抽样单编号,sampled_on,category,region,result"))
+    assert twice.status_code == 422 and twice.json["errors"]["file"][0] == "column(s) given twice: sample_no"
+    assert n(db_session) == 2
+
+
+def test_the_alias_table_is_the_one_in_the_readme():
+    from pathlib import Path
+
+    from inspection.imports.columns import FILE_COLUMNS, HEADER_ALIASES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert [c for c in FILE_COLUMNS if f"| `{c.name}` | {c.header_zh} |" not in readme] == []
+    assert len(HEADER_ALIASES) == len(FILE_COLUMNS)  # one header per column, none shared
+
+
+def test_an_unknown_code_says_where_the_codes_are_and_which_code_a_name_is(client, admin, db_session):
+    _, h = admin
+    r = upload(client, h, rows_csv(f"K-1,2025-04-01,饼干,西湖区,pass,{VALID_CODE},,,",
+                                   f"K-2,2025-04-01,Biscuits,330106,pass,{VALID_CODE},,,",
+                                   f"K-3,2025-04-01,糕点,330106,pass,{VALID_CODE},,,",  # two categories have it
+                                   f"K-4,2025-04-01,food.nope,330199,pass,{VALID_CODE},,,"))
+    assert {(e["row"], e["column"]): e["reason"] for e in r.json["rejected"]} == {
+        (2, "category"): "unknown category code '饼干': did you mean food.biscuit? ('饼干' is that category's name)",
+        (2, "region"): "unknown region code '西湖区': did you mean 330106? ('西湖区' is that region's name)",
+        (3, "category"): "unknown category code 'Biscuits': did you mean food.biscuit? "
+                         "('Biscuits' is that category's name)",
+        (4, "category"): "unknown category code '糕点' (the codes are listed on the import page "
+                         "and by GET /api/categories)",
+        (5, "category"): "unknown category code 'food.nope' (the codes are listed on the import page "
+                         "and by GET /api/categories)",
+        (5, "region"): "unknown region code '330199' (the codes are listed on the import page "
+                       "and by GET /api/regions)"}
+    assert n(db_session) == 0  # a name is never taken for its code
+    # The API's batch rules are the same.
+    from tests.conftest import batch_payload
+    body = client.post("/api/batches", json=batch_payload(category="饼干"), headers=h)
+    assert body.status_code == 422 and "did you mean food.biscuit?" in body.json["errors"]["category"][0]

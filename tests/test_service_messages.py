@@ -115,7 +115,7 @@ def test_import_rejections_read_in_chinese(client, signed_in):
                                f"R3,2025/03/01,{MILK},330106,maybe\n"
                                f"R4,2025-03-01,{MILK},330203,pass\n")  # Ningbo: outside Hangzhou
     page = _upload(client, content).data.decode()
-    assert _reasons(page) == ["未知的类别代码“no.such”", "结果须为“合格”或“不合格”（pass 或 fail），实际为“maybe”",
+    assert _reasons(page) == ["未知的类别代码“no.such”（类别代码见导入页面的代码列表，或 GET /api/categories）", "结果须为“合格”或“不合格”（pass 或 fail），实际为“maybe”",
                               "“2025/03/01”不是 YYYY-MM-DD 格式的日期", "地区 330203 不在您的辖区 330100 内"]
 
 

@@ -209,6 +209,70 @@ def test_upload_reports_the_bad_row(client, signed_in, db_session):
     assert db_session.scalar(select(func.count()).select_from(Batch)) == 1
 
 
+def test_upload_report_counts_rejected_rows_not_problems(client, signed_in, db_session):
+    """Four bad rows, the first with two problems: 4 rows rejected (5 problems), not 5."""
+    user = signed_in("inspector")
+    content = IMPORT_HEADER + (f"V1,2025-13-01,no.such,330106,pass\nV2,2025-03-01,no.such,330106,pass\n"
+                               f"V3,2025-03-01,{MILK},999999,pass\nV4,2025-03-01,{MILK},330106,maybe\n")
+    token = csrf_token(client, "/batches/import")
+    page = client.post("/batches/import", data={"csrf_token": token,
+                                                "file": (io.BytesIO(content.encode()), "batches.csv")},
+                       content_type="multipart/form-data").data.decode()
+    assert re.search(r'class="rejected">4</strong>\s*<span class="problems">（5 个问题）</span>', page), page
+    assert len(re.findall(r"<tr><td>\d+</td>", page)) == 5
+    # A queued import's report kept from before `rejected_rows` existed: its rows are counted.
+    old = Job(kind="import_batches", params={"filename": "old.csv"}, created_by_id=user.id, status="done",
+              result={"accepted": 0, "unchanged": 0, "stored": True, "import_id": None,
+                      "rejected": [{"row": 2, "column": "a", "reason": "x"}, {"row": 2, "column": "b", "reason": "y"},
+                                   {"row": 3, "column": "a", "reason": "x"}]})
+    db_session.add(old)
+    db_session.commit()
+    assert re.search(r'class="rejected">2</strong>', client.get(f"/batches/import/jobs/{old.id}").data.decode())
+
+
+def test_import_page_lists_the_columns_the_codes_and_offers_a_template(client, signed_in, db_session):
+    signed_in("inspector", region="330100")
+    page = client.get("/batches/import").data.decode()
+    # Every column with its Chinese header, required or not, meaning and format in Chinese.
+    rows = re.findall(r"<tr><td><code>(\w+)</code></td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>"
+                      r"<td>([^<]+)</td></tr>", page)
+    assert [r[0] for r in rows][:5] == ["sample_no", "sampled_on", "category", "region", "result"] and len(rows) == 19
+    assert rows[0][1:] == ("抽样单编号", "必填", "抽样单编号，不得重复", "文本，最多 64 个字符")
+    assert rows[5][1:3] == ("报告日期", "选填")
+    assert '<td><code>food.biscuit</code></td><td>\u3000饼干</td>' in page
+    assert '<td><code>330106</code></td><td>\u3000西湖区</td>' in page
+    assert "<code>330212</code>" not in page  # Ningbo: not the inspector's region
+    assert 'href="/batches/import/template?format=xlsx"' in page and 'href="/batches/import/template?format=csv"' in page
+    client.post("/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en", "next": "/"})
+    page = client.get("/batches/import").data.decode()
+    assert "<td>sample number, unique</td><td>text, up to 64 characters</td>" in page
+
+
+def test_the_downloaded_template_imports_as_it_is(client, signed_in, db_session):
+    """Both formats, with Chinese headers on a Chinese page and English ones on an English page."""
+    signed_in("inspector", region="330106")
+    csv_file = client.get("/batches/import/template?format=csv")
+    assert csv_file.headers["Content-Disposition"] == 'attachment; filename="import-template.csv"'
+    header, example = csv_file.data.decode("utf-8-sig").splitlines()
+    assert header.startswith("抽样单编号,抽样日期,产品类别,抽样地区,检验结论,") and ",合格," in example
+    book = load_workbook(io.BytesIO(client.get("/batches/import/template").data))
+    cells = [[c.value for c in row] for row in book.active.iter_rows()]
+    assert cells[0][:2] == ["抽样单编号", "抽样日期"] and cells[1][1].date() == date(2025, 3, 10)
+    client.post("/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en", "next": "/"})
+    english = client.get("/batches/import/template?format=csv").data.decode("utf-8-sig")
+    assert english.startswith("sample_no,sampled_on,category,region,result,") and ",pass," in english
+    for name, content in (("template.xlsx", client.get("/batches/import/template").data),
+                          ("template.csv", english.encode())):
+        db_session.query(Batch).delete()
+        db_session.commit()
+        token = csrf_token(client, "/batches/import")
+        page = client.post("/batches/import", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+                           content_type="multipart/form-data").data.decode()
+        assert re.search(r'class="accepted">1<', page) and re.search(r'class="rejected">0<', page), (name, page)
+    stored = db_session.scalar(select(Batch))
+    assert (stored.sample_no, stored.stage, stored.lot) == ("SP20250310-0001", "distribution", "20250301")
+
+
 def test_refused_file_is_said_next_to_the_file_field(client, signed_in, db_session):
     signed_in("inspector")
     token = csrf_token(client, "/batches/import")

@@ -7,8 +7,10 @@ from flask import current_app, flash, g, jsonify, redirect, render_template, req
 from flask_babel import gettext as _
 
 from core.errors import DomainError
+from core.export import download
 from core.extensions import db
 from core.jobs import Job, job_for
+from inspection.imports.columns import FILE_COLUMNS, template
 from inspection.models import CONCLUSIONS, STAGES
 from inspection.services import batches as service
 from inspection.services.queries import BatchFilter, list_batches
@@ -16,7 +18,7 @@ from inspection.services.uploads import UploadLimits, import_or_queue
 from web.access import page_requires, user_scope
 from web.choices import category_choices, region_choices
 from web.forms import AmendForm, BatchForm, UploadForm, VoidForm
-from web.i18n import translate
+from web.i18n import is_english, translate
 from web.pages import page_blueprint, run_service
 
 bp = page_blueprint("batch_pages", __name__, url_prefix="/batches")
@@ -162,8 +164,21 @@ def upload():
         if isinstance(outcome, Job):
             return redirect(url_for(".job", job_id=outcome.id))
         report = outcome
+    # What a file holds, and the codes it takes, so an inspector can write one without the README.
     return render_template("batches/upload.html", form=form, report=report, problems=problems,
-                           async_bytes=current_app.config["IMPORT_ASYNC_BYTES"]), 422 if form.errors or problems else 200
+                           async_bytes=current_app.config["IMPORT_ASYNC_BYTES"], columns=FILE_COLUMNS,
+                           categories=category_choices(), regions=region_choices(user_scope())
+                           ), 422 if form.errors or problems else 200
+
+
+@bp.get("/import/template")
+@page_requires("record")
+def import_template():
+    """The header row and one example row (`?format=xlsx|csv`); Chinese headers and words on a
+    Chinese page, English ones on an English page: the import takes either."""
+    header, example = template(chinese=not is_english())
+    fmt = "csv" if request.args.get("format") == "csv" else "xlsx"
+    return download(header, [example], fmt, "import-template")
 
 
 @bp.get("/import/jobs/<int(max=2147483647):job_id>")

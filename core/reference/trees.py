@@ -36,6 +36,7 @@ class Tree:
             self.children.setdefault(node.parent_code, []).append(node.code)
         self._ancestors: dict[str, tuple[str, ...]] = {}
         self._subtrees: dict[str, frozenset[str]] = {}
+        self._named: dict[str, list[str]] | None = None
 
     def __contains__(self, code: object) -> bool:
         return code in self.nodes
@@ -62,6 +63,16 @@ class Tree:
                 stack.extend(self.children.get(cur, ()))
             cached = self._subtrees[code] = frozenset(out)
         return cached
+
+    def named(self, name: str) -> list[str]:
+        """The codes of the nodes whose Chinese or English name is exactly `name`."""
+        if self._named is None:  # built on first use: only a rejected code asks
+            named: dict[str, set[str]] = {}
+            for node in self.nodes.values():
+                for text in (node.name_zh, node.name_en):
+                    named.setdefault(text, set()).add(node.code)
+            self._named = {text: sorted(codes) for text, codes in named.items()}
+        return self._named.get(name.strip(), [])
 
     def roots(self) -> list[str]:
         return list(self.children.get(None, ()))

@@ -27,6 +27,7 @@ from core.messages import N_
 from core.reference.trees import Trees
 from inspection.aggregates import Key, binder, spread
 from inspection.credit_code import region_of
+from inspection.imports.columns import HEADER_ALIASES, canonical_header
 from inspection.imports.reader import FileRefused, read_table
 from inspection.imports.rows import COLUMNS, FIELD_TO_COLUMN, REQUIRED, parse_row
 from inspection.models import Batch
@@ -34,7 +35,7 @@ from inspection.services.batches import BATCH_FIELDS
 from inspection.services.rules import check_batch
 
 CHUNK_ROWS = 2000
-UNKNOWN_COLUMNS = N_("unknown column(s): %(unknown)s; allowed: %(allowed)s")
+UNKNOWN_COLUMNS = N_("unknown column(s): %(unknown)s; allowed: %(allowed)s, or in Chinese: %(chinese)s")
 MISSING_COLUMNS = N_("missing required column(s): %(missing)s")
 REPEATED_COLUMNS = N_("column(s) given twice: %(repeated)s")
 TOO_MANY_ROWS = N_("the file has more than %(max_rows)s rows; split it")
@@ -69,9 +70,11 @@ class Limits:
 
 
 def check_header(header: list[str]) -> None:
+    """Refuse a header naming a column twice, an unknown one, or none of a required one
+    (`header` holds column names: Chinese headers already mapped by `canonical_header`)."""
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        raise FileRefused(UNKNOWN_COLUMNS(unknown=unknown, allowed=COLUMNS))
+        raise FileRefused(UNKNOWN_COLUMNS(unknown=unknown, allowed=COLUMNS, chinese=list(HEADER_ALIASES)))
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise FileRefused(MISSING_COLUMNS(missing=missing))
@@ -87,6 +90,7 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
     """
     bind = row_binder(dialect, Batch.__table__, CONTENT_COLUMNS)
     header, rows = read_table(content, limits.filename)
+    header = canonical_header(header)
     check_header(header)
     width = len(header)
     scope_subtree = trees.regions.subtree(limits.scope) if limits.scope else None
@@ -112,9 +116,10 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
             rejected.append((row_no, "", TOO_MANY_CELLS(cells=len(cells), width=width)))
             continue
         data, problems = parse_row(dict(zip(header, cells)))
-        if not problems:
-            problems = [(FIELD_TO_COLUMN.get(f, f), reason) for f, reason in check_batch(data, trees, today)]
-        if not problems and scope_subtree is not None and data["region"] not in scope_subtree:
+        broken = check_batch(data, trees, today)
+        if problems or broken:  # rare: gather all of the row's problems
+            problems = _every_problem(problems, broken, data, scope_subtree, limits.scope)
+        elif scope_subtree is not None and data["region"] not in scope_subtree:
             problems = [("region", OUTSIDE_REGION(region=data["region"], scope=limits.scope))]
         if problems:
             rejected.extend((row_no, column, reason) for column, reason in problems)
@@ -138,6 +143,28 @@ _CONTENT_KEYS = (*BATCH_FIELDS, "sample_no", "category", "region")
 # Texts that repeat from row to row (codes, names, places, products), not the per-sample ones.
 _REPEATING = ("category", "region", "enterprise_credit_code", "enterprise_name", "producer_name", "product",
               "brand", "specification", "sampling_agency", "laboratory", "fail_reason")
+
+
+def _every_problem(problems: list[tuple[str, str]], broken: list[tuple[str, str]], data: dict,
+                   scope_subtree: frozenset[str] | None, scope: str | None) -> list[tuple[str, str]]:
+    """A bad row's problems as (column, reason): the parser's, the rules' (`broken`, by field)
+    and the scope's, so one pass reports all of them (an inspector once fixed a date,
+    re-imported, and only then learnt that the category was wrong too).
+
+    A column the parser already faulted is left out of the rules: its value is missing or
+    unusable there, and a rule would only repeat the fault in other words ("not a date",
+    then "sampling date is required"). Rules comparing it with another column are skipped by
+    `check_batch` itself, which sees None. The scope is checked only for a known region.
+    """
+    faulted = {column for column, _ in problems}
+    problems = problems + [(column, reason) for column, reason in
+                           ((FIELD_TO_COLUMN.get(f, f), reason) for f, reason in broken)
+                           if column not in faulted]
+    problems = list(dict.fromkeys(problems))  # two fields reported on one column, for one reason
+    if (scope_subtree is not None and "region" not in {column for column, _ in problems}
+            and data["region"] not in scope_subtree):
+        problems.append(("region", OUTSIDE_REGION(region=data["region"], scope=scope)))
+    return problems
 
 
 def _count(passed: list[Parsed], counted: Counter, failed: Counter) -> None:

@@ -69,9 +69,14 @@ class ImportResult:
     import_id: int | None = None
     stored: bool = True
 
+    @property
+    def rejected_rows(self) -> int:
+        """How many rows were rejected: `rejected` lists problems, and a row may have several."""
+        return len({r["row"] for r in self.rejected})
+
     def report(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "unchanged": self.unchanged, "rejected": self.rejected,
-                "import_id": self.import_id, "stored": self.stored}
+        return {"accepted": self.accepted, "unchanged": self.unchanged, "rejected_rows": self.rejected_rows,
+                "rejected": self.rejected, "import_id": self.import_id, "stored": self.stored}
 
     def reject(self, row: int, column: str, reason: str) -> None:
         self.rejected.append({"row": row, "column": column, "reason": reason})
@@ -349,8 +354,9 @@ class _Store:
                       [(ids[s], item, "fail") for s, items in self.failing.items() for item in items])
         self.corrections.apply(session, self.spread)
         self.stack.close()  # the connection's bulk tuning ends before the commit
-        run.accepted, run.unchanged, run.rejected = result.accepted, result.unchanged, len(result.rejected)
-        run.report = {**result.report(), "rejected": result.rejected[:STORED_REJECTIONS]}
+        report = result.report()
+        run.accepted, run.unchanged, run.rejected = result.accepted, result.unchanged, report["rejected_rows"]
+        run.report = {**report, "rejected": result.rejected[:STORED_REJECTIONS]}
         audit(session, self.options.user_id, "import", "import_run", run.id,
               after={"filename": run.filename, "accepted": run.accepted, "unchanged": run.unchanged,
                      "rejected": run.rejected, "new_enterprises": sorted(registered)})

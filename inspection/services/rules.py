@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from core.messages import N_
-from core.reference.trees import Trees
+from core.messages import N_, Message
+from core.reference.trees import Tree, Trees
 from inspection.credit_code import credit_code_error
 from inspection.models import CONCLUSIONS, STAGES
 
@@ -19,6 +19,17 @@ TOO_LONG = N_("longer than %(limit)s characters")
 SAMPLE_NO_REQUIRED = N_("sample number is required")
 UNKNOWN_CATEGORY = N_("unknown category code '%(code)s'")
 UNKNOWN_REGION = N_("unknown region code '%(code)s'")
+# A batch's codes are typed in files and API bodies: say where the codes are, and when the
+# value is the name of exactly one node (a file's "饼干" for food.biscuit), which code it names.
+# Names are never taken for codes: a name may be shared, or renamed later.
+BATCH_UNKNOWN_CATEGORY = N_("unknown category code '%(code)s' (the codes are listed on the import page "
+                            "and by GET /api/categories)")
+BATCH_UNKNOWN_REGION = N_("unknown region code '%(code)s' (the codes are listed on the import page "
+                          "and by GET /api/regions)")
+CATEGORY_NAME_GIVEN = N_("unknown category code '%(code)s': did you mean %(suggestion)s? "
+                         "('%(code)s' is that category's name)")
+REGION_NAME_GIVEN = N_("unknown region code '%(code)s': did you mean %(suggestion)s? "
+                       "('%(code)s' is that region's name)")
 SAMPLED_REQUIRED = N_("sampling date is required")
 SAMPLED_FUTURE = N_("sampling date %(date)s is in the future")
 REPORTED_FUTURE = N_("report date %(date)s is in the future")
@@ -49,9 +60,10 @@ def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[s
         problems.append(("sample_no", SAMPLE_NO_REQUIRED))
     category, region = data.get("category"), data.get("region")
     if category not in trees.categories:
-        problems.append(("category", UNKNOWN_CATEGORY(code=category)))
+        problems.append(("category", _unknown(trees.categories, category, BATCH_UNKNOWN_CATEGORY,
+                                              CATEGORY_NAME_GIVEN)))
     if region not in trees.regions:
-        problems.append(("region", UNKNOWN_REGION(code=region)))
+        problems.append(("region", _unknown(trees.regions, region, BATCH_UNKNOWN_REGION, REGION_NAME_GIVEN)))
 
     sampled, reported, produced = data.get("sampled_on"), data.get("reported_on"), data.get("production_date")
     if sampled is None:
@@ -90,6 +102,13 @@ def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[s
     elif data.get("enterprise_name") and not _is_farm(category, trees):
         problems.append(("enterprise_credit_code", CODE_REQUIRED))
     return problems
+
+
+def _unknown(tree: Tree, value: Any, unknown: Message, name_given: Message) -> Message:
+    named = tree.named(value) if isinstance(value, str) else []
+    if len(named) == 1:
+        return name_given(code=value, suggestion=named[0])
+    return unknown(code=value)
 
 
 def _is_farm(category: str | None, trees: Trees) -> bool:
