@@ -292,3 +292,14 @@ def test_case_quantities_and_regions_reached(client, signed_in, db_session):
     db_session.expire_all()
     case = db_session.get(Case, case_id)
     assert (case.quantity_concerned, case.distribution) == (1300, ["330106", "330203"])
+
+
+def test_a_disposals_state_reads_as_a_state_not_as_the_filter_option(client, signed_in, db_session):
+    signed_in("agency")
+    batch_id = _failed(db_session)
+    listing = client.get("/followup/disposals").data.decode()
+    row = listing.split(f"/followup/disposals/{batch_id}\"", 1)[1].split("</tr>", 1)[0]
+    assert '<span class="tag state-open">处理中</span>' in row and "全部" not in row
+    assert '<option value="open" selected>未结案（全部）</option>' in listing  # the filter keeps its option
+    page = client.get(f"/followup/disposals/{batch_id}").data.decode()
+    assert '<span class="tag state-open">处理中</span>' in page and "（全部）" not in page

@@ -29,6 +29,9 @@ bp = page_blueprint("followup_pages", __name__, url_prefix="/followup")
 PAGE = 25
 STATES = {"open": _l("Open (not closed)"), "due": _l("Due soon"), "overdue": _l("Overdue"), "closed": _l("Closed"),
           "all": _l("All")}
+# A disposal's own state: the filter's "open" means "not closed, whatever else" (its option says
+# so), but one disposal in that state is simply in progress, so it gets its own word.
+STATE_LABELS = {"open": _l("In progress"), "due": _l("Due soon"), "overdue": _l("Overdue"), "closed": _l("Closed")}
 CASE_STATUSES = {"open": _l("Open"), "investigating": _l("Investigating"), "action_taken": _l("Action taken"),
                  "closed": _l("Closed"), "cancelled": _l("Cancelled")}
 CASE_KINDS = {"recall": _l("Recall"), "traceability": _l("Traceability")}
