@@ -303,3 +303,41 @@ def test_a_disposals_state_reads_as_a_state_not_as_the_filter_option(client, sig
     assert '<option value="open" selected>未结案（全部）</option>' in listing  # the filter keeps its option
     page = client.get(f"/followup/disposals/{batch_id}").data.decode()
     assert '<span class="tag state-open">处理中</span>' in page and "（全部）" not in page
+
+
+def test_a_recall_needs_a_chosen_level_and_its_case_page_shows_the_batch_and_the_stored_quantities(
+        client, signed_in, db_session):
+    from inspection.models import Batch
+
+    signed_in("agency")
+    batch_id = _failed(db_session)
+    form = client.get(f"/followup/disposals/{batch_id}/recall").data.decode()
+    levels = form.split('id="level"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="">' in levels and "selected" not in levels  # no level preselected
+    token = csrf_token(client, f"/followup/disposals/{batch_id}/recall")
+    response = client.post(f"/followup/disposals/{batch_id}/recall",
+                           data={"csrf_token": token, "title": "纯牛奶召回", "product_type": ""})
+    assert response.status_code == 422
+    assert _error_of(response.data.decode(), "level") == "请选择召回级别：I、II 或 III 级。"
+    assert db_session.scalar(select(Case.id)) is None
+    case_id = _open_recall(client, batch_id)
+    sample_no = db_session.get(Batch, batch_id).sample_no
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    batches = page.split('class="case-batches">', 1)[1].split("</dd>", 1)[0]
+    assert batches == f'<a href="/batches/{batch_id}">{sample_no}</a> '
+    token = csrf_token(client, f"/followup/cases/{case_id}")
+    assert client.post(f"/followup/cases/{case_id}/details",
+                       data={"csrf_token": token, "quantity_concerned": "1200", "quantity_recovered": "480",
+                             "unit": "箱", "recovered_disposal": "监督销毁"}).status_code == 302
+    for step in ("investigating", "action_taken"):
+        assert client.post(f"/followup/cases/{case_id}/transition",
+                           data={"csrf_token": token, "to": step}).status_code == 302
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    close_form = page.split('id="close-form"', 1)[1].split("</form>", 1)[0]
+    assert re.search(r'id="quantity_recovered"[^>]*value="480(\.0+)?"', close_form)
+    assert "监督销毁</textarea>" in close_form
+    assert client.post(f"/followup/cases/{case_id}/close",
+                       data={"csrf_token": token, "quantity_recovered": "480", "recovered_disposal": "监督销毁",
+                             "outcome": "已召回"}).status_code == 302
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    assert '<dd id="recovered-disposal">监督销毁</dd>' in page

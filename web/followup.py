@@ -17,7 +17,8 @@ from followup.services.common import enterprise_in_scope
 from followup.services.credit import credit_record
 from followup.services.deadlines import FINISHED
 from followup.services.sampling_plan import sampling_plan
-from inspection.models import Enterprise
+from inspection.models import Batch, Enterprise
+from inspection.services.batches import in_scope
 from web.access import page_requires, user_scope
 from web.choices import region_choices
 from web.followup_forms import (PRODUCT_TYPE_LABELS, SEVERITY_LABELS, ActionForm, CancelForm, CaseDetailsForm,
@@ -99,15 +100,29 @@ def _case_page(case_id: int, problems=(), status: int = 200, **forms):
         "quantity_concerned": case.quantity_concerned, "quantity_recovered": case.quantity_recovered,
         "unit": case.unit, "distribution": " ".join(case.distribution or []),
         "recovered_disposal": case.recovered_disposal}, formdata=None))
-    for name, cls in (("transition_form", TransitionForm), ("action_form", ActionForm), ("cancel_form", CancelForm),
-                      ("close_form", CloseCaseForm)):
+    # Closing usually confirms what the details form already saved: start from the stored values.
+    forms.setdefault("close_form", CloseCaseForm(data={
+        "quantity_recovered": case.quantity_recovered, "recovered_disposal": case.recovered_disposal,
+        "outcome": case.outcome}, formdata=None))
+    for name, cls in (("transition_form", TransitionForm), ("action_form", ActionForm), ("cancel_form", CancelForm)):
         forms.setdefault(name, cls(formdata=None))
     allowed = cases.TRANSITIONS[case.status]
     return render_template("followup/case.html", case=case, problems=problems, allowed=allowed,
+                           batches=_case_batches(case),
                            steps=[t for t in allowed if t not in ("closed", "cancelled")],
                            finished=case.status in FINISHED, overdue=cases.is_overdue(case),
                            statuses=CASE_STATUSES, kinds=CASE_KINDS, product_types=PRODUCT_TYPE_LABELS,
                            **forms), status
+
+
+def _case_batches(case) -> list[tuple[Batch, bool]]:
+    """The case's batches by sample number (people know batches by it, not by the database id),
+    each with whether the user may open it (a case may link a producer's batch sampled elsewhere)."""
+    if not case.batch_ids:
+        return []
+    found = {b.id: b for b in db.session.scalars(select(Batch).where(Batch.id.in_(case.batch_ids)))}
+    trees, scope = load_trees(db.session), user_scope()
+    return [(found[i], in_scope(trees, scope, found[i].region_code)) for i in case.batch_ids if i in found]
 
 
 @bp.get("/cases/<int(max=2147483647):case_id>")
