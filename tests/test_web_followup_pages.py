@@ -341,3 +341,24 @@ def test_a_recall_needs_a_chosen_level_and_its_case_page_shows_the_batch_and_the
                              "outcome": "已召回"}).status_code == 302
     page = client.get(f"/followup/cases/{case_id}").data.decode()
     assert '<dd id="recovered-disposal">监督销毁</dd>' in page
+
+
+def test_the_credit_page_shows_the_score_to_one_decimal_and_why_a_blacklisted_enterprise_is_d(
+        client, signed_in, db_session):
+    from followup.services import blacklist
+    from followup.services.credit import credit_record
+
+    user = signed_in("agency")
+    batch_id = _failed(db_session)
+    _open_recall(client, batch_id)  # level II: 10 points off, besides the failure's
+    enterprise = db_session.scalar(select(Enterprise))
+    blacklist.add(db_session, enterprise.id, "多次抽检不合格", user.id, None)
+    db_session.commit()
+    record = credit_record(db_session, enterprise, None)
+    assert record["grade"] == "D" and record["grade_by_score"] == "B"
+    page = client.get(f"/followup/enterprises/{enterprise.id}").data.decode()
+    shown = re.search(r'id="credit-score">([^<]*)<', page).group(1)
+    assert shown == f"{record['score']:.1f} (等级 D：因已列入黑名单；仅按分数为 B 级)"
+    with client.application.test_request_context():
+        from web.i18n import one_decimal
+        assert one_decimal(75.0) == "75.0"  # as the API rounds it, never "75"
