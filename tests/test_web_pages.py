@@ -159,6 +159,46 @@ def test_amend_keeps_the_old_version_and_refuses_a_stale_one(client, signed_in, 
     assert db_session.get(Batch, batch_id).product == "高钙纯牛奶"
 
 
+def test_an_amendment_that_changes_nothing_is_refused_and_the_history_names_who_changed_what(
+        client, signed_in, db_session):
+    from inspection.models import BatchRevision
+
+    user = signed_in("inspector")
+    batch_id = _record(client)
+    token = csrf_token(client, f"/batches/{batch_id}/amend")
+    unchanged = client.post(f"/batches/{batch_id}/amend", data=_batch_form(token, version="1", reason="核对"))
+    assert unchanged.status_code == 422
+    assert "没有任何改动：此次更正与批次现有内容相同" in unchanged.data.decode()
+    db_session.expire_all()
+    assert db_session.get(Batch, batch_id).version == 1
+    assert db_session.scalar(select(func.count()).select_from(BatchRevision)) == 0
+    assert client.post(f"/batches/{batch_id}/amend", data=_batch_form(
+        token, version="1", reason="实验室更正报告", product="高钙纯牛奶")).status_code == 302
+    shown = client.get(f"/batches/{batch_id}").data.decode()
+    history = shown.split("<tbody>")[-1].split("</tbody>")[0]
+    assert f'<td class="changed-by">{user.username}</td><td>实验室更正报告</td>' in history
+
+
+def test_a_taken_sample_number_says_so_and_links_the_batch_to_amend(client, signed_in, make_user, db_session):
+    signed_in("inspector", region="330100")
+    batch_id = _record(client)
+    token = csrf_token(client, "/batches/new")
+    response = client.post("/batches/new", data=_batch_form(token, product="另一产品"))
+    assert response.status_code == 422
+    page = response.data.decode()
+    assert re.search(r'id="sample_no-error">该样品编号已录入；如需更正该批次，请改为更正该批次', page)
+    existing = page.split('id="sample_no-existing">', 1)[1].split("</p>", 1)[0]
+    assert f'href="/batches/{batch_id}">W0000001</a>' in existing and f'href="/batches/{batch_id}/amend"' in existing
+    # An inspector of another region learns the number is taken, but gets no link to the batch.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    signed_in("inspector", region="330200")
+    token = csrf_token(client, "/batches/new")
+    response = client.post("/batches/new", data=_batch_form(token, region="330203"))
+    page = response.data.decode()
+    assert response.status_code == 422 and 'id="sample_no-error">该样品编号已录入' in page
+    assert "sample_no-existing" not in page and f"/batches/{batch_id}" not in page
+
+
 def test_void_needs_a_reason(client, signed_in, db_session):
     signed_in("inspector")
     batch_id = _record(client)
