@@ -175,9 +175,25 @@ def test_blacklisting_by_code_answers_alike_for_unknown_and_out_of_view_enterpri
         assert response.status_code == 422
         return _error_of(response.data.decode(), "credit_code")
 
-    assert refusal(enterprise.credit_code) == refusal("91330000000000000X")
+    assert refusal(enterprise.credit_code) == refusal("913300000000000004")  # well formed, unknown
     db_session.expire_all()
     assert not db_session.get(Enterprise, enterprise.id).blacklisted
+
+
+def test_a_malformed_credit_code_is_called_malformed_and_the_button_says_what_it_does(
+        client, signed_in, db_session):
+    signed_in("agency")
+    page = client.get("/followup/blacklist").data.decode()
+    assert '<button type="submit" class="danger">列入黑名单</button>' in page
+    token = csrf_token(client, "/followup/blacklist")
+    response = client.post("/followup/blacklist", data={"csrf_token": token, "credit_code": "91330000000000000X",
+                                                        "reason": "两次严重不合格"})
+    assert response.status_code == 422
+    message = _error_of(response.data.decode(), "credit_code")
+    assert "校验位错误" in message and "辖区" not in message
+    response = client.post("/followup/blacklist", data={"csrf_token": token, "credit_code": "",
+                                                        "reason": "两次严重不合格"})
+    assert _error_of(response.data.decode(), "credit_code") == "此项为必填。"
 
 
 def test_trace_credit_and_plan_pages_render(client, signed_in, db_session):

@@ -17,13 +17,15 @@ from followup.services.common import enterprise_in_scope
 from followup.services.credit import credit_record
 from followup.services.deadlines import FINISHED
 from followup.services.sampling_plan import sampling_plan
+from inspection.credit_code import credit_code_error
 from inspection.models import Batch, Enterprise
 from inspection.services.batches import in_scope
 from web.access import page_requires, user_scope
 from web.choices import region_choices
 from web.followup_forms import (PRODUCT_TYPE_LABELS, SEVERITY_LABELS, ActionForm, CancelForm, CaseDetailsForm,
                                 CloseCaseForm, ReasonForm)
-from web.forms import EmptyForm
+from web.forms import REQUIRED, EmptyForm
+from web.i18n import translate
 from web.pages import page_blueprint, run_service
 
 bp = page_blueprint("followup_pages", __name__, url_prefix="/followup")
@@ -224,8 +226,17 @@ def blacklist_add():
     problems: list[str] = []
     if form.validate_on_submit():
         code = (form.credit_code.data or "").strip().upper()
-        found = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code)) if code else None
-        if found is None or not enterprise_in_scope(db.session, found, user_scope()):  # one answer for both
+        # A malformed code names no enterprise anywhere, so saying what is wrong with it (as the
+        # batch form does) tells nothing about other regions; a well-formed one gets one answer
+        # whether it is unknown or out of view.
+        malformed = credit_code_error(code) if code else None
+        found = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code)) \
+            if code and not malformed else None
+        if not code:
+            form.credit_code.errors = [str(REQUIRED)]
+        elif malformed:
+            form.credit_code.errors = [translate(malformed)]
+        elif found is None or not enterprise_in_scope(db.session, found, user_scope()):  # one answer for both
             form.credit_code.errors = [_("No enterprise with this credit code in your region.")]
         else:
             done, problems = run_service(form, lambda: blacklist.add(db.session, found.id, form.reason.data,
