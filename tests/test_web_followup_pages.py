@@ -378,3 +378,25 @@ def test_the_credit_page_shows_the_score_to_one_decimal_and_why_a_blacklisted_en
     with client.application.test_request_context():
         from web.i18n import one_decimal
         assert one_decimal(75.0) == "75.0"  # as the API rounds it, never "75"
+
+
+def test_rule_blacklistings_read_in_the_pages_language_old_rows_included(client, signed_in, db_session):
+    from followup.services.blacklist import SERIOUS_FAILURES, _change
+
+    signed_in("agency")
+    _failed(db_session)
+    enterprise = db_session.scalar(select(Enterprise))
+    # A row as the rule wrote it before its text was declared: plain English in the database.
+    _change(db_session, enterprise, "add", "3 serious failures within 12 months: CC1, CC2, CC3", None,
+            "serious_failures")
+    db_session.commit()
+    page = client.get("/followup/blacklist").data.decode()
+    reason = re.search(r'<td class="reason">([^<]*)</td>', page).group(1)
+    assert reason == "12 个月内 3 次严重不合格：CC1、CC2、CC3 (依规则：多次严重不合格)"
+    history = client.get(f"/followup/enterprises/{enterprise.id}").data.decode()
+    assert "12 个月内 3 次严重不合格：CC1、CC2、CC3 (依规则：多次严重不合格)" in history
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/"), "next": "/"})
+    page = client.get("/followup/blacklist").data.decode()
+    assert "(by the rule: repeated serious failures)" in page and "serious_failures" not in page
+    # What the rule writes now is that declared message (English in the database and the API).
+    assert SERIOUS_FAILURES(n=2, months=12, samples=["A1", "B2"]) == "2 serious failures within 12 months: A1, B2"

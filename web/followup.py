@@ -44,6 +44,8 @@ TIMELINE = {"sampled": _l("Sampled (passed)"), "failed": _l("Sampled (failed)"),
             "traceability_opened": _l("Traceability case opened"), "case_closed": _l("Case closed"),
             "case_cancelled": _l("Case cancelled"), "blacklisted": _l("Blacklisted"),
             "blacklist_removed": _l("Taken off the blacklist")}
+# The blacklist rules by name (followup.services.blacklist.rule_findings), for the pages.
+RULES = {"serious_failures": _l("repeated serious failures"), "refused_sampling": _l("refusal of sampling")}
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -215,6 +217,7 @@ def blacklist_index(form=None, problems=(), status: int = 200):
     rows = blacklist.list_blacklist(db.session, user_scope(), limit=PAGE + 1, offset=(page - 1) * PAGE)
     prev_url, next_url = _pager(".blacklist_index", page, len(rows) > PAGE)
     return render_template("followup/blacklist.html", rows=rows[:PAGE], form=form or ReasonForm(), problems=problems,
+                           rules=RULES,
                            prev_url=prev_url, next_url=next_url), status
 
 
@@ -257,7 +260,8 @@ def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
                                       limit=PAGE + 1, offset=(page - 1) * PAGE)
     prev_url, next_url = _pager(".enterprise", page, len(failed) > PAGE, enterprise_id=enterprise_id)
     return render_template("followup/enterprise.html", r=credit_record(db.session, found, user_scope()),
-                           form=form or ReasonForm(), problems=problems, severities=SEVERITY_LABELS, failed_batches=failed[:PAGE],
+                           form=form or ReasonForm(), problems=problems, severities=SEVERITY_LABELS, rules=RULES,
+                           failed_batches=failed[:PAGE],
                            prev_url=prev_url, next_url=next_url), status
 
 
