@@ -121,7 +121,7 @@ def _cases(session: Session, rng: random.Random, admin_id: int, today) -> list[s
                                               "batch_ids": [three.id]}, admin_id, None))
     alert = session.scalar(select(Alert).where(Alert.status.in_(ACTIVE_STATUSES)).order_by(Alert.id).limit(1))
     if alert is not None:
-        made.append(cases.open_case(session, {"kind": "traceability", "title": "预警核查 / alert follow-up",
+        made.append(cases.open_case(session, {"kind": "traceability", "title": "预警核查",
                                               "alert_id": alert.id}, admin_id, None))
     return [f"cases: {len(made)} opened ({', '.join(f'{c.kind} {c.status}' for c in made)})"]
 

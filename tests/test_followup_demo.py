@@ -17,5 +17,7 @@ def test_followup_demo_fills_every_list_once(db_session):
     assert count(Case) >= 3 and count(Retest) == 1 and count(CalendarDay) > 50
     assert db_session.scalar(select(func.count(Enterprise.id)).where(Enterprise.blacklisted.is_(True))) >= 1
     assert any(line.startswith("cases:") for line in lines)
+    # Seeded titles are data shown as is: Chinese, no English half.
+    assert not any(any("a" <= ch.lower() <= "z" for ch in title) for title in db_session.scalars(select(Case.title)))
     again = seed_followup_demo(db_session)
     assert again[-1] == "follow-up demo data already present" and count(Case) >= 3
