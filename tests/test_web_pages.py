@@ -394,6 +394,28 @@ def test_attainment_report_page_and_xlsx(client, signed_in, make_user, db_sessio
     assert hangzhou_food[header.index("change")] == pytest.approx(-0.2)
 
 
+def test_empty_years_and_periods_say_so_and_a_bad_year_is_named(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    load(db_session, admin.id, csv_rows("330106", "2025-05", 20, 0))
+    signed_in("supervisor")
+    empty = client.get("/reports/attainment?year=2020").data.decode()
+    assert '<p class="flash info" id="no-data">本地区 2020 年没有抽检数据。</p>' in empty
+    assert "report-section" not in empty and "0 个类别中" not in empty
+    odd = client.get("/reports/attainment?year=abc").data.decode()
+    assert "无法识别年份 abc" in odd
+    grid = client.get("/supervision/dashboard?period=year&at=2030").data.decode()
+    assert 'id="no-data">本地区在 2030 没有抽检批次。' in grid and "n=0" not in grid and 'id="dashboard"' not in grid
+    assert 'id="dashboard"' in client.get("/supervision/dashboard?period=year&at=2025").data.decode()
+
+
+def test_points_never_show_negative_zero(app):
+    from web.i18n import points
+
+    with app.test_request_context():
+        assert points(-0.0001) == "0.0" and points(-0.0) == "0.0" and points(0.0004) == "0.0"
+        assert points(-0.2) == "-20.0" and points(0.012) == "+1.2"
+
+
 def test_attainment_report_keeps_to_the_region(client, signed_in, make_user, db_session):
     admin, _ = make_user("admin")
     load(db_session, admin.id, csv_rows("330106", "2025-05", 20, 4))

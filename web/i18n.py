@@ -50,7 +50,8 @@ def points(value: float | None) -> str:
     """A difference of two fractions in percentage points, signed."""
     if value is None:
         return "–"
-    return ("+" if value > 0 else "") + format_decimal(value * 100, format="#,##0.0")
+    shown = round(value * 100, 1) + 0.0  # rounded first and +0.0: never "-0.0" (nor "+0.0")
+    return ("+" if shown > 0 else "") + format_decimal(shown, format="#,##0.0")
 
 
 def one_decimal(value: float | None) -> str:

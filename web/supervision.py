@@ -89,7 +89,10 @@ def dashboard():
     categories = list(dict.fromkeys(r["category"] for r in rows))
     columns = [region] + trees.regions.kids(region)
     drillable = {c for c in categories if c != category and trees.categories.kids(c)}
+    # An empty period would draw a grid of "– · n=0": say that nothing was sampled instead.
+    has_data = any(r["batches"] for r in rows)
     return render_template("supervision/dashboard.html", cells=cells, categories=categories, columns=columns,
+                           has_data=has_data,
                            period=period, at=at, region=region, category=category, problems=problems,
                            gap_class=gap_class, region_options=region_choices(scope),
                            category_options=category_choices(include_all=True), drillable=drillable)
