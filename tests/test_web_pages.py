@@ -352,6 +352,18 @@ def test_alert_actions(client, signed_in, db_session):
     assert "预警状态已变化" in client.get(again.headers["Location"]).data.decode()
 
 
+def test_the_alert_history_names_who_acted_and_the_page_leads_back_to_the_inbox(client, signed_in, db_session):
+    alert = seed_alert(db_session, MILK, "330106")
+    user = signed_in("supervisor", region="330100")
+    token = csrf_token(client, f"/supervision/alerts/{alert.id}")
+    done = client.post(f"/supervision/alerts/{alert.id}/acknowledge", data={"csrf_token": token, "note": "已通知县局"})
+    page = client.get(done.headers["Location"]).data.decode()
+    history = page.split('<ol class="events">', 1)[1].split("</ol>", 1)[0]
+    assert f'已通知县局 · <span class="actor">{user.username}</span>' in history
+    assert '<span class="actor">预警扫描</span>' in history  # the scan raised it, nobody in particular
+    assert '<a id="back-to-inbox" href="/supervision/alerts">' in page
+
+
 def test_escalating_from_the_alert_page_notifies_the_subscribers(client, signed_in, db_session, make_user):
     from warning.notify.models import OutboxMessage
     from warning.notify.services import create_subscription

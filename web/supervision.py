@@ -20,7 +20,7 @@ from web.charts import with_chart_csp
 from web.choices import category_choices, region_choices
 from web.forms import AlertActionForm
 from web.i18n import is_english
-from web.pages import page_blueprint
+from web.pages import page_blueprint, usernames
 
 bp = page_blueprint("supervision", __name__, url_prefix="/supervision")
 ALERTS_PAGE = 25
@@ -151,7 +151,8 @@ def alert(alert_id: int):
     found = get_alert(db.session, alert_id, user_scope())
     actions = [a for a, (starts, _to, _event) in TRANSITIONS.items() if found.status in starts]
     return render_template("supervision/alert.html", alert=found, actions=actions, form=AlertActionForm(),
-                           statuses=STATUSES, level_labels=LEVEL_LABELS, events=EVENTS)
+                           statuses=STATUSES, level_labels=LEVEL_LABELS, events=EVENTS,
+                           users=usernames(e.user_id for e in found.events))
 
 
 ACTION_DONE = {"acknowledge": _l("Alert acknowledged."), "escalate": _l("Alert escalated."),
