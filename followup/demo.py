@@ -50,13 +50,13 @@ def seed_followup_demo(session: Session, seed: int = 20261130) -> list[str]:
         severity = rng.choices([s for s, _ in SEVERITY_SHARES], [w for _, w in SEVERITY_SHARES])[0]
         disposal = Disposal(batch_id=batch.id, status="open", severity=severity, notified_on=notified,
                             unit_notified_on=notified, created_by_id=admin_id,
-                            measures="责令下架，追溯同批次产品 / withdrawn, lot traced")
+                            measures="责令下架，追溯同批次产品")
         closed_on = reported + timedelta(days=rng.randint(20, 85))
         if closed_on <= today and rng.random() < 0.92:
-            disposal.cause = rng.choice(["原料验收不严 / raw material checks", "生产工艺控制不当 / process control",
-                                         "储存条件不当 / storage conditions"])
-            disposal.outcome = rng.choice(["责令整改 / ordered to rectify", "立案处罚 / fined",
-                                           "警告 / warning"])
+            disposal.cause = rng.choice(["原料验收不严", "生产工艺控制不当",
+                                         "储存条件不当"])
+            disposal.outcome = rng.choice(["责令整改", "立案处罚",
+                                           "警告"])
             disposal.status, disposal.closed_on = "closed", closed_on
         states[disposal.status] += 1
         session.add(disposal)
@@ -114,14 +114,14 @@ def _cases(session: Session, rng: random.Random, admin_id: int, today) -> list[s
         for step in ("investigating", "action_taken"):
             cases.transition(session, closed.id, {"to": step}, admin_id, None)
         cases.transition(session, closed.id, {"to": "closed", "outcome": "召回完成", "quantity_recovered": 570,
-                                              "recovered_disposal": "监督销毁 / destroyed under supervision"},
+                                              "recovered_disposal": "监督销毁"},
                          admin_id, None)
         made.append(closed)
         made.append(cases.open_case(session, {"kind": "traceability", "title": f"{three.product or '产品'} 追溯调查",
                                               "batch_ids": [three.id]}, admin_id, None))
     alert = session.scalar(select(Alert).where(Alert.status.in_(ACTIVE_STATUSES)).order_by(Alert.id).limit(1))
     if alert is not None:
-        made.append(cases.open_case(session, {"kind": "traceability", "title": "预警核查 / alert follow-up",
+        made.append(cases.open_case(session, {"kind": "traceability", "title": "预警核查",
                                               "alert_id": alert.id}, admin_id, None))
     return [f"cases: {len(made)} opened ({', '.join(f'{c.kind} {c.status}' for c in made)})"]
 
@@ -133,9 +133,9 @@ def _appeals(session: Session, admin_id: int, today) -> list[str]:
     if batch is None:
         return ["retests: no notified failure to demonstrate one"]
     notified = session.scalar(select(Disposal.notified_on).where(Disposal.batch_id == batch.id))
-    appeals.raise_objection(session, batch.id, {"subject": "sampling", "grounds": "抽样时未现场封样 / seal missing",
+    appeals.raise_objection(session, batch.id, {"subject": "sampling", "grounds": "抽样时未现场封样",
                                                 "raised_on": notified}, admin_id, None)
     retest = appeals.apply_for_retest(session, batch.id, {"applied_on": notified + timedelta(days=1),
-                                                          "laboratory": "浙江省复检实验室 / retest laboratory",
-                                                          "applicant": "企业 / the producer"}, admin_id, None)
+                                                          "laboratory": "浙江省复检实验室",
+                                                          "applicant": "企业"}, admin_id, None)
     return [f"retests: retest {retest.id} requested for batch {batch.id}; objection recorded"]

@@ -122,6 +122,19 @@ def test_amend_without_reason_or_with_broken_rules_changes_nothing(client, admin
     assert count(db_session, BatchRevision) == 0
 
 
+def test_an_amendment_that_changes_nothing_is_refused(client, admin, db_session):
+    _, h = admin
+    created = post(client, h).json
+    url = f"/api/batches/{created['id']}"
+    same = client.patch(url, json={"reason": "checked", "product": created["product"]},
+                        headers={**h, "If-Match": '"1"'})
+    assert same.status_code == 422 and same.json["message"] == "nothing changed: the amendment leaves the batch as it is"
+    assert client.get(url, headers=h).json["version"] == 1
+    assert count(db_session, BatchRevision) == 0
+    # A stale version is still 412 first, whatever the body.
+    assert client.patch(url, json={"reason": "checked"}, headers={**h, "If-Match": '"5"'}).status_code == 412
+
+
 def test_amend_moves_the_batch_between_series(client, admin, db_session):
     _, h = admin
     created = post(client, h).json

@@ -5,10 +5,14 @@ from followup.demo import seed_followup_demo
 from followup.models import CalendarDay, Case, Disposal, Retest
 from inspection.demo import seed_demo
 from inspection.models import Batch, Enterprise
+from tests.series_data import MILK
+from tests.web_helpers import seed_alert
 
 
 def test_followup_demo_fills_every_list_once(db_session):
     seed_demo(db_session, months=3)
+    seed_alert(db_session, MILK, "330106")  # the demo's first scan raises alerts; one is followed up
+    db_session.commit()
     lines = seed_followup_demo(db_session)
     count = lambda model: db_session.scalar(select(func.count()).select_from(model))  # noqa: E731
     failed = db_session.scalar(select(func.count(Batch.id)).where(Batch.conclusion == "fail"))
@@ -17,5 +21,11 @@ def test_followup_demo_fills_every_list_once(db_session):
     assert count(Case) >= 3 and count(Retest) == 1 and count(CalendarDay) > 50
     assert db_session.scalar(select(func.count(Enterprise.id)).where(Enterprise.blacklisted.is_(True))) >= 1
     assert any(line.startswith("cases:") for line in lines)
+    # Seeded texts are data shown as is: Chinese, no English half ("预警核查 / alert follow-up").
+    texts = [*db_session.scalars(select(Case.title)), *db_session.scalars(select(Case.recovered_disposal)),
+             *db_session.scalars(select(Disposal.cause)), *db_session.scalars(select(Disposal.outcome)),
+             *db_session.scalars(select(Disposal.measures)), *db_session.scalars(select(Retest.laboratory))]
+    assert "预警核查" in texts and any(texts)
+    assert not [t for t in texts if t and any("a" <= ch.lower() <= "z" for ch in t)]
     again = seed_followup_demo(db_session)
     assert again[-1] == "follow-up demo data already present" and count(Case) >= 3

@@ -148,3 +148,9 @@ def test_tree_unit_on_hand_built_nodes():
     assert tree.subtree("a.d") == frozenset({"a.d"})
     assert tree.kids("a") == ["a.b", "a.d"]
     assert tree.roots() == ["a", "e"]
+
+
+def test_seeded_floor_notes_are_chinese(db_session):
+    # Seed text is data shown as is on /admin/floors (no gettext): it is written in Chinese.
+    notes = set(db_session.scalars(select(CategoryFloor.note)))
+    assert notes == {"基线目标（浙江省质量强省意见第十一条）"}

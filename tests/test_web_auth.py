@@ -157,3 +157,13 @@ def test_errors_never_carry_a_stack_trace(app, client, admin, monkeypatch):
     assert r.status_code == 500 and r.json["message"] == "internal error; it has been logged"
     assert "secret internals" not in r.data.decode() and "Traceback" not in r.data.decode()
     assert stats.pass_rates is not boom
+
+
+def test_the_sign_in_prompt_is_in_the_pages_language(client, db_session):
+    # Flask-Login's own prompt is English ("Please log in to access this page."); ours is translated.
+    page = client.get("/", follow_redirects=True).data.decode()
+    assert "请先登录再访问此页面。" in page and "Please log in" not in page
+    token = csrf_token(client)
+    client.post("/language", data={"lang": "en", "csrf_token": token, "next": "/login"})
+    page = client.get("/", follow_redirects=True).data.decode()
+    assert "Please sign in to see this page." in page

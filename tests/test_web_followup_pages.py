@@ -175,9 +175,25 @@ def test_blacklisting_by_code_answers_alike_for_unknown_and_out_of_view_enterpri
         assert response.status_code == 422
         return _error_of(response.data.decode(), "credit_code")
 
-    assert refusal(enterprise.credit_code) == refusal("91330000000000000X")
+    assert refusal(enterprise.credit_code) == refusal("913300000000000004")  # well formed, unknown
     db_session.expire_all()
     assert not db_session.get(Enterprise, enterprise.id).blacklisted
+
+
+def test_a_malformed_credit_code_is_called_malformed_and_the_button_says_what_it_does(
+        client, signed_in, db_session):
+    signed_in("agency")
+    page = client.get("/followup/blacklist").data.decode()
+    assert '<button type="submit" class="danger">列入黑名单</button>' in page
+    token = csrf_token(client, "/followup/blacklist")
+    response = client.post("/followup/blacklist", data={"csrf_token": token, "credit_code": "91330000000000000X",
+                                                        "reason": "两次严重不合格"})
+    assert response.status_code == 422
+    message = _error_of(response.data.decode(), "credit_code")
+    assert "校验位错误" in message and "辖区" not in message
+    response = client.post("/followup/blacklist", data={"csrf_token": token, "credit_code": "",
+                                                        "reason": "两次严重不合格"})
+    assert _error_of(response.data.decode(), "credit_code") == "此项为必填。"
 
 
 def test_trace_credit_and_plan_pages_render(client, signed_in, db_session):
@@ -292,3 +308,95 @@ def test_case_quantities_and_regions_reached(client, signed_in, db_session):
     db_session.expire_all()
     case = db_session.get(Case, case_id)
     assert (case.quantity_concerned, case.distribution) == (1300, ["330106", "330203"])
+
+
+def test_a_disposals_state_reads_as_a_state_not_as_the_filter_option(client, signed_in, db_session):
+    signed_in("agency")
+    batch_id = _failed(db_session)
+    listing = client.get("/followup/disposals").data.decode()
+    row = listing.split(f"/followup/disposals/{batch_id}\"", 1)[1].split("</tr>", 1)[0]
+    assert '<span class="tag state-open">处理中</span>' in row and "全部" not in row
+    assert '<option value="open" selected>未结案（全部）</option>' in listing  # the filter keeps its option
+    page = client.get(f"/followup/disposals/{batch_id}").data.decode()
+    assert '<span class="tag state-open">处理中</span>' in page and "（全部）" not in page
+
+
+def test_a_recall_needs_a_chosen_level_and_its_case_page_shows_the_batch_and_the_stored_quantities(
+        client, signed_in, db_session):
+    from inspection.models import Batch
+
+    signed_in("agency")
+    batch_id = _failed(db_session)
+    form = client.get(f"/followup/disposals/{batch_id}/recall").data.decode()
+    levels = form.split('id="level"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="">' in levels and "selected" not in levels  # no level preselected
+    token = csrf_token(client, f"/followup/disposals/{batch_id}/recall")
+    response = client.post(f"/followup/disposals/{batch_id}/recall",
+                           data={"csrf_token": token, "title": "纯牛奶召回", "product_type": ""})
+    assert response.status_code == 422
+    assert _error_of(response.data.decode(), "level") == "请选择召回级别：I、II 或 III 级。"
+    assert db_session.scalar(select(Case.id)) is None
+    case_id = _open_recall(client, batch_id)
+    sample_no = db_session.get(Batch, batch_id).sample_no
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    batches = page.split('class="case-batches">', 1)[1].split("</dd>", 1)[0]
+    assert batches == f'<a href="/batches/{batch_id}">{sample_no}</a> '
+    token = csrf_token(client, f"/followup/cases/{case_id}")
+    assert client.post(f"/followup/cases/{case_id}/details",
+                       data={"csrf_token": token, "quantity_concerned": "1200", "quantity_recovered": "480",
+                             "unit": "箱", "recovered_disposal": "监督销毁"}).status_code == 302
+    for step in ("investigating", "action_taken"):
+        assert client.post(f"/followup/cases/{case_id}/transition",
+                           data={"csrf_token": token, "to": step}).status_code == 302
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    close_form = page.split('id="close-form"', 1)[1].split("</form>", 1)[0]
+    assert re.search(r'id="quantity_recovered"[^>]*value="480(\.0+)?"', close_form)
+    assert "监督销毁</textarea>" in close_form
+    assert client.post(f"/followup/cases/{case_id}/close",
+                       data={"csrf_token": token, "quantity_recovered": "480", "recovered_disposal": "监督销毁",
+                             "outcome": "已召回"}).status_code == 302
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    assert '<dd id="recovered-disposal">监督销毁</dd>' in page
+
+
+def test_the_credit_page_shows_the_score_to_one_decimal_and_why_a_blacklisted_enterprise_is_d(
+        client, signed_in, db_session):
+    from followup.services import blacklist
+    from followup.services.credit import credit_record
+
+    user = signed_in("agency")
+    batch_id = _failed(db_session)
+    _open_recall(client, batch_id)  # level II: 10 points off, besides the failure's
+    enterprise = db_session.scalar(select(Enterprise))
+    blacklist.add(db_session, enterprise.id, "多次抽检不合格", user.id, None)
+    db_session.commit()
+    record = credit_record(db_session, enterprise, None)
+    assert record["grade"] == "D" and record["grade_by_score"] == "B"
+    page = client.get(f"/followup/enterprises/{enterprise.id}").data.decode()
+    shown = re.search(r'id="credit-score">([^<]*)<', page).group(1)
+    assert shown == f"{record['score']:.1f} (等级 D：因已列入黑名单；仅按分数为 B 级)"
+    with client.application.test_request_context():
+        from web.i18n import one_decimal
+        assert one_decimal(75.0) == "75.0"  # as the API rounds it, never "75"
+
+
+def test_rule_blacklistings_read_in_the_pages_language_old_rows_included(client, signed_in, db_session):
+    from followup.services.blacklist import SERIOUS_FAILURES, _change
+
+    signed_in("agency")
+    _failed(db_session)
+    enterprise = db_session.scalar(select(Enterprise))
+    # A row as the rule wrote it before its text was declared: plain English in the database.
+    _change(db_session, enterprise, "add", "3 serious failures within 12 months: CC1, CC2, CC3", None,
+            "serious_failures")
+    db_session.commit()
+    page = client.get("/followup/blacklist").data.decode()
+    reason = re.search(r'<td class="reason">([^<]*)</td>', page).group(1)
+    assert reason == "12 个月内 3 次严重不合格：CC1、CC2、CC3 (依规则：多次严重不合格)"
+    history = client.get(f"/followup/enterprises/{enterprise.id}").data.decode()
+    assert "12 个月内 3 次严重不合格：CC1、CC2、CC3 (依规则：多次严重不合格)" in history
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/"), "next": "/"})
+    page = client.get("/followup/blacklist").data.decode()
+    assert "(by the rule: repeated serious failures)" in page and "serious_failures" not in page
+    # What the rule writes now is that declared message (English in the database and the API).
+    assert SERIOUS_FAILURES(n=2, months=12, samples=["A1", "B2"]) == "2 serious failures within 12 months: A1, B2"

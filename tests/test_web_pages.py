@@ -160,6 +160,46 @@ def test_amend_keeps_the_old_version_and_refuses_a_stale_one(client, signed_in, 
     assert db_session.get(Batch, batch_id).product == "高钙纯牛奶"
 
 
+def test_an_amendment_that_changes_nothing_is_refused_and_the_history_names_who_changed_what(
+        client, signed_in, db_session):
+    from inspection.models import BatchRevision
+
+    user = signed_in("inspector")
+    batch_id = _record(client)
+    token = csrf_token(client, f"/batches/{batch_id}/amend")
+    unchanged = client.post(f"/batches/{batch_id}/amend", data=_batch_form(token, version="1", reason="核对"))
+    assert unchanged.status_code == 422
+    assert "没有任何改动：此次更正与批次现有内容相同" in unchanged.data.decode()
+    db_session.expire_all()
+    assert db_session.get(Batch, batch_id).version == 1
+    assert db_session.scalar(select(func.count()).select_from(BatchRevision)) == 0
+    assert client.post(f"/batches/{batch_id}/amend", data=_batch_form(
+        token, version="1", reason="实验室更正报告", product="高钙纯牛奶")).status_code == 302
+    shown = client.get(f"/batches/{batch_id}").data.decode()
+    history = shown.split("<tbody>")[-1].split("</tbody>")[0]
+    assert f'<td class="changed-by">{user.username}</td><td>实验室更正报告</td>' in history
+
+
+def test_a_taken_sample_number_says_so_and_links_the_batch_to_amend(client, signed_in, make_user, db_session):
+    signed_in("inspector", region="330100")
+    batch_id = _record(client)
+    token = csrf_token(client, "/batches/new")
+    response = client.post("/batches/new", data=_batch_form(token, product="另一产品"))
+    assert response.status_code == 422
+    page = response.data.decode()
+    assert re.search(r'id="sample_no-error">该样品编号已录入；如需更正该批次，请改为更正该批次', page)
+    existing = page.split('id="sample_no-existing">', 1)[1].split("</p>", 1)[0]
+    assert f'href="/batches/{batch_id}">W0000001</a>' in existing and f'href="/batches/{batch_id}/amend"' in existing
+    # An inspector of another region learns the number is taken, but gets no link to the batch.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    signed_in("inspector", region="330200")
+    token = csrf_token(client, "/batches/new")
+    response = client.post("/batches/new", data=_batch_form(token, region="330203"))
+    page = response.data.decode()
+    assert response.status_code == 422 and 'id="sample_no-error">该样品编号已录入' in page
+    assert "sample_no-existing" not in page and f"/batches/{batch_id}" not in page
+
+
 def test_void_needs_a_reason(client, signed_in, db_session):
     signed_in("inspector")
     batch_id = _record(client)
@@ -403,6 +443,18 @@ def test_alert_actions(client, signed_in, db_session):
     assert "预警状态已变化" in client.get(again.headers["Location"]).data.decode()
 
 
+def test_the_alert_history_names_who_acted_and_the_page_leads_back_to_the_inbox(client, signed_in, db_session):
+    alert = seed_alert(db_session, MILK, "330106")
+    user = signed_in("supervisor", region="330100")
+    token = csrf_token(client, f"/supervision/alerts/{alert.id}")
+    done = client.post(f"/supervision/alerts/{alert.id}/acknowledge", data={"csrf_token": token, "note": "已通知县局"})
+    page = client.get(done.headers["Location"]).data.decode()
+    history = page.split('<ol class="events">', 1)[1].split("</ol>", 1)[0]
+    assert f'已通知县局 · <span class="actor">{user.username}</span>' in history
+    assert '<span class="actor">预警扫描</span>' in history  # the scan raised it, nobody in particular
+    assert '<a id="back-to-inbox" href="/supervision/alerts">' in page
+
+
 def test_escalating_from_the_alert_page_notifies_the_subscribers(client, signed_in, db_session, make_user):
     from warning.notify.models import OutboxMessage
     from warning.notify.services import create_subscription
@@ -445,6 +497,28 @@ def test_attainment_report_page_and_xlsx(client, signed_in, make_user, db_sessio
     assert cell["合格率"].value == pytest.approx(0.8) and cell["合格率"].number_format == "0.0%"
     assert cell["上年"].value == pytest.approx(1.0) and cell["是否达标"].value == "否"
     assert cell["变化（百分点）"].value == pytest.approx(-20.0)
+
+
+def test_empty_years_and_periods_say_so_and_a_bad_year_is_named(client, signed_in, make_user, db_session):
+    admin, _ = make_user("admin")
+    load(db_session, admin.id, csv_rows("330106", "2025-05", 20, 0))
+    signed_in("supervisor")
+    empty = client.get("/reports/attainment?year=2020").data.decode()
+    assert '<p class="flash info" id="no-data">本地区 2020 年没有抽检数据。</p>' in empty
+    assert "report-section" not in empty and "0 个类别中" not in empty
+    odd = client.get("/reports/attainment?year=abc").data.decode()
+    assert "无法识别年份 abc" in odd
+    grid = client.get("/supervision/dashboard?period=year&at=2030").data.decode()
+    assert 'id="no-data">本地区在 2030 没有抽检批次。' in grid and "n=0" not in grid and 'id="dashboard"' not in grid
+    assert 'id="dashboard"' in client.get("/supervision/dashboard?period=year&at=2025").data.decode()
+
+
+def test_points_never_show_negative_zero(app):
+    from web.i18n import points
+
+    with app.test_request_context():
+        assert points(-0.0001) == "0.0" and points(-0.0) == "0.0" and points(0.0004) == "0.0"
+        assert points(-0.2) == "-20.0" and points(0.012) == "+1.2"
 
 
 def test_attainment_report_keeps_to_the_region(client, signed_in, make_user, db_session):

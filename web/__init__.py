@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 from flask_babel import lazy_gettext as _l
 
-from core.extensions import db
+from core.extensions import db, login_manager
 from core.reference.trees import load_trees
 from web.access import can
 from web.charts import plotly_js
@@ -42,6 +42,11 @@ def register_pages(app: Flask) -> None:
     from web.supervision import bp as supervision_bp
 
     register_i18n(app)
+    # Flask-Login flashes its own English default to a visitor who is not signed in; ours is
+    # translated when flashed (str() resolves the lazy text in the visitor's language, and the
+    # session stores the plain text).
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.localize_callback = str
     for bp in (auth_bp, batches_bp, supervision_bp, reports_bp, admin_bp, followup_bp, subscriptions_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/web-static/vendor/plotly.min.js", "plotly_js", plotly_js)

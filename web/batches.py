@@ -19,7 +19,7 @@ from web.access import page_requires, user_scope
 from web.choices import category_choices, region_choices
 from web.forms import AmendForm, BatchForm, UploadForm, VoidForm
 from web.i18n import is_english, translate
-from web.pages import page_blueprint, run_service
+from web.pages import page_blueprint, run_service, usernames
 
 bp = page_blueprint("batch_pages", __name__, url_prefix="/batches")
 PAGE_SIZE = 25
@@ -73,13 +73,20 @@ def new():
     form = BatchForm()
     _choose(form)
     problems: list[str] = []
+    existing = None
     if form.validate_on_submit():
         done, problems = run_service(
             form, lambda: service.create_batch(db.session, form.to_data(), g.user.id, user_scope()))
         if done is not None:
             flash(_("Batch %(no)s recorded.", no=done.sample_no), "info")
             return redirect(url_for(".show", batch_id=done.id))
-    return render_template("batches/form.html", form=form, problems=problems, batch=None), \
+        if translate(service.ALREADY_RECORDED) in form.sample_no.errors:
+            # "Already recorded" alone leaves the inspector stuck: say what to do instead, and
+            # link the batch when they may see it (one outside their region stays unnamed).
+            form.sample_no.errors = [_("This sample number is already recorded; to correct that batch, "
+                                       "amend it instead of recording it again.")]
+            existing = service.batch_by_sample_no(db.session, form.sample_no.data.strip(), user_scope())
+    return render_template("batches/form.html", form=form, problems=problems, batch=None, existing=existing), \
         422 if form.errors or problems else 200
 
 
@@ -90,7 +97,7 @@ def show(batch_id: int):
     batch = service.get_batch(db.session, batch_id, user_scope())
     revisions = service.list_revisions(db.session, batch_id, user_scope())
     return render_template("batches/show.html", batch=batch, revisions=revisions,
-                           void_form=VoidForm(version=batch.version))
+                           users=usernames(r.changed_by_id for r in revisions), void_form=VoidForm(version=batch.version))
 
 
 @bp.route("/<int(max=2147483647):batch_id>/amend", methods=["GET", "POST"])
@@ -133,6 +140,7 @@ def void(batch_id: int):
             return redirect(url_for(".show", batch_id=batch_id))
     revisions = service.list_revisions(db.session, batch_id, user_scope())
     return render_template("batches/show.html", batch=batch, revisions=revisions, void_form=form,
+                           users=usernames(r.changed_by_id for r in revisions),
                            problems=problems), 422
 
 

@@ -11,7 +11,7 @@ from followup.services.appeals import (apply_for_retest, conclude_retest, decide
                                        list_objections, list_retests, raise_objection, retest_due_on)
 from followup.services.traceability import trace_batch
 from web.access import page_requires, user_scope
-from web.followup import (CASE_KINDS, CASE_STATUSES, PAGE, STATES, TIMELINE, _page, _pager, _region, _regions,
+from web.followup import (CASE_KINDS, CASE_STATUSES, PAGE, STATE_LABELS, STATES, TIMELINE, _page, _pager, _region, _regions,
                           _status, bp)
 from web.followup_forms import (OBJECTION_DECISIONS, OBJECTION_SUBJECTS, SEVERITY_LABELS, DisposalForm,
                                 ObjectionDecisionForm, ObjectionForm, RecallForm, RetestConclusionForm, RetestForm)
@@ -29,7 +29,8 @@ def disposals_index():
                                     offset=(page - 1) * PAGE)
     kept = {"state": state, "region": region} if region else {"state": state}
     prev_url, next_url = _pager(".disposals_index", page, len(rows) > PAGE, **kept)
-    return render_template("followup/disposals.html", rows=rows[:PAGE], state=state, states=STATES, region=region,
+    return render_template("followup/disposals.html", rows=rows[:PAGE], state=state, states=STATES, state_labels=STATE_LABELS,
+                           region=region,
                            regions=_regions(), prev_url=prev_url, next_url=next_url)
 
 
@@ -53,7 +54,7 @@ def _disposal_page(batch_id: int, problems=(), status: int = 200, **forms):
                            objections=objections, decide_forms=decide_forms, decisions=OBJECTION_DECISIONS,
                            subjects=OBJECTION_SUBJECTS,
                            cases=cases.list_cases(db.session, cases.CaseFilter(batch_id=batch_id), user_scope()),
-                           states=STATES, severities=SEVERITY_LABELS, statuses=CASE_STATUSES, kinds=CASE_KINDS,
+                           state_labels=STATE_LABELS, severities=SEVERITY_LABELS, statuses=CASE_STATUSES, kinds=CASE_KINDS,
                            **forms), status
 
 

@@ -17,18 +17,24 @@ from followup.services.common import enterprise_in_scope
 from followup.services.credit import credit_record
 from followup.services.deadlines import FINISHED
 from followup.services.sampling_plan import sampling_plan
-from inspection.models import Enterprise
+from inspection.credit_code import credit_code_error
+from inspection.models import Batch, Enterprise
+from inspection.services.batches import in_scope
 from web.access import page_requires, user_scope
 from web.choices import region_choices
 from web.followup_forms import (PRODUCT_TYPE_LABELS, SEVERITY_LABELS, ActionForm, CancelForm, CaseDetailsForm,
                                 CloseCaseForm, ReasonForm)
-from web.forms import EmptyForm
+from web.forms import REQUIRED, EmptyForm
+from web.i18n import translate
 from web.pages import page_blueprint, run_service
 
 bp = page_blueprint("followup_pages", __name__, url_prefix="/followup")
 PAGE = 25
 STATES = {"open": _l("Open (not closed)"), "due": _l("Due soon"), "overdue": _l("Overdue"), "closed": _l("Closed"),
           "all": _l("All")}
+# A disposal's own state: the filter's "open" means "not closed, whatever else" (its option says
+# so), but one disposal in that state is simply in progress, so it gets its own word.
+STATE_LABELS = {"open": _l("In progress"), "due": _l("Due soon"), "overdue": _l("Overdue"), "closed": _l("Closed")}
 CASE_STATUSES = {"open": _l("Open"), "investigating": _l("Investigating"), "action_taken": _l("Action taken"),
                  "closed": _l("Closed"), "cancelled": _l("Cancelled")}
 CASE_KINDS = {"recall": _l("Recall"), "traceability": _l("Traceability")}
@@ -38,6 +44,8 @@ TIMELINE = {"sampled": _l("Sampled (passed)"), "failed": _l("Sampled (failed)"),
             "traceability_opened": _l("Traceability case opened"), "case_closed": _l("Case closed"),
             "case_cancelled": _l("Case cancelled"), "blacklisted": _l("Blacklisted"),
             "blacklist_removed": _l("Taken off the blacklist")}
+# The blacklist rules by name (followup.services.blacklist.rule_findings), for the pages.
+RULES = {"serious_failures": _l("repeated serious failures"), "refused_sampling": _l("refusal of sampling")}
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -96,15 +104,29 @@ def _case_page(case_id: int, problems=(), status: int = 200, **forms):
         "quantity_concerned": case.quantity_concerned, "quantity_recovered": case.quantity_recovered,
         "unit": case.unit, "distribution": " ".join(case.distribution or []),
         "recovered_disposal": case.recovered_disposal}, formdata=None))
-    for name, cls in (("transition_form", TransitionForm), ("action_form", ActionForm), ("cancel_form", CancelForm),
-                      ("close_form", CloseCaseForm)):
+    # Closing usually confirms what the details form already saved: start from the stored values.
+    forms.setdefault("close_form", CloseCaseForm(data={
+        "quantity_recovered": case.quantity_recovered, "recovered_disposal": case.recovered_disposal,
+        "outcome": case.outcome}, formdata=None))
+    for name, cls in (("transition_form", TransitionForm), ("action_form", ActionForm), ("cancel_form", CancelForm)):
         forms.setdefault(name, cls(formdata=None))
     allowed = cases.TRANSITIONS[case.status]
     return render_template("followup/case.html", case=case, problems=problems, allowed=allowed,
+                           batches=_case_batches(case),
                            steps=[t for t in allowed if t not in ("closed", "cancelled")],
                            finished=case.status in FINISHED, overdue=cases.is_overdue(case),
                            statuses=CASE_STATUSES, kinds=CASE_KINDS, product_types=PRODUCT_TYPE_LABELS,
                            **forms), status
+
+
+def _case_batches(case) -> list[tuple[Batch, bool]]:
+    """The case's batches by sample number (people know batches by it, not by the database id),
+    each with whether the user may open it (a case may link a producer's batch sampled elsewhere)."""
+    if not case.batch_ids:
+        return []
+    found = {b.id: b for b in db.session.scalars(select(Batch).where(Batch.id.in_(case.batch_ids)))}
+    trees, scope = load_trees(db.session), user_scope()
+    return [(found[i], in_scope(trees, scope, found[i].region_code)) for i in case.batch_ids if i in found]
 
 
 @bp.get("/cases/<int(max=2147483647):case_id>")
@@ -195,6 +217,7 @@ def blacklist_index(form=None, problems=(), status: int = 200):
     rows = blacklist.list_blacklist(db.session, user_scope(), limit=PAGE + 1, offset=(page - 1) * PAGE)
     prev_url, next_url = _pager(".blacklist_index", page, len(rows) > PAGE)
     return render_template("followup/blacklist.html", rows=rows[:PAGE], form=form or ReasonForm(), problems=problems,
+                           rules=RULES,
                            prev_url=prev_url, next_url=next_url), status
 
 
@@ -206,8 +229,17 @@ def blacklist_add():
     problems: list[str] = []
     if form.validate_on_submit():
         code = (form.credit_code.data or "").strip().upper()
-        found = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code)) if code else None
-        if found is None or not enterprise_in_scope(db.session, found, user_scope()):  # one answer for both
+        # A malformed code names no enterprise anywhere, so saying what is wrong with it (as the
+        # batch form does) tells nothing about other regions; a well-formed one gets one answer
+        # whether it is unknown or out of view.
+        malformed = credit_code_error(code) if code else None
+        found = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code)) \
+            if code and not malformed else None
+        if not code:
+            form.credit_code.errors = [str(REQUIRED)]
+        elif malformed:
+            form.credit_code.errors = [translate(malformed)]
+        elif found is None or not enterprise_in_scope(db.session, found, user_scope()):  # one answer for both
             form.credit_code.errors = [_("No enterprise with this credit code in your region.")]
         else:
             done, problems = run_service(form, lambda: blacklist.add(db.session, found.id, form.reason.data,
@@ -228,7 +260,8 @@ def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
                                       limit=PAGE + 1, offset=(page - 1) * PAGE)
     prev_url, next_url = _pager(".enterprise", page, len(failed) > PAGE, enterprise_id=enterprise_id)
     return render_template("followup/enterprise.html", r=credit_record(db.session, found, user_scope()),
-                           form=form or ReasonForm(), problems=problems, severities=SEVERITY_LABELS, failed_batches=failed[:PAGE],
+                           form=form or ReasonForm(), problems=problems, severities=SEVERITY_LABELS, rules=RULES,
+                           failed_batches=failed[:PAGE],
                            prev_url=prev_url, next_url=next_url), status
 
 

@@ -61,7 +61,10 @@ class ObjectionDecisionForm(FlaskForm):
 
 class RecallForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    level = SelectField(_l("Recall level"), choices=options([("I", "I"), ("II", "II"), ("III", "III")]))
+    # No preselected level: a blank form must not open a level I recall (the most urgent one).
+    level = SelectField(_l("Recall level"), choices=options([("", _l("(choose)")), ("I", "I"), ("II", "II"),
+                                                             ("III", "III")]),
+                        validators=[DataRequired(_l("Choose the recall level: I, II or III."))])
     product_type = SelectField(_l("Product type"), choices=options(PRODUCT_TYPE_LABELS.items()))
     quantity_concerned = DecimalField(_l("Quantity concerned"), validators=[Optional(), NOT_NEGATIVE])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])

@@ -50,7 +50,15 @@ def points(value: float | None) -> str:
     """A difference of two fractions in percentage points, signed."""
     if value is None:
         return "–"
-    return ("+" if value > 0 else "") + format_decimal(value * 100, format="#,##0.0")
+    shown = round(value * 100, 1) + 0.0  # rounded first and +0.0: never "-0.0" (nor "+0.0")
+    return ("+" if shown > 0 else "") + format_decimal(shown, format="#,##0.0")
+
+
+def one_decimal(value: float | None) -> str:
+    """A score as the API rounds it: always one decimal (75.0, not 75)."""
+    if value is None:
+        return "–"
+    return format_decimal(value, format="#,##0.0")
 
 
 def when(value: date | datetime | None, style: str = "medium") -> str:
@@ -114,6 +122,6 @@ def register_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(percent=percent, points=points, when=when, number=format_decimal, tr=translate,
+    app.jinja_env.filters.update(percent=percent, points=points, one_decimal=one_decimal, when=when, number=format_decimal, tr=translate,
                                  month=month_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, node_name=node_name, current_locale=get_locale)

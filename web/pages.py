@@ -5,9 +5,11 @@ from typing import Any, Callable
 
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from wtforms import FieldList
 
+from core.auth.models import User
 from core.errors import DomainError, PreconditionFailed
 from core.extensions import db
 from web.i18n import translate
@@ -64,3 +66,12 @@ def run_service(form, action: Callable[[], Any], stale: str | None = None) -> tu
     except DomainError as error:
         db.session.rollback()
         return None, form_errors(form, error)
+
+
+def usernames(ids) -> dict[int, str]:
+    """Who is who in a history (revisions, alert events): user id -> username, in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {row.id: row.username for row in db.session.execute(select(User.id, User.username)
+                                                                  .where(User.id.in_(wanted)))}

@@ -22,14 +22,21 @@ bp = page_blueprint("reports", __name__, url_prefix="/reports")
 def attainment():
     """Pass rates against floors by category for a region and its sub-regions, and the change on last year."""
     default_year = local_today().year - 1  # the assessment is of the year just closed
-    year = request.args.get("year", default_year, type=int) or default_year
-    year = min(max(year, FIRST_YEAR), LAST_YEAR)
+    raw = request.args.get("year", "").strip()
+    problems = []
+    year = int(raw) if raw.isdigit() else default_year
+    if raw and (not raw.isdigit() or not FIRST_YEAR <= year <= LAST_YEAR):
+        # Say so rather than silently showing another year (as the dashboard does for a period).
+        problems.append(_("The year %(year)s is not understood; showing %(default)s.", year=raw, default=default_year))
+        year = default_year
     region = request.args.get("region") or user_scope() or PROVINCE
     sections = attainment_report(db.session, year, region, user_scope())
     if request.args.get("format") == "xlsx":
         return _xlsx(sections, year, region)
+    # A year without a batch would show tables of zeros and "0 of 0 categories": say it instead.
+    has_data = any(r["batches"] for s in sections for r in s["rows"])
     return render_template("reports/attainment.html", sections=sections, year=year, region=region,
-                           region_options=region_choices(user_scope()))
+                           problems=problems, has_data=has_data, region_options=region_choices(user_scope()))
 
 
 PERCENT, POINTS = "0.0%", "+0.0;-0.0;0.0"  # Excel formats: a rate, a change in percentage points
@@ -40,8 +47,9 @@ def _xlsx(sections: list[dict], year: int, region: str):
     verdict in words, headers in the page's language (the API keeps the raw fractions)."""
     columns = [(_("Region"), None), (_("Region code"), None), (_("Category"), None), (_("Category code"), None),
                (_("Year"), None), (_("Batches"), "#,##0"), (_("Failed"), "#,##0"), (_("Pass rate"), PERCENT),
-               (_("Confidence interval, low"), PERCENT), (_("Confidence interval, high"), PERCENT), (_("Floor"), PERCENT),
-               (_("Attained"), None), (_("Last year"), PERCENT), (_("Change (points)"), POINTS)]
+               (_("Confidence interval, low"), PERCENT), (_("Confidence interval, high"), PERCENT),
+               (_("Floor"), PERCENT), (_("Attained"), None), (_("Last year"), PERCENT),
+               (_("Change (points)"), POINTS)]
     verdict = {True: _("Yes"), False: _("No"), None: "–"}
     rows = ([region_label(s["region"]), s["region"], category_label(r["category"]), r["category"], year,
              r["batches"], r["failed"], r["pass_rate"], r["ci_low"], r["ci_high"], r["floor"],

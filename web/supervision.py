@@ -20,7 +20,7 @@ from web.charts import with_chart_csp
 from web.choices import category_choices, region_choices
 from web.forms import AlertActionForm
 from web.i18n import is_english
-from web.pages import page_blueprint
+from web.pages import page_blueprint, usernames
 
 bp = page_blueprint("supervision", __name__, url_prefix="/supervision")
 ALERTS_PAGE = 25
@@ -89,13 +89,15 @@ def dashboard():
     categories = list(dict.fromkeys(r["category"] for r in rows))
     columns = [region] + trees.regions.kids(region)
     drillable = {c for c in categories if c != category and trees.categories.kids(c)}
+    # An empty period would draw a grid of "– · n=0": say that nothing was sampled instead.
+    has_data = any(r["batches"] for r in rows)
     # the way back up: every level from the user's own region (all products) down to the one shown
     region_trail = [r for r in reversed(trees.regions.ancestors(region))
                     if scope is None or r in trees.regions.subtree(scope)]
     category_trail = [ALL_PRODUCTS] + ([] if category == ALL_PRODUCTS
                                        else list(reversed(trees.categories.ancestors(category))))
     return render_template("supervision/dashboard.html", cells=cells, categories=categories, columns=columns,
-                           region_trail=region_trail, category_trail=category_trail,
+                           region_trail=region_trail, category_trail=category_trail, has_data=has_data,
                            period=period, at=at, region=region, category=category, problems=problems,
                            gap_class=gap_class, region_options=region_choices(scope),
                            category_options=category_choices(include_all=True), drillable=drillable)
@@ -154,7 +156,8 @@ def alert(alert_id: int):
     found = get_alert(db.session, alert_id, user_scope())
     actions = [a for a, (starts, _to, _event) in TRANSITIONS.items() if found.status in starts]
     return render_template("supervision/alert.html", alert=found, actions=actions, form=AlertActionForm(),
-                           statuses=STATUSES, level_labels=LEVEL_LABELS, events=EVENTS)
+                           statuses=STATUSES, level_labels=LEVEL_LABELS, events=EVENTS,
+                           users=usernames(e.user_id for e in found.events))
 
 
 ACTION_DONE = {"acknowledge": _l("Alert acknowledged."), "escalate": _l("Alert escalated."),

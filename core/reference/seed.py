@@ -52,7 +52,7 @@ def seed_reference(session: Session) -> dict[str, int]:
     for code, value in wanted_floors.items():
         if code not in floored:
             session.add(CategoryFloor(category_code=code, effective_from=BASELINE, floor=value,
-                                      note="baseline target (provincial opinion, clause 11)"))
+                                      note="基线目标（浙江省质量强省意见第十一条）"))
             counts["floors"] += 1
     session.commit()
     forget_trees(session)

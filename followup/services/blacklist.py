@@ -29,6 +29,11 @@ from inspection.services.enterprises import NO_ENTERPRISE
 
 BLACKLISTED = N_("enterprise %(id)s is already blacklisted")
 NOT_BLACKLISTED = N_("enterprise %(id)s is not blacklisted")
+# The rules' reasons are stored as their English text; declared, so a page recognises a stored
+# reason and shows it in the reader's language (the serious-failures text is the one written
+# before it was declared, so earlier rows are recognised too).
+SERIOUS_FAILURES = N_("%(n)s serious failures within %(months)s months: %(samples)s")
+REFUSED_SAMPLING = N_("refused sampling: %(sample_no)s (%(day)s)")
 
 
 def history(session: Session, enterprise_id: int) -> list[BlacklistEntry]:
@@ -122,12 +127,11 @@ def rule_findings(session: Session, enterprise_ids: Iterable[int] | None = None,
         refusals = [f for f in recent if f.refused]
         serious = [f for f in recent if f.severity == "serious"]
         if refusals:
-            found[eid] = ("refused_sampling", f"拒绝抽样 / refused sampling: {refusals[0].sample_no} "
-                                              f"({refusals[0].reported_on.isoformat()})")
+            found[eid] = ("refused_sampling", REFUSED_SAMPLING(sample_no=refusals[0].sample_no,
+                                                              day=refusals[0].reported_on))
         elif len(serious) >= settings.blacklist_serious_failures:
-            samples = ", ".join(f.sample_no for f in serious[:5])
-            found[eid] = ("serious_failures", f"{len(serious)} serious failures within "
-                                              f"{settings.blacklist_window_months} months: {samples}")
+            found[eid] = ("serious_failures", SERIOUS_FAILURES(n=len(serious), months=settings.blacklist_window_months,
+                                                               samples=[f.sample_no for f in serious[:5]]))
     return found
 
 

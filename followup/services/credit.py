@@ -144,6 +144,9 @@ def credit_record(session: Session, enterprise: Enterprise, scope: str | None,
     settings, today = load_settings(), today or local_today()
     facts = load_facts(session, [enterprise.id], today, settings)[enterprise.id]
     visible = region_codes(session, None, scope)
+    scored = score(facts, enterprise.blacklisted, today, settings)
+    # What the score alone gives, so a page can say that a blacklisted enterprise is D for that.
+    scored["grade_by_score"] = grade_of(scored["score"], False, settings)
     return {"enterprise": enterprise, "as_of": today, "window_months": settings.credit_window_months,
             "batches": facts.batches, "failed": len(facts.failures),
             "serious_failures": sum(f.severity == "serious" for f in facts.failures),
@@ -151,5 +154,5 @@ def credit_record(session: Session, enterprise: Enterprise, scope: str | None,
             "failures": [f for f in facts.failures if visible is None or f.region_code in visible],
             "recalls": facts.recalls, "traceability_cases": facts.traceability_cases,
             "open_cases": facts.open_cases, "retests": facts.retests, "retests_confirmed": facts.retests_confirmed,
-            "retests_passed": facts.retests_passed, **score(facts, enterprise.blacklisted, today, settings),
+            "retests_passed": facts.retests_passed, **scored,
             "blacklist_history": history(session, enterprise.id)}

@@ -37,6 +37,7 @@ STALE = N_("batch %(id)s is at version %(version)s, not %(expected)s; reload it 
 REASON_REQUIRED = N_("a reason is required")
 NOT_AMENDABLE = N_("these fields cannot be amended: %(fields)s")
 CANNOT_BE_AMENDED = N_("cannot be amended")
+NOTHING_CHANGED = N_("nothing changed: the amendment leaves the batch as it is")
 
 
 def batch_to_data(batch: Batch) -> dict[str, Any]:
@@ -178,6 +179,12 @@ def get_batch(session: Session, batch_id: int, scope: str | None = None) -> Batc
     return batch
 
 
+def batch_by_sample_no(session: Session, sample_no: str, scope: str | None = None) -> Batch | None:
+    """The batch with this sample number, if it lies within the caller's region."""
+    batch = session.scalar(select(Batch).where(Batch.sample_no == sample_no))
+    return batch if batch is not None and in_scope(load_trees(session), scope, batch.region_code) else None
+
+
 def _guard(batch: Batch, expected_version: int | None) -> None:
     if batch.voided_at is not None:
         raise Conflict(VOID(id=batch.id))
@@ -190,6 +197,15 @@ def _revise(session: Session, batch: Batch, action: str, reason: str, user_id: i
         raise ValidationFailed.on("reason", REASON_REQUIRED)
     session.add(BatchRevision(batch_id=batch.id, version=batch.version, action=action,
                               reason=reason.strip(), snapshot=snapshot(batch), changed_by_id=user_id))
+
+
+def _content(snap: Any) -> Any:
+    """A snapshot compared as content: blank text and no text are the same."""
+    if isinstance(snap, dict):
+        return {k: _content(v) for k, v in snap.items()}
+    if isinstance(snap, list):
+        return [_content(v) for v in snap]
+    return None if snap == "" else snap
 
 
 def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason: str,
@@ -210,6 +226,11 @@ def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason
     deltas = Deltas(trees)
     deltas.add_batch(batch, -1)
     _apply(batch, merged, session, user_id)
+    if _content(snapshot(batch)) == _content(before):
+        # A version saying "amended" about nothing would bury the real corrections in the
+        # history; nothing is flushed yet, so the rollback drops the pending revision too.
+        session.rollback()
+        raise ValidationFailed(NOTHING_CHANGED)
     batch.updated_at, batch.updated_by_id = utcnow(), user_id
     session.flush()  # the versioned UPDATE: a concurrent amendment fails here (412)
     deltas.add_batch(batch, +1)
