@@ -400,3 +400,32 @@ def test_rule_blacklistings_read_in_the_pages_language_old_rows_included(client,
     assert "(by the rule: repeated serious failures)" in page and "serious_failures" not in page
     # What the rule writes now is that declared message (English in the database and the API).
     assert SERIOUS_FAILURES(n=2, months=12, samples=["A1", "B2"]) == "2 serious failures within 12 months: A1, B2"
+
+
+def test_an_agency_opens_a_case_from_an_alert_and_the_alert_lists_it(client, signed_in, db_session):
+    from tests.web_helpers import seed_alert
+
+    alert = seed_alert(db_session, "food.dairy.liquid_milk", "330106")
+    signed_in("inspector", region="330106")
+    assert 'id="alert-cases"' not in client.get(f"/supervision/alerts/{alert.id}").data.decode()
+    signed_in("agency", region="330212")  # Ningbo: the alert is not theirs
+    assert client.get(f"/followup/alerts/{alert.id}/case").status_code == 404
+    signed_in("agency", region="330100")
+    page = client.get(f"/supervision/alerts/{alert.id}").data.decode()
+    assert "尚未就此预警立案" in page and f'href="/followup/alerts/{alert.id}/case"' in page
+
+    form = client.get(f"/followup/alerts/{alert.id}/case").data.decode()
+    title = re.search(r'name="title"[^>]*value="([^"]*)"', form).group(1)
+    assert "西湖区" in title and re.search(r'<option selected value="traceability">|<option value="traceability" selected', form)
+    token = csrf_token(client, f"/followup/alerts/{alert.id}/case")
+    base = {"csrf_token": token, "title": title, "product_type": "food"}
+    no_level = client.post(f"/followup/alerts/{alert.id}/case", data={**base, "kind": "recall", "level": ""})
+    assert no_level.status_code == 422 and _error_of(no_level.data.decode(), "level")
+    opened = client.post(f"/followup/alerts/{alert.id}/case", data={**base, "kind": "traceability", "level": ""})
+    assert opened.status_code == 302
+
+    case = db_session.scalar(select(Case).where(Case.alert_id == alert.id))
+    assert case.kind == "traceability" and case.region_code == "330106" and case.source == "alert"
+    assert opened.headers["Location"].endswith(f"/followup/cases/{case.id}")
+    listed = client.get(f"/supervision/alerts/{alert.id}").data.decode()
+    assert f'href="/followup/cases/{case.id}"' in listed and "尚未就此预警立案" not in listed

@@ -300,4 +300,4 @@ def plan():
                            prev_url=prev_url, next_url=next_url)
 
 
-from web import disposal_pages  # noqa: E402,F401  (its routes are on this blueprint)
+from web import alert_case_pages, disposal_pages  # noqa: E402,F401  (their routes are on this blueprint)

@@ -71,6 +71,17 @@ class RecallForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
+class AlertCaseForm(FlaskForm):
+    """A follow-up case opened from an alert: most are traceability (find where the risk comes
+    from); a recall needs its level, which the service asks for next to the field."""
+    kind = SelectField(_l("Kind"), choices=options([("traceability", _l("Traceability")), ("recall", _l("Recall"))]))
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    level = SelectField(_l("Recall level"), choices=options([("", _l("(choose)")), ("I", "I"), ("II", "II"),
+                                                             ("III", "III")]), default="")
+    product_type = SelectField(_l("Product type"), choices=options(PRODUCT_TYPE_LABELS.items()))
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
 class CaseDetailsForm(FlaskForm):
     quantity_concerned = DecimalField(_l("Quantity concerned"), validators=[Optional(), NOT_NEGATIVE])
     quantity_recovered = DecimalField(_l("Quantity recovered"), validators=[Optional(), NOT_NEGATIVE])

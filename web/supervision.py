@@ -7,17 +7,20 @@ from flask import flash, g, make_response, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core.auth.permissions import may
 from core.clock import local_today, month_of, shift_month
 from core.errors import DomainError
 from core.extensions import db
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
+from followup.services.cases import CaseFilter, list_cases
 from inspection.services.stats import RateQuery, pass_rates, wilson
 from warning.alerts import TRANSITIONS, AlertFilter, act_on_alert, get_alert, list_alerts, series_history
 from warning.engine.levels import LEVELS
 from web.access import page_requires, user_scope
 from web.charts import with_chart_csp
 from web.choices import category_choices, region_choices
+from web.followup import CASE_KINDS, CASE_STATUSES
 from web.forms import AlertActionForm
 from web.i18n import is_english
 from web.pages import page_blueprint, usernames
@@ -155,8 +158,11 @@ def alert(alert_id: int):
     """One alert: its series, its history of events and the triage actions its status allows."""
     found = get_alert(db.session, alert_id, user_scope())
     actions = [a for a, (starts, _to, _event) in TRANSITIONS.items() if found.status in starts]
+    followups = (list_cases(db.session, CaseFilter(alert_id=found.id), user_scope(), 50)
+                 if may(g.user, "followup_read") else [])
     return render_template("supervision/alert.html", alert=found, actions=actions, form=AlertActionForm(),
-                           statuses=STATUSES, level_labels=LEVEL_LABELS, events=EVENTS,
+                           statuses=STATUSES, level_labels=LEVEL_LABELS, events=EVENTS, cases=followups,
+                           case_statuses=CASE_STATUSES, case_kinds=CASE_KINDS,
                            users=usernames(e.user_id for e in found.events))
 
 
