@@ -308,6 +308,13 @@ def test_case_quantities_and_regions_reached(client, signed_in, db_session):
     db_session.expire_all()
     case = db_session.get(Case, case_id)
     assert (case.quantity_concerned, case.distribution) == (1300, ["330106", "330203"])
+    by_name = client.post(f"/followup/cases/{case_id}/details",  # as an officer says it
+                          data={"csrf_token": token, "distribution": "杭州市 宁波 330212"})
+    assert by_name.status_code == 422 and _error_of(by_name.data.decode(), "distribution").endswith("宁波")
+    assert client.post(f"/followup/cases/{case_id}/details",
+                       data={"csrf_token": token, "distribution": "杭州市、宁波市 330212"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Case, case_id).distribution == ["330100", "330200", "330212"]
 
 
 def test_a_disposals_state_reads_as_a_state_not_as_the_filter_option(client, signed_in, db_session):

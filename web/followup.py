@@ -194,12 +194,15 @@ def case_action(case_id: int):
 def case_details(case_id: int):
     """Quantities and the regions the goods reached."""
     form = CaseDetailsForm()
-    data = {"quantity_concerned": _number(form.quantity_concerned), "quantity_recovered":
-            _number(form.quantity_recovered), "unit": form.unit.data or None,
-            "distribution": [c for c in re.split(r"[\s,，、]+", form.distribution.data or "") if c],
-            "recovered_disposal": form.recovered_disposal.data or None}
     regions = load_trees(db.session).regions
-    unknown = [c for c in data["distribution"] if c not in regions]
+    # An officer writes where the goods went as they say it (杭州市 宁波市) or as codes; a name
+    # stands for the one region it names, anything else is named back as unknown.
+    given = [c for c in re.split(r"[\s,，、]+", form.distribution.data or "") if c]
+    reached = [c if c in regions or len(regions.named(c)) != 1 else regions.named(c)[0] for c in given]
+    data = {"quantity_concerned": _number(form.quantity_concerned), "quantity_recovered":
+            _number(form.quantity_recovered), "unit": form.unit.data or None, "distribution": reached,
+            "recovered_disposal": form.recovered_disposal.data or None}
+    unknown = [c for c in reached if c not in regions]
     if unknown and form.validate_on_submit():
         form.distribution.errors = [_("Unknown region codes: %(codes)s", codes=", ".join(unknown))]
         return _case_page(case_id, (), 422, details_form=form)

@@ -86,7 +86,7 @@ class CaseDetailsForm(FlaskForm):
     quantity_concerned = DecimalField(_l("Quantity concerned"), validators=[Optional(), NOT_NEGATIVE])
     quantity_recovered = DecimalField(_l("Quantity recovered"), validators=[Optional(), NOT_NEGATIVE])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
-    distribution = StringField(_l("Regions reached (codes, separated by spaces or commas)"),
+    distribution = StringField(_l("Regions reached (names or codes, separated by spaces or commas)"),
                                validators=[Optional(), Length(max=2000)])
     recovered_disposal = TextAreaField(_l("Disposal of the recovered goods"), validators=[Optional(), Length(max=4000)])
 
