@@ -38,7 +38,7 @@ LEVEL_WORDS = {"blue": N_("blue"), "yellow": N_("yellow"), "orange": N_("orange"
 WARNED = N_("warning level %(level)s: probability %(probability)s of falling below the floor %(floor)s "
             "(estimated pass rate %(rate)s, pooled with related series)")
 AT_RISK = N_("probability %(probability)s of falling below the floor %(floor)s")
-THIN = N_("thin series: %(n)s batches in the 12 months to %(month)s (< %(least)s)")
+THIN = N_("thin series: batches in the 12 months to %(month)s: %(n)s (fewer than %(least)s)")
 LOW_CREDIT = N_("credit grade %(grade)s (score %(score)s): %(failures)s failures in %(months)s months")
 BLACKLISTED = N_("blacklisted")
 
