@@ -19,7 +19,7 @@ from web import ROLE_LABELS, audit_view
 from web.access import page_requires
 from web.choices import category_choices, region_choices
 from web.forms import EmptyForm, FloorForm, HolidayForm, UserEditForm, UserForm, WebhookForm
-from web.pages import page_blueprint, run_service
+from web.pages import page_blueprint, run_service, usernames
 from web.supervision import LEVEL_LABELS
 
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
@@ -99,8 +99,7 @@ def audit():
         user_id = db.session.scalar(select(User.id).where(User.username == username)) or 0
     before_id = request.args.get("before_id", type=int)
     rows = list_audit(db.session, PAGE + 1, user_id=user_id, before_id=before_id, **filters)
-    names = dict(db.session.execute(select(User.id, User.username)
-                                    .where(User.id.in_({r.user_id for r in rows if r.user_id}))).all())
+    names = usernames(r.user_id for r in rows)
     kept = {k: v for k, v in {**filters, "user": username, "user_id": None if username else user_id}.items() if v}
     return render_template("admin/audit.html", rows=rows[:PAGE], filters=filters, username=username,
                            user_id=None if username else user_id, names=names, actions=audit_view.ACTIONS,

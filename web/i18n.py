@@ -122,6 +122,6 @@ def register_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(percent=percent, points=points, one_decimal=one_decimal, when=when, number=format_decimal, tr=translate,
-                                 month=month_name)
+    app.jinja_env.filters.update(percent=percent, points=points, one_decimal=one_decimal, when=when,
+                                 number=format_decimal, tr=translate, month=month_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, node_name=node_name, current_locale=get_locale)

@@ -10,11 +10,11 @@ from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.credit_code import credit_code_error, region_of
 from inspection.models import Enterprise
+from inspection.services.rules import UNKNOWN_REGION
 
 CODE_REGISTERED = N_("an enterprise with credit code %(code)s is already registered")
 ALREADY_REGISTERED = N_("already registered")
 BAD_REGION = N_("region must be a six-digit GB/T 2260 code")
-UNKNOWN_REGION = N_("unknown region code '%(code)s'")
 # GB/T 2260: the first two digits of every division in China name its province-level division.
 PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
                       "61 62 63 64 65 71 81 82".split())
