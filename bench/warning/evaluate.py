@@ -29,6 +29,7 @@ from bench.warning.baselines import BASELINES
 from bench.warning.scenarios import CHECK_SEEDS, REPORT_SEEDS, TUNING_SEEDS
 from bench.warning.trees import load_trees
 from warning.engine.assess import features, volume_band
+from warning.engine.levels import own_below_p
 from warning.engine.panel import panel_from_long
 from warning.engine.risk import FEATURES, RiskModel, history_labels, subsample_negatives
 from warning.engine.settings import DEFAULT_SETTINGS
@@ -356,11 +357,29 @@ def _load(seeds, workers):
             d["n"], d["f"], d["floor"] = p.n, p.failed, p.keys["floor"].to_numpy(float)
         if d["band"].dtype == object:  # codes, for speed
             d["band"] = sum((d["band"] == b) * np.int8(k) for k, b in enumerate(BANDS)).astype(np.int8)
+        d["own_red"] = own_red(d)
         ev = d["events"]
         d["own"] = set(zip(ev["category"], ev["region"]))
         ser = d["series"]
         ser["level"] = ser["cat_level"].astype(str) + "x" + ser["region_level"].astype(str)
     return data
+
+
+def own_red(d: dict, settings=DEFAULT_SETTINGS) -> np.ndarray:
+    """(S, T): the series-months the engine makes red on their own batches alone (the last 3
+    months below the floor beyond chance, levels.own_below_p), whatever its probability."""
+    S, T = d["n"].shape
+    c = [np.concatenate([np.zeros((S, 1)), np.cumsum(x, 1)], 1) for x in (d["n"], d["f"])]
+    lo = np.maximum(np.arange(T) + 1 - 3, 0)
+    n3, f3 = (x[:, 1:] - x[:, lo] for x in c)
+    p = own_below_p(n3, f3, d["floor"][:, None])
+    return (p <= settings.own_red_alpha) & (n3 >= settings.red_min_batches)
+
+
+def published(scores: list, data: list) -> list:
+    """An engine's scores as its levels use them: a month red on its own batches is flagged
+    at any threshold (scored 1, above every probability threshold but a band's 'never')."""
+    return [np.where(d["own_red"], 1.0 + 1e-6, sc) for sc, d in zip(scores, data)]
 
 
 def fmt(df: pd.DataFrame) -> str:
@@ -468,7 +487,7 @@ def run_methods(tune_data: list, test_data: list, kind: str = "hgb", label: str 
     model = train_model(tune_data, label, kind)
     sc_r = method_scores(test_data, model)
     sc_t = method_scores(tune_data, None)
-    sc_t["engine_sklearn"] = out_of_fold_scores(tune_data, label, kind)
+    sc_t["engine_sklearn"] = published(out_of_fold_scores(tune_data, label, kind), tune_data)
     print(f"model ({kind}, {label} labels) trained in {time.perf_counter() - t1:.0f} s", file=sys.stderr)
     thr, flags, tuning_fa, scores, level_thr, margins = {}, {}, {}, {}, {}, {}
     n_rep = len(test_data) if n_report is None else n_report
@@ -502,9 +521,9 @@ def method_scores(data: list, model: RiskModel | None) -> dict:
     model, the risk model."""
     sc = {name: [d["scores"][name] for d in data] for name in BASELINES}
     k = FEATURES.index("p_classical")
-    sc["engine_classical"] = [np.nan_to_num(d["feats"][k].astype(float)) for d in data]
+    sc["engine_classical"] = published([np.nan_to_num(d["feats"][k].astype(float)) for d in data], data)
     if model is not None:
-        sc["engine_sklearn"] = [model_scores(model, d) for d in data]
+        sc["engine_sklearn"] = published([model_scores(model, d) for d in data], data)
     return sc
 
 

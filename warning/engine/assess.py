@@ -151,6 +151,7 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
 
     n3, f3 = n[:, -3:].sum(1), f[:, -3:].sum(1)
     rate3 = np.where(n3 > 0, 1 - f3 / np.maximum(n3, 1), np.nan)
+    own_p = lv.own_below_p(n3, f3, floor)
     gap = _logit(q) - thr
     out = pd.DataFrame({
         "category": panel.keys["category"].to_numpy(), "region": panel.keys["region"].to_numpy(),
@@ -165,7 +166,7 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
         "months_data": (n > 0).sum(1).astype(float),
         "blacklisted_share": (panel.keys["blacklisted_share"].to_numpy(float)
                               if "blacklisted_share" in panel.keys else np.zeros(S)),
-        "rate3": rate3, "n3": n3,
+        "rate3": rate3, "n3": n3, "own_p": own_p,
     })
     volume = n[:, -12:].mean(1)
     out["log_volume"] = np.log1p(volume)
@@ -210,21 +211,28 @@ def assess(panel: Panel, settings: Settings = DEFAULT_SETTINGS, model=None,
             out[c] = F[c]
     out["p_now"] = F["p_now"]
     out["band"] = band
+    # Fewer than red_min_batches recent batches are too few to judge on their own: one failed
+    # batch against a 96% floor is "beyond chance at 5%", and says little.
+    own_p = np.where(F["n3"].to_numpy() >= s.red_min_batches, F["own_p"].to_numpy(), 1.0)
     level = lv.levels(prob, F["p_now"].to_numpy(), lv.per_series(thresholds, band),
-                      s.red_confidence, F["n3"].to_numpy(), s.red_min_batches)
+                      s.red_confidence, F["n3"].to_numpy(), s.red_min_batches, own_p,
+                      s.own_red_alpha, s.own_watch_alpha)
     out["level"] = level
     # Red says the rate is below the floor now (its own recent batches, high confidence). The
     # risk model's score cannot say otherwise: calibrated on a history where few series stay
     # below their floor, it stays near its base rate (a few percent) for them, and a red
     # series shown "8% likely below" contradicts its level. Red publishes the classical
-    # probability (current estimate and forecast, >= red_confidence) when that is higher;
-    # the levels above were chosen on the score and do not change.
-    out["prob_below"] = np.where(level == "red", np.maximum(prob, F["p_classical"].to_numpy()), prob)
+    # probability (current estimate and forecast, >= red_confidence) or the confidence of
+    # its own batches' test (1 - own_p) when either is higher; the levels above were chosen
+    # on the score and do not change.
+    red_prob = np.maximum.reduce([prob, F["p_classical"].to_numpy(), 1 - own_p])
+    out["prob_below"] = np.where(level == "red", red_prob, prob)
     prob = out["prob_below"].to_numpy()
     for lang in reasons_lang:
         out[f"reason_{lang}"] = reasons(F["rate3"].to_numpy(), F["n3"].to_numpy(),
                                         out["trend_points_per_month"].to_numpy(), prob,
                                         F["floor"].to_numpy(), F.attrs["last_month"],
-                                        s.horizon, out["level"].to_numpy(), lang)
+                                        s.horizon, out["level"].to_numpy(), lang,
+                                        own_p, s.own_watch_alpha)
     out.attrs.update(F.attrs)
     return out

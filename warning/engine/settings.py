@@ -20,6 +20,10 @@ class Settings:
     interval: float = 0.90        # the current rate's interval
     red_confidence: float = 0.975  # red: P(current rate below floor) at least this
     red_min_batches: int = 5      # red also needs this many batches in the last 3 months
+    # Whatever the estimate: red when the last 3 months' own batches are below the floor beyond
+    # chance at this level (exact binomial test), at least blue (watch) at the second.
+    own_red_alpha: float = 0.01
+    own_watch_alpha: float = 0.05
     band_edges: tuple = (20.0, 100.0)  # batches a month (own mean, last 12 months): thresholds by band
     # The risk model, trained on the province's own history (warning/engine/training.py).
     model_kind: str = "hgb"       # "hgb" (gradient boosting) or "logistic", both calibrated
