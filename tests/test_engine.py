@@ -344,3 +344,60 @@ def test_reasons_name_the_months_they_cover():
     from warning.engine.reasons import reasons
     en = reasons([1.0], [1], [0.0], [0.03], [0.93], "2026-11", 3, ["none"], "en")[0]
     assert en.startswith("pass rate 100.0% in 2026-09 to 2026-11 (1 batch),")
+
+
+class _SilentModel:
+    """A risk model that never scores a series above its thresholds."""
+    meta = {"thresholds": {"blue": 0.5, "yellow": 0.7, "orange": 0.9}}
+
+    def predict(self, F):
+        return np.zeros(len(F))
+
+
+def test_own_batches_clearly_below_the_floor_are_red_whatever_the_model_says():
+    # food.a in 330102 fine for 21 months, then 75% for three (about 22 failures in 90 batches
+    # against a 93% floor): the estimate, shrunk toward its parents, and the model may both
+    # miss it; its own batches do not.
+    p = make_panel(T=24, bad={("food.a", "330102"): lambda t: 0.98 if t < 21 else 0.75})
+    out = assess(p, Settings(), model=_SilentModel())
+    r = _row(out, "food.a", "330102")
+    assert r["level"] == "red" and r["prob_below"] >= 0.99
+    assert "below the 93% floor beyond chance" in r["reason_en"]
+    assert "低于93%底线，超出偶然波动" in r["reason_zh"] and "当前已确定低于底线" in r["reason_zh"]
+    # Its healthy siblings stay unflagged: the rule is about the series' own batches.
+    assert (out.loc[out["region"] != "330102", "level"] == "none").all()
+    # Without the rule (alpha 0) the same model leaves it unflagged: the rule is what flags it.
+    quiet = assess(p, Settings(own_red_alpha=0.0, own_watch_alpha=0.0), model=_SilentModel())
+    assert _row(quiet, "food.a", "330102")["level"] == "none"
+
+
+def test_own_batch_rules_need_enough_batches_and_grade_by_chance():
+    from warning.engine.levels import own_below_p
+    p = own_below_p(np.array([19, 19, 10, 0, 1]), np.array([5, 2, 0, 0, 1]), np.full(5, 0.93))
+    assert p[0] == pytest.approx(0.0085, abs=5e-4)  # 5 of 19 failed: unlikely at 93%
+    assert p[1] > 0.3 and p[2] == 1.0 and p[3] == 1.0  # 2 of 19, none failed, no batch
+    assert p[4] == pytest.approx(0.07)  # one failed batch of one: 7% at a 93% floor
+    thresholds = {"blue": 0.5, "yellow": 0.8, "orange": 0.9}
+    prob, p_now = np.zeros(4), np.zeros(4)
+    own = np.array([0.005, 0.03, 0.2, 0.005])
+    recent = np.array([19, 19, 19, 4])  # the last: too few batches to judge on their own
+    assert list(levels(prob, p_now, thresholds, 0.975, recent, 5, own, 0.01, 0.05)) == [
+        "red", "blue", "none", "none"]
+    # The watch rule never lowers a level the probability gave.
+    assert list(levels(np.full(4, 0.85), p_now, thresholds, 0.975, recent, 5, own, 0.01, 0.05)) == [
+        "red", "yellow", "yellow", "yellow"]
+
+
+def test_reasons_say_when_the_recent_rate_is_under_the_floor_and_which_months_are_forecast():
+    from warning.engine.reasons import reasons
+    args = ([0.917, 0.99], [156, 40], [-0.2, 0.0], [0.05, 0.01], [0.93, 0.93], "2026-11", 3,
+            ["yellow", "none"])
+    en = reasons(*args, "en", [0.28, 1.0])
+    assert en[0] == ("pass rate 91.7% in 2026-09 to 2026-11 (156 batches), below the 93% floor but "
+                     "within chance of it, falling 0.2 points a month; 5% chance below the floor "
+                     "in 2026-12 to 2027-02")
+    assert en[1].endswith("about flat; 1% chance below the 93% floor in 2026-12 to 2027-02")
+    zh = reasons(*args, "zh", [0.28, 1.0])
+    assert zh[0] == ("2026-09至2026-11合格率91.7%（156批），低于93%底线，尚在偶然波动范围内，"
+                     "每月下降0.2个百分点；2026-12至2027-02低于底线的概率为5%")
+    assert zh[1].endswith("2026-12至2027-02低于93%底线的概率为1%")

@@ -121,3 +121,13 @@ def test_the_settings_reach_the_delivery(app):
         False, False, True, None)
     assert mail.tls_context().verify_mode == ssl.CERT_REQUIRED and mail.tls_context().check_hostname
     assert mail.tls_context(verify=False).verify_mode == ssl.CERT_NONE
+
+
+def test_an_email_gives_each_alerts_reason_or_else_its_probability_below_the_floor():
+    # The reason names the months its probability is about; an alert without one (an old scan's)
+    # still says what the figure is the chance of: below the floor, not of a batch failing.
+    from warning.notify.mail import compose
+    bare = {**PAYLOAD["alerts"][0], "reason_zh": ""}
+    body = compose({**PAYLOAD, "alerts": [PAYLOAD["alerts"][0], bare]}, 1, "w@example.test",
+                   "chief@example.test", "https://x").get_content()
+    assert "  合格率下降\n" in body and "  低于底线的概率 80%\n" in body and "不合格概率" not in body

@@ -443,6 +443,18 @@ def test_alert_actions(client, signed_in, db_session):
     assert "预警状态已变化" in client.get(again.headers["Location"]).data.decode()
 
 
+def test_the_alert_page_says_why_and_which_months_its_probability_is_about(client, signed_in, db_session):
+    # A supervisor reading "91%" must see what it is the chance of, and the reason behind the
+    # level, without opening the series.
+    alert = seed_alert(db_session, MILK, "330106")
+    signed_in("supervisor", region="330100")
+    page = client.get(f"/supervision/alerts/{alert.id}").data.decode()
+    assert "<dt>未来1个月低于底线的概率</dt><dd>91.0%</dd>" in page
+    assert '<dt>原因</dt><dd class="reasons">近三个月合格率低于底线</dd>' in page
+    series = client.get(f"/supervision/series?category={MILK}&region=330106").data.decode()
+    assert "未来1个月低于底线的概率: 91.0%" in series
+
+
 def test_the_alert_history_names_who_acted_and_the_page_leads_back_to_the_inbox(client, signed_in, db_session):
     alert = seed_alert(db_session, MILK, "330106")
     user = signed_in("supervisor", region="330100")

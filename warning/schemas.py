@@ -56,8 +56,13 @@ class AssessmentSchema(Schema):
     pass_rate_hi = fields.Float()
     slope = fields.Float(metadata={"description": "Trend, percentage points a month"})
     forecast = fields.List(fields.Nested(ForecastPointSchema))
-    probability = fields.Float(metadata={"description": "Probability below the floor within the horizon"})
-    level = fields.String()
+    probability = fields.Float(metadata={"description": (
+        "Probability that the pass rate is below the floor over the forecast's months; for a red "
+        "series at least the confidence that it is below the floor now")})
+    level = fields.String(metadata={"description": (
+        "none, blue (watch), yellow, orange or red. Red: below the floor now with high confidence, on "
+        "the estimate or on the series' own batches of the last 3 months alone (exact binomial test, 1%); "
+        "own batches below the floor at 5% are at least blue")})
     reasons = fields.Nested(ReasonsSchema)
 
 
@@ -77,7 +82,7 @@ class AlertSchema(Schema):
     region = fields.String(attribute="region_code")
     level = fields.String()
     status = fields.String()
-    probability = fields.Float()
+    probability = fields.Float(metadata={"description": "The probability of the alert's last scan (see the assessment)"})
     opened_scan_id = fields.Integer()
     last_scan_id = fields.Integer()
     group_id = fields.Integer(allow_none=True, metadata={

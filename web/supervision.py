@@ -15,7 +15,8 @@ from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
 from followup.services.cases import CaseFilter, list_cases
 from inspection.services.stats import RateQuery, pass_rates, wilson
-from warning.alerts import TRANSITIONS, AlertFilter, act_on_alert, get_alert, list_alerts, series_history
+from warning.alerts import (TRANSITIONS, AlertFilter, act_on_alert, alert_assessment, get_alert, list_alerts,
+                            series_history)
 from warning.engine.levels import LEVELS
 from web.access import page_requires, user_scope
 from web.charts import with_chart_csp
@@ -106,6 +107,10 @@ def dashboard():
                            category_options=category_choices(include_all=True), drillable=drillable)
 
 
+def _reasons_of(assessment) -> str:
+    return (assessment.reasons.get("en" if is_english() else "zh") if assessment else None) or ""
+
+
 @bp.get("/series")
 @page_requires("read")
 def series():
@@ -119,7 +124,7 @@ def series():
         months.append({**m, "ci_low": low, "ci_high": high})
     assessment = history["assessment"]
     forecast = assessment.forecast if assessment else []
-    reasons = (assessment.reasons.get("en" if is_english() else "zh") if assessment else None) or ""
+    reasons = _reasons_of(assessment)
     chart = {
         "months": [m["month"] for m in months], "rate": [m["pass_rate"] for m in months],
         "low": [m["ci_low"] for m in months], "high": [m["ci_high"] for m in months],
@@ -160,7 +165,9 @@ def alert(alert_id: int):
     actions = [a for a, (starts, _to, _event) in TRANSITIONS.items() if found.status in starts]
     followups = (list_cases(db.session, CaseFilter(alert_id=found.id), user_scope(), 50)
                  if may(g.user, "followup_read") else [])
+    assessment = alert_assessment(db.session, found)
     return render_template("supervision/alert.html", alert=found, actions=actions, form=AlertActionForm(),
+                           assessment=assessment, reasons=_reasons_of(assessment),
                            statuses=STATUSES, level_labels=LEVEL_LABELS, events=EVENTS, cases=followups,
                            case_statuses=CASE_STATUSES, case_kinds=CASE_KINDS,
                            users=usernames(e.user_id for e in found.events))

@@ -48,9 +48,9 @@ def levels(prob: np.ndarray, p_now: np.ndarray, thresholds: dict,
     Own-batch rules (`own_p`: `own_below_p` of the same recent batches): the estimate above
     is shrunk toward the series' parents, and the risk model learns from a history where most
     dips recover, so 5 failures in 19 batches against a 93% floor could stay unflagged. A
-    series whose own batches are below the floor beyond chance at `own_red_alpha` (with
-    `red_min_batches` of them) is red whatever the probability; at `own_watch_alpha`, at
-    least blue. On the simulator the red rule costs about 0.1 false-alarm episodes per 100
+    series whose own batches are below the floor beyond chance at `own_red_alpha` is red
+    whatever the probability; at `own_watch_alpha`, at least blue (both with at least
+    `red_min_batches` of them). On the simulator the red rule costs about 0.1 false-alarm episodes per 100
     series-years on series well above their floor (bench/warning/evaluate.py counts it).
     """
     prob = np.asarray(prob, float)
@@ -67,11 +67,10 @@ def levels(prob: np.ndarray, p_now: np.ndarray, thresholds: dict,
         out[(recent_n <= 0) & (prob >= thresholds["blue"])] = "blue"
     if own_p is not None:
         own_p = np.asarray(own_p, float)
+        if recent_n is not None:  # a few batches are too few to judge on their own
+            own_p = np.where(recent_n >= red_min_batches, own_p, 1.0)
         out[(own_p <= own_watch_alpha) & (out == "none")] = "blue"
-        own_red = own_p <= own_red_alpha
-        if recent_n is not None:
-            own_red &= recent_n >= red_min_batches
-        red |= own_red
+        red |= own_p <= own_red_alpha
     out[red] = "red"
     return out
 

@@ -30,9 +30,11 @@ def compose(payload: dict, outbox_id: int, sender: str, to: str, base_url: str) 
     else:
         lines = [f"{payload['as_of']} 预警扫描（第 {payload['scan_id']} 次）发现以下情况：", ""]
     for item in alerts:
+        # The reason names the months its probability is about; without one, the bare figure.
+        why = item["reason_zh"] or f"低于底线的概率 {item['probability']:.0%}"
         lines += [f"[{LEVEL_ZH.get(item['level'], item['level'])}] {ACTION_ZH.get(item['action'], item['action'])}："
                   f"{item['region_name']}（{item['region']}） {item['category_name']}（{item['category']}）",
-                  f"  不合格概率 {item['probability']:.0%}；{item['reason_zh']}",
+                  f"  {why}",
                   f"  {base_url.rstrip('/')}{item['path']}", ""]
     lines.append("此邮件由抽检预警系统自动发送；如需调整订阅，请登录系统修改。")
     msg.set_content("\n".join(lines))
