@@ -50,8 +50,9 @@ def levels(prob: np.ndarray, p_now: np.ndarray, thresholds: dict,
     dips recover, so 5 failures in 19 batches against a 93% floor could stay unflagged. A
     series whose own batches are below the floor beyond chance at `own_red_alpha` is red
     whatever the probability; at `own_watch_alpha`, at least blue (both with at least
-    `red_min_batches` of them). On the simulator the red rule costs about 0.1 false-alarm episodes per 100
-    series-years on series well above their floor (bench/warning/evaluate.py counts it).
+    `red_min_batches` of them). On the simulator's tuning seeds the red rule alone makes 0.15 false-alarm
+    episodes per 100 series-years on series well above their floor; bench/warning/evaluate.py
+    counts its months as flagged, so the thresholds are tuned with it.
     """
     prob = np.asarray(prob, float)
     if any(isinstance(v, dict) for v in thresholds.values()):
