@@ -302,6 +302,37 @@ def test_the_scan_records_its_model_and_falls_back_to_classical_with_a_reason(db
     assert earlier.model_version == "classical-1"
 
 
+def test_a_scheduled_scan_first_trains_the_months_model_when_none_fits_the_settings(db_session, world, tmp_path):
+    # An upgrade that changes the engine's settings orphans the stored models (their file names
+    # carry the settings' key) and the month-close training is up to a month away: the scan
+    # must not fall back to the classical engine and its thresholds meanwhile.
+    from warning.engine import Settings
+    from warning.scan import ensure_risk_model
+
+    learn = Settings(train_min_rows=50, train_min_positives=3, train_min_label_months=3)
+    first = ensure_risk_model(db_session, AS_OF, str(tmp_path), learn)
+    assert first["version"].startswith("sklearn-hgb-")
+    assert ensure_risk_model(db_session, AS_OF, str(tmp_path), learn) is None  # there already
+    upgraded = learn.with_(label_alpha=0.1)
+    again = ensure_risk_model(db_session, AS_OF, str(tmp_path), upgraded)
+    assert again is not None and again["version"].startswith("sklearn-hgb-")  # trained anew
+    scan = run_scan(db_session, AS_OF, "test", upgraded, model_dir=str(tmp_path))
+    assert scan.model_version == again["version"]
+    assert len(list(tmp_path.glob(f"risk-{AS_OF}-*.joblib"))) == 2
+
+
+def test_the_workers_scan_goes_through_ensure_risk_model(app, db_session, world, tmp_path, monkeypatch):
+    import warning.cli as cli
+
+    asked = []
+    monkeypatch.setattr(cli, "ensure_risk_model", lambda session, as_of, directory: asked.append(
+        (as_of, directory)) or {"version": "classical-1", "reason": "too few examples"})
+    monkeypatch.setitem(app.config, "WARNING_MODEL_DIR", str(tmp_path))
+    cli.scheduled_scan()
+    assert asked == [(None, str(tmp_path))]
+    assert db_session.scalar(select(func.count()).select_from(Scan)) == 1
+
+
 def test_the_scan_passes_each_series_share_of_blacklisted_producers(db_session, world, admin,
                                                                     monkeypatch):
     other = make_code("91330106MA2B3C4D6")

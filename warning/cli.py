@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 from core.errors import DomainError
 from core.extensions import db
 from warning.notify.delivery import DeliverySettings, deliver_due
-from warning.scan import ScanBusy, run_scan, train_risk_model
+from warning.scan import ScanBusy, ensure_risk_model, run_scan, train_risk_model
 
 warning_cli = AppGroup("warning", help="Early warning: scans, backtests and notifications.")
 
@@ -162,7 +162,11 @@ def scheduled_training() -> None:
 
 
 def scheduled_scan() -> None:
-    """The worker's scheduled scan (the last complete month); a held lease is not an error."""
+    """The worker's scheduled scan (the last complete month), after training the month's risk
+    model if none fits (`ensure_risk_model`); a held lease is not an error."""
+    trained = ensure_risk_model(db.session, None, model_dir())
+    if trained is not None:
+        click.echo(f"risk model trained before the scan: {trained.get('reason') or trained['version']}", err=True)
     try:
         run_scan(db.session, None, scan_holder("scheduler"),
                  lease_seconds=current_app.config["SCAN_LEASE_SECONDS"], model_dir=model_dir())

@@ -173,6 +173,21 @@ def train_risk_model(session: Session, as_of: str | None, model_dir: str,
     return train_model(history, as_of, settings, model_dir)[1]
 
 
+def ensure_risk_model(session: Session, as_of: str | None, model_dir: str,
+                      settings: Settings = DEFAULT_SETTINGS) -> dict | None:
+    """Train the risk model for `as_of` when no stored model fits it: none for the month or the
+    fallback months before, or none trained under these settings (an upgrade that changes the
+    engine's settings or features orphans the stored models, and the month-close training is a
+    month away; a worker that was down at month close misses it). Returns the training summary,
+    or None when a model was there. Without this the scans stay classical until then, with the
+    classical thresholds: a different set of alerts raised and resolved overnight."""
+    as_of = as_of or last_complete_month()
+    model, _summary = load_model(as_of, settings, model_dir)
+    if model is not None:
+        return None
+    return train_risk_model(session, as_of, model_dir, settings)
+
+
 def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | None) -> Scan:
     trees = load_trees(session)
     newest = session.scalar(select(func.max(Scan.as_of)).where(Scan.status == "done"))
