@@ -453,6 +453,9 @@ def test_the_alert_page_says_why_and_which_months_its_probability_is_about(clien
     assert '<dt>原因</dt><dd class="reasons">近三个月合格率低于底线</dd>' in page
     series = client.get(f"/supervision/series?category={MILK}&region=330106").data.decode()
     assert "未来1个月低于底线的概率: 91.0%" in series
+    # The forecast band starts from the pooled estimate, which the page names with its interval.
+    hint = series.split('id="forecast-hint">', 1)[1].split("</p>", 1)[0]
+    assert "合并估计的当前合格率 80.0%（70.0% – 88.0%）" in hint
 
 
 def test_the_alert_history_names_who_acted_and_the_page_leads_back_to_the_inbox(client, signed_in, db_session):
