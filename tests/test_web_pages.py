@@ -636,3 +636,12 @@ def test_series_page_says_what_its_assessment_counted(client, signed_in, make_us
     assert re.search(r"依据扫描运行时（[^）]*2025[^）]*）已知的、截至 2025年6月 的批次评估", page), page
     inbox = client.get("/supervision/alerts").data.decode()
     assert "预警等级把概率与规模相近" in inbox and "红色：当前合格率已确定低于底线" in inbox
+    assert "最近一次扫描的风险模型" not in inbox  # that scan was classical: no base rate to give
+    # A scan with a risk model: the inbox gives the rate its probabilities are to be read against.
+    scan = db_session.get(Scan, alert.last_scan_id)
+    scan.settings = {"model": {"version": "sklearn-hgb-2025-03-x", "rows": 80064, "positive_share": 0.0327,
+                               "label_months": ["2024-04", "2025-03"]}}
+    db_session.commit()
+    inbox = client.get("/supervision/alerts").data.decode()
+    assert ("最近一次扫描的风险模型学习了本省 80,064 个系列月（2024年4月至2025年3月）的历史，其中 3.3% "
+            "在随后三个月超出偶然波动地低于底线") in inbox

@@ -168,6 +168,15 @@ def list_scans(session: Session, limit: int, offset: int, scope: str | None) -> 
     return [ScanInScope(scan, *(counts[scan.id, key] for key in _COUNTED.values())) for scan in scans]
 
 
+def latest_model_summary(session: Session) -> dict | None:
+    """What the risk model of the latest finished current scan learnt from (its summary in the
+    scan's settings), or None when that scan was classical."""
+    settings = session.scalar(select(Scan.settings).where(Scan.status == "done", Scan.backfill.is_(False))
+                              .order_by(Scan.as_of.desc(), Scan.id.desc()).limit(1))
+    model = (settings or {}).get("model") or {}
+    return model if model.get("positive_share") is not None else None
+
+
 def alert_assessment(session: Session, alert: Alert) -> Assessment | None:
     """The assessment an alert's figures come from: its series in the alert's last scan."""
     return session.scalar(select(Assessment).where(

@@ -15,8 +15,8 @@ from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
 from followup.services.cases import CaseFilter, list_cases
 from inspection.services.stats import RateQuery, pass_rates, wilson
-from warning.alerts import (TRANSITIONS, AlertFilter, act_on_alert, alert_assessment, get_alert, list_alerts,
-                            series_history)
+from warning.alerts import (TRANSITIONS, AlertFilter, act_on_alert, alert_assessment, get_alert,
+                            latest_model_summary, list_alerts, series_history)
 from warning.engine.levels import LEVELS
 from web.access import page_requires, user_scope
 from web.charts import with_chart_csp
@@ -152,7 +152,7 @@ def alerts():
     more = len(rows) > ALERTS_PAGE
     kept = {"status": status or "all", **({"level": level} if level else {})}
     return render_template("supervision/alerts.html", rows=rows[:ALERTS_PAGE], status=status, level=level,
-                           statuses=STATUSES, level_labels=LEVEL_LABELS,
+                           statuses=STATUSES, level_labels=LEVEL_LABELS, model=latest_model_summary(db.session),
                            prev_url=url_for(".alerts", page=page - 1, **kept) if page > 1 else None,
                            next_url=url_for(".alerts", page=page + 1, **kept) if more else None)
 
