@@ -9,6 +9,13 @@ export FLASK_APP=wsgi APP_CONFIG=${APP_CONFIG:-development}
 .venv/bin/flask demo seed
 .venv/bin/flask warning train  # the month's risk model (the worker trains it after each month closes)
 .venv/bin/flask warning scan  # so the alert inbox is filled before the first nightly scan
+# Three earlier months as the system would have scanned them (backfill scans: assessments only,
+# alerts untouched), so the alert inbox's "how past warnings turned out" has a record to show.
+for back in 4 7 10; do
+  month=$(date -d "$(date +%Y-%m-01) -$back month" +%Y-%m)
+  .venv/bin/flask warning train --as-of "$month" >/dev/null
+  .venv/bin/flask warning scan --as-of "$month"
+done
 .venv/bin/flask followup demo  # calendar, disposals, cases, a blacklisted enterprise
 .venv/bin/flask worker &
 WORKER=$!

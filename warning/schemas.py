@@ -113,6 +113,38 @@ class ScanSchema(Schema):
         "description": "As of an earlier month than the newest scan's: assessments only, alerts left alone"})
 
 
+class TrackRecordArgs(Schema):
+    scans = fields.Integer(load_default=12, validate=validate.Range(1, 60), metadata={
+        "description": "How many past scans (the latest of each as-of month whose forecast months are over)"})
+
+
+class RecordScanSchema(Schema):
+    as_of = fields.String()
+    horizon = fields.Integer()
+    series = fields.Integer(metadata={"description": "Series assessed with a batch in the months after"})
+    fell_below = fields.Integer()
+
+
+class RecordCountSchema(Schema):
+    series = fields.Integer()
+    fell_below = fields.Integer(metadata={
+        "description": "Failures in the next horizon months beyond chance at the floor (the risk model's label)"})
+    share = fields.Float(allow_none=True)
+
+
+class RecordLevelSchema(RecordCountSchema):
+    level = fields.String(validate=validate.OneOf(LEVELS))
+
+
+class TrackRecordSchema(Schema):
+    scans = fields.List(fields.Nested(RecordScanSchema))
+    levels = fields.List(fields.Nested(RecordLevelSchema))
+    flagged = fields.Nested(RecordCountSchema, metadata={"description": "Yellow, orange and red together"})
+    not_flagged = fields.Nested(RecordCountSchema, metadata={"description": "None and blue together"})
+    falls_flagged_before = fields.Float(allow_none=True, metadata={
+        "description": "Share of the series that fell below whose scan had flagged them"})
+
+
 class SeriesMonthSchema(Schema):
     month = fields.String()
     batches = fields.Integer()

@@ -9,8 +9,10 @@ from core.auth.permissions import require, scope_of
 from core.extensions import db
 from core.fast_dump import Dumper
 from warning import alerts as service
+from warning.scan import last_complete_month
 from warning.schemas import (AlertDetailSchema, AlertListArgs, AlertSchema, DismissSchema, NoteSchema,
-                             PageArgs, ScanSchema, SeriesSchema)
+                             PageArgs, ScanSchema, SeriesSchema, TrackRecordArgs, TrackRecordSchema)
+from warning.track_record import track_record
 
 blp = Blueprint("warning", __name__, url_prefix="/api", description="Early warning: alerts, scans, series")
 ID = "<int(max=2147483647):alert_id>"
@@ -85,3 +87,14 @@ class Scans(MethodView):
     def get(self, args):
         """List warning scans, latest first (alert counts within the caller's region)."""
         return service.list_scans(db.session, args["limit"], args["offset"], scope_of(g.user))
+
+
+@blp.route("/scans/track-record")
+class TrackRecord(MethodView):
+    @require("read")
+    @blp.arguments(TrackRecordArgs, location="query")
+    @blp.response(200, TrackRecordSchema)
+    def get(self, args):
+        """How past warnings turned out: by level, the share of series that went on to fall below
+        the floor in the scan's forecast months (within the caller's region)."""
+        return track_record(db.session, scope_of(g.user), last_complete_month(), args["scans"])

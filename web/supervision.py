@@ -18,6 +18,8 @@ from inspection.services.stats import RateQuery, pass_rates, wilson
 from warning.alerts import (TRANSITIONS, AlertFilter, act_on_alert, alert_assessment, get_alert,
                             latest_model_summary, list_alerts, series_history)
 from warning.engine.levels import LEVELS
+from warning.scan import last_complete_month
+from warning.track_record import track_record
 from web.access import page_requires, user_scope
 from web.charts import with_chart_csp
 from web.choices import category_choices, region_choices
@@ -171,6 +173,14 @@ def alert(alert_id: int):
                            statuses=STATUSES, level_labels=LEVEL_LABELS, events=EVENTS, cases=followups,
                            case_statuses=CASE_STATUSES, case_kinds=CASE_KINDS,
                            users=usernames(e.user_id for e in found.events))
+
+
+@bp.get("/alerts/track-record")
+@page_requires("read")
+def track_record_page():
+    """How past warnings turned out, by level, within the user's region."""
+    record = track_record(db.session, user_scope(), last_complete_month())
+    return render_template("supervision/track_record.html", record=record, level_labels=LEVEL_LABELS)
 
 
 ACTION_DONE = {"acknowledge": _l("Alert acknowledged."), "escalate": _l("Alert escalated."),
