@@ -332,6 +332,13 @@ def test_the_workers_scan_goes_through_ensure_risk_model(app, db_session, world,
     assert asked == [(None, str(tmp_path))]
     assert db_session.scalar(select(func.count()).select_from(Scan)) == 1
 
+    def broken(session, as_of, directory):
+        raise PermissionError(directory)
+
+    monkeypatch.setattr(cli, "ensure_risk_model", broken)
+    cli.scheduled_scan()  # a failed training is logged; the scan still runs
+    assert db_session.scalar(select(func.count()).select_from(Scan)) == 2
+
 
 def test_the_scan_passes_each_series_share_of_blacklisted_producers(db_session, world, admin,
                                                                     monkeypatch):

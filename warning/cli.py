@@ -5,6 +5,7 @@
 `flask warning rotate-webhook-secrets`, `flask warning webhook-key [--new]`: webhook secret keys."""
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 import time
@@ -18,6 +19,7 @@ from core.extensions import db
 from warning.notify.delivery import DeliverySettings, deliver_due
 from warning.scan import ScanBusy, ensure_risk_model, run_scan, train_risk_model
 
+log = logging.getLogger(__name__)
 warning_cli = AppGroup("warning", help="Early warning: scans, backtests and notifications.")
 
 
@@ -164,7 +166,12 @@ def scheduled_training() -> None:
 def scheduled_scan() -> None:
     """The worker's scheduled scan (the last complete month), after training the month's risk
     model if none fits (`ensure_risk_model`); a held lease is not an error."""
-    trained = ensure_risk_model(db.session, None, model_dir())
+    try:
+        trained = ensure_risk_model(db.session, None, model_dir())
+    except Exception:  # a failed training (say, an unwritable model folder) must not stop the scan
+        db.session.rollback()
+        log.exception("risk model training before the scheduled scan failed")
+        trained = None
     if trained is not None:
         click.echo(f"risk model trained before the scan: {trained.get('reason') or trained['version']}", err=True)
     try:
