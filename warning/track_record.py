@@ -12,7 +12,6 @@ of all the falls below that had been flagged beforehand.
 from __future__ import annotations
 
 import pandas as pd
-from scipy.stats import binom
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,7 @@ from core.clock import shift_month
 from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
 from warning.engine import DEFAULT_SETTINGS
-from warning.engine.levels import LEVELS, is_flag
+from warning.engine.levels import LEVELS, is_flag, own_below_p
 from warning.models import Assessment, Scan
 
 
@@ -68,12 +67,13 @@ def track_record(session: Session, scope: str | None, last_month: str, scans: in
         # Sums come as Decimal on PostgreSQL, and an empty frame has no numeric dtype: floats.
         n, f, floor = (merged[c].to_numpy(float) for c in ("n", "f", "floor"))
         seen = n > 0
-        merged = merged[seen]
-        fell = binom.sf(f[seen] - 1, n[seen], 1 - floor[seen]) <= alpha
-        for level, count, fell_count in zip(*_counts(merged["level"], fell)):
-            by_level[level][0] += count
-            by_level[level][1] += fell_count
-        covered.append({"as_of": as_of, "horizon": horizon, "series": int(len(merged)),
+        fell = own_below_p(n[seen], f[seen], floor[seen]) <= alpha
+        levels = merged["level"].to_numpy()[seen]
+        for lv in LEVELS:
+            at = levels == lv
+            by_level[lv][0] += int(at.sum())
+            by_level[lv][1] += int(fell[at].sum())
+        covered.append({"as_of": as_of, "horizon": horizon, "series": int(seen.sum()),
                         "fell_below": int(fell.sum())})
     flagged = [lv for lv in LEVELS if is_flag([lv])[0]]
     n_flag = sum(by_level[lv][0] for lv in flagged)
@@ -90,8 +90,3 @@ def track_record(session: Session, scope: str | None, last_month: str, scans: in
         "falls_flagged_before": k_flag / k_all if k_all else None,
     }
 
-
-def _counts(level: pd.Series, fell) -> tuple[list, list, list]:
-    frame = pd.DataFrame({"level": level.to_numpy(), "fell": pd.Series(fell).to_numpy()})
-    grouped = frame.groupby("level")["fell"].agg(["size", "sum"])
-    return list(grouped.index), [int(v) for v in grouped["size"]], [int(v) for v in grouped["sum"]]
