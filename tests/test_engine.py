@@ -74,6 +74,22 @@ def test_shrinkage_pulls_one_of_four_toward_parent():
     assert r["pass_rate"] > 0.93
 
 
+def test_a_thin_parent_does_not_lend_its_noise_to_its_children():
+    # food.b in city 330200: one batch in two years (its county's), no failure. The county
+    # borrows from the city, and the city from the province; the city's half-batch raw rate
+    # (a 25% failure rate from one passed batch) must not become the county's estimate.
+    p = make_panel(small={("food.b", "330201"): 0, ("food.b", "330202"): 0}, seed=2)
+    keys = list(zip(p.keys["category"], p.keys["region"]))
+    for key in [("food.b", "330201"), ("food.b", "330200")]:
+        p.n[keys.index(key), 0] = 1
+    out = assess(p)
+    province = _row(out, "food.b", "330000")["pass_rate"]
+    for county in ("330201", "330202"):
+        r = _row(out, "food.b", county)
+        assert abs(r["pass_rate"] - province) < 0.01, county
+        assert r["prob_below"] < 0.05 and r["level"] == "none", county
+
+
 def test_mom_relative_variance_detects_heterogeneity():
     rng = np.random.default_rng(1)
     g = np.repeat(np.arange(50), 6)
@@ -93,11 +109,14 @@ def _city_drift():
 
 def test_city_wide_drift_raises_risk():
     out = _city_drift()
+    # The last 3 months' true rates average 92.4% against the 93% floor, 96 batches for the
+    # city: a probability near a half is what the evidence supports (each county's baseline
+    # borrows the city's pooled baseline, not its raw rate, which already held the drift).
     city = _row(out, "food.a", "330100")
-    assert city["prob_below"] > 0.5 and city["trend_points_per_month"] < 0
+    assert city["prob_below"] > 0.4 and city["trend_points_per_month"] < 0
     drifting = [_row(out, "food.a", c)["prob_below"] for c in COUNTIES[:4]]
     quiet = [_row(out, "food.a", c)["prob_below"] for c in COUNTIES[4:]]
-    assert min(drifting) > 0.5 > max(quiet)
+    assert min(drifting) > 0.4 and max(quiet) < 0.05
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

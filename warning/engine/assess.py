@@ -9,7 +9,7 @@ from scipy.stats import beta as beta_dist
 from warning.engine import levels as lv
 from warning.engine.panel import Panel
 from warning.engine.pooling import (ew_sums, mom_relative_variance, recent_relative_variance,
-                                    shrink)
+                                    shrink, shrink_down)
 from warning.engine.reasons import reasons
 from warning.engine.risk import forecast_probability
 from warning.engine.settings import DEFAULT_SETTINGS, Settings
@@ -97,10 +97,10 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
     nb, fb = n[:, :cut].sum(1), f[:, :cut].sum(1)
     raw_b = (fb + 0.5) / (nb + 1.0)
     rho_b = mom_relative_variance(fb, nb, par)
-    kappa_b = np.nan_to_num(np.where(root, 0.0, 1.0 / rho_b - 1.0), nan=0.0, posinf=0.0)
-    a0, b0 = shrink(fb, nb, np.where(root, raw_b, raw_b[pj]), kappa_b)
-    # A series with no baseline months (short history) starts from the overall failure rate.
+    kappa_b = float(np.nan_to_num(1.0 / rho_b - 1.0, nan=0.0, posinf=0.0))
+    # A root without baseline months (short history) starts from the overall failure rate.
     overall = (f.sum() + 0.5) / (n.sum() + 1.0)
+    a0, b0 = shrink_down(fb, nb, par, kappa_b, np.where(nb > 0, raw_b, overall))
     total = a0 + b0
     base = np.where(total > 0, a0 / np.where(total > 0, total, 1.0), overall)
     # A root (no prior to borrow) without a failure would get a zero rate, and zero divides

@@ -36,6 +36,35 @@ def shrink(f: np.ndarray, n: np.ndarray, prior_mean: np.ndarray, kappa) -> tuple
     return a, b
 
 
+def depth(parent: np.ndarray) -> np.ndarray:
+    """Steps from each series up to its root (parent < 0)."""
+    out = np.zeros(parent.shape, dtype=np.int64)
+    cur = parent.copy()
+    while (cur >= 0).any():
+        out += cur >= 0
+        cur = np.where(cur >= 0, parent[np.maximum(cur, 0)], -1)
+    return out
+
+
+def shrink_down(f: np.ndarray, n: np.ndarray, parent: np.ndarray, kappa: float,
+                root_mean: np.ndarray) -> tuple:
+    """Beta posteriors (a, b) down the hierarchy: a root's prior mean is `root_mean`, every
+    other series' the posterior mean of its parent, parents before children. Shrinking toward
+    the parent's *raw* rate instead lets a thin parent lend its own noise: a city with 3
+    batches and no failure has a half-batch rate of 1/8, and its thin counties would inherit a
+    failure rate far above any floor's."""
+    d = depth(parent)
+    a, b = np.zeros(n.shape), np.zeros(n.shape)
+    mean = np.asarray(root_mean, float).copy()
+    for level in range(int(d.max()) + 1 if d.size else 0):
+        idx = np.flatnonzero(d == level)
+        prior = mean[idx] if level == 0 else mean[parent[idx]]
+        a[idx], b[idx] = shrink(f[idx], n[idx], prior, 0.0 if level == 0 else kappa)
+        total = a[idx] + b[idx]
+        mean[idx] = np.where(total > 0, a[idx] / np.where(total > 0, total, 1.0), prior)
+    return a, b
+
+
 def ew_sums(n: np.ndarray, f: np.ndarray, half_life: float) -> tuple:
     """Exponentially weighted sums over months, the last month weighing 1:
     (sum w n, sum w f, sum w^2 n)."""

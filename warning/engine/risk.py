@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.special import logit
-from scipy.stats import binom, norm
+from scipy.stats import norm
+
+from warning.engine.levels import own_below_p
 
 FEATURES = ["p_classical", "p_now", "gap_logit", "z_now", "slope", "slope_z", "log_ne",
             "log_nb", "base_gap_logit", "parent_gap_logit", "raw3_gap", "months_data",
@@ -143,5 +145,5 @@ def history_labels(n: np.ndarray, f: np.ndarray, floor: np.ndarray, horizon: int
         if alpha is None:
             y[ok, m] = (1 - ff[ok] / nn[ok]) < floor[ok]
         else:
-            y[ok, m] = binom.sf(ff[ok] - 1, nn[ok], 1 - floor[ok]) <= alpha
+            y[ok, m] = own_below_p(nn[ok], ff[ok], floor[ok]) <= alpha
     return y
