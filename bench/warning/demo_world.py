@@ -19,7 +19,6 @@ import io
 import os
 import tempfile
 import time
-from datetime import date
 
 import numpy as np
 import pandas as pd
