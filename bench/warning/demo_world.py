@@ -3,9 +3,10 @@
     PYTHONPATH=. python -m bench.warning.demo_world [--back 9 6 3 0]
 
 The demo CSV (`inspection.demo.demo_csv`, the same seed and end month as `flask demo seed` run
-this month) is rolled up to every category x region node in pandas, and at each as-of month
-(`--back` months before the end month) a risk model is trained on the history known then and
-the series assessed with it, as `flask warning train` and `flask warning scan` would. Printed:
+this month) is rolled up to every category x region node by the importer's own code
+(`inspection.aggregates.spread`), and at each as-of month (`--back` months before the end
+month) a risk model is trained on the history known then and the series assessed with it, as
+`flask warning train` and `flask warning scan` would. Printed:
 the levels, the planted drifts' levels and probabilities, how many series the classical
 probability puts above 0.99 (and how many of those have at most one batch in a year), and the
 record of the as-of months whose three following months are over (flagged yellow or above
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from core.clock import local_today, month_end
+from inspection.aggregates import spread
 from inspection.demo import DRIFTS, _shift, demo_csv
 from warning.engine import DEFAULT_SETTINGS as S
 from warning.engine import assess, features
@@ -56,12 +58,13 @@ def demo_panel(trees, end: tuple[int, int]):
     content, _ = demo_csv(trees, MONTHS, SEED, end)
     df = pd.read_csv(io.BytesIO(content), dtype=str, usecols=["sampled_on", "category", "region", "result"])
     df["month"] = df["sampled_on"].str[:7]
-    df["n"], df["failed"] = 1, (df["result"] == "fail").astype(int)
-    g = df.groupby(["category", "region", "month"])[["n", "failed"]].sum().reset_index()
-    g["category"] = g["category"].map(lambda c: (*trees.categories.ancestors(c), "*"))
-    g["region"] = g["region"].map(lambda r: tuple(trees.regions.ancestors(r)))
-    long = (g.explode("category").explode("region")
-            .groupby(["category", "region", "month"])[["n", "failed"]].sum().reset_index())
+    g = (df.assign(failed=(df["result"] == "fail").astype(int))
+         .groupby(["category", "region", "month"])["failed"].agg(["size", "sum"]).reset_index())
+    # Rolled up the trees by the importer's own code (the rows of the series aggregate).
+    rows = spread(trees, list(zip(g["category"], g["region"], g["month"], [False] * len(g))),
+                  g["size"].tolist(), g["sum"].tolist())
+    long = pd.DataFrame([(c, r, m, n, f) for c, r, m, _, n, f in rows],
+                        columns=["category", "region", "month", "n", "failed"])
     on = month_end(*end)
     floors = {c: trees.floors.effective(c, on) for c in long["category"].unique()}
     months = [f"{y}-{m:02d}" for y, m in (_shift(*end, -k) for k in range(MONTHS - 1, -1, -1))]
