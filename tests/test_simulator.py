@@ -249,6 +249,45 @@ def test_subset_options():
         simulate(5, 30, SimConfig(cities=("330102",)))
 
 
+# ---- follow-up sampling ---------------------------------------------------------------------
+
+def test_follow_up_batches_come_only_after_failures_pile_up(run):
+    """Extra batches in a month only when, in one of the `follow_months` months before it, the
+    series' last 3 months of observed batches (extras included) held at least
+    `follow_min_failed` failures and a failure rate above the floor's; and a county either
+    follows up or does not."""
+    cfg = run.config
+    floor = dict(zip(run.series["category"], run.series["floor"]))
+    followed_counties, checked = set(), 0
+    for (cat, county), x in run.leaves.groupby(["category", "region"]):
+        x = x.sort_values("month")
+        n, f, extra = (x[c].to_numpy() for c in ("n", "failed", "follow_up"))
+        n3 = np.convolve(n, np.ones(3))[:len(n)]
+        f3 = np.convolve(f, np.ones(3))[:len(f)]
+        trigger = (f3 >= cfg.follow_min_failed) & (f3 > n3 * (1 - floor[cat]))
+        for t in np.flatnonzero(extra):
+            assert trigger[max(0, t - cfg.follow_months):t].any(), (cat, county, t)
+            checked += 1
+        if extra.any():
+            followed_counties.add(county)
+    assert checked > 0
+    assert 0 < len(followed_counties) < run.leaves["region"].nunique()
+
+
+def test_follow_up_samples_the_failing_series_more():
+    r = simulate(3, 48)
+    share = (r.leaves.assign(on=r.leaves["follow_up"] > 0)
+             .groupby(["category", "region"])["on"].mean())
+    scen = r.series.set_index(["category", "region"])["scenario"].reindex(share.index)
+    by = share.groupby(scen.to_numpy()).mean()
+    assert by["gradual_drift"] > 2 * by["stable"] and by["sudden_drop"] > 2 * by["stable"]
+
+
+def test_without_follow_up_no_extra_batches():
+    r = simulate(11, MONTHS, SimConfig(leaf_fraction=0.3, cities=3, follow_share=0.0))
+    assert (r.leaves["follow_up"] == 0).all()
+
+
 # ---- properties ---------------------------------------------------------------------------
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

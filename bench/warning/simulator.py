@@ -80,6 +80,18 @@ class SimConfig:
     # Overdispersion: the month's pass probability ~ Beta(k p, k (1 - p)).
     concentration: float = 200.0
 
+    # Follow-up sampling (跟踪抽检): in a share of counties, a leaf series whose last 3 months'
+    # observed failures are at least `follow_min_failed` and above the floor's failure rate is
+    # sampled more for the next `follow_months` months: extra batches a month with mean
+    # max(follow_min_extra, (follow_factor - 1) x expected volume). Regulators do this when
+    # failures pile up, so a suspect series' volume rises just when it matters; stable series
+    # trigger it by chance too. 0 counties: no follow-up (the simulator before 2026-12-01).
+    follow_share: float = 0.5
+    follow_min_failed: int = 2
+    follow_months: int = 3
+    follow_factor: float = 3.0
+    follow_min_extra: float = 6.0
+
     # Scenario mix (see scenarios.py) and labels.
     events_per_1000: dict = field(default_factory=lambda: dict(scenarios.EVENTS_PER_1000))
     warmup: int = scenarios.WARMUP
@@ -196,8 +208,10 @@ def simulate(seed: int, months: int = 60, config: SimConfig = DEFAULT) -> SimRes
     """One deterministic run (numpy default_rng streams spawned from `seed`)."""
     cfg = config
     T = int(months)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
-    r_tree, r_vol, r_rate, r_ar, r_event, r_n, r_fail = streams
+    # spawn(8) starts with the same 7 children as spawn(7): runs without follow-up sampling
+    # are the same as before the follow-up stream was added.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    r_tree, r_vol, r_rate, r_ar, r_event, r_n, r_fail, r_follow = streams
 
     trees = _full_trees().subset(r_tree, cfg.leaf_fraction, cfg.cities)
 
@@ -279,6 +293,8 @@ def simulate(seed: int, months: int = 60, config: SimConfig = DEFAULT) -> SimRes
     kc = cfg.concentration
     p_obs = r_fail.beta(kc * true_rate, kc * (1 - true_rate))
     failed = r_fail.binomial(n, 1 - p_obs)
+    extra, extra_failed = _follow_up(r_follow, n, failed, p_obs, mu, F, county, cfg)
+    n, failed = n + extra, failed + extra_failed
 
     # Truth at every level.
     li, gi, g_cat, g_reg = _membership(cat, county, trees)
@@ -298,7 +314,7 @@ def simulate(seed: int, months: int = 60, config: SimConfig = DEFAULT) -> SimRes
     leaves = pd.DataFrame({
         "category": np.repeat(cat, T), "region": np.repeat(county, T),
         "month": np.tile(np.arange(T), S), "n": n.ravel(), "failed": failed.ravel(),
-        "true_rate": true_rate.ravel(),
+        "follow_up": extra.ravel(), "true_rate": true_rate.ravel(),
     })
 
     # Series labels.
@@ -348,6 +364,31 @@ def simulate(seed: int, months: int = 60, config: SimConfig = DEFAULT) -> SimRes
         "mean_n_expected", "band"])
     events_df["crossing_month"] = events_df["crossing_month"].astype("Int64")
     return SimResult(seed, T, cfg, trees, leaves, truth, series, events_df)
+
+
+def _follow_up(rng: np.random.Generator, n: np.ndarray, failed: np.ndarray, p_obs: np.ndarray,
+               mu: np.ndarray, fail_floor: np.ndarray, county: np.ndarray, cfg: SimConfig):
+    """Extra batches (and their failures) from follow-up sampling, month by month: a month's
+    trigger reads the observed batches up to it, extras included (see SimConfig)."""
+    S, T = n.shape
+    extra = np.zeros((S, T), dtype=np.int64)
+    extra_failed = np.zeros((S, T), dtype=np.int64)
+    if cfg.follow_share <= 0:
+        return extra, extra_failed
+    uniq, inv = np.unique(county, return_inverse=True)
+    follows = (rng.random(len(uniq)) < cfg.follow_share)[inv]
+    until = np.full(S, -1)
+    for t in range(T):
+        lam = np.where(follows & (until >= t),
+                       np.maximum(cfg.follow_min_extra, (cfg.follow_factor - 1) * mu[:, t]), 0.0)
+        extra[:, t] = np.minimum(rng.poisson(lam), cfg.n_max - n[:, t])
+        extra_failed[:, t] = rng.binomial(extra[:, t], 1 - p_obs[:, t])
+        lo = max(0, t - 2)
+        n3 = n[:, lo:t + 1].sum(1) + extra[:, lo:t + 1].sum(1)
+        f3 = failed[:, lo:t + 1].sum(1) + extra_failed[:, lo:t + 1].sum(1)
+        trigger = follows & (f3 >= cfg.follow_min_failed) & (f3 > n3 * fail_floor)
+        until = np.where(trigger, t + cfg.follow_months, until)
+    return extra, extra_failed
 
 
 def _attribute(cross: np.ndarray, li: np.ndarray, gi: np.ndarray, leaf_event: np.ndarray,
