@@ -25,13 +25,14 @@ def _month(i):
 
 def make_panel(T=24, n_leaf=30, rate=0.98, seed=0, bad=None, small=None):
     """Leaves food.a/food.b x 6 counties, aggregated to every level. bad: {(leaf, county):
-    fn(t) -> pass rate}; small: {(leaf, county): n per month}."""
+    fn(t) -> pass rate}; small: {(leaf, county): n per month, or fn(t) -> n}."""
     rng = np.random.default_rng(seed)
     rows = []
     for leaf in ("food.a", "food.b"):
         for c in COUNTIES:
             for t in range(T):
                 n = (small or {}).get((leaf, c), n_leaf)
+                n = n(t) if callable(n) else n
                 r = (bad or {}).get((leaf, c), lambda t: rate)(t)
                 f = rng.binomial(n, 1 - r)
                 for cat in (leaf, "food", "*"):
@@ -217,6 +218,17 @@ def test_volume_band_follows_the_series_own_batches():
     assert _row(F, "food.a", "330102")["band"] == "lt20"
     assert _row(F, "food.a", "330103")["band"] == "20to100"
     assert _row(F, "*", "330000")["band"] == "gt100"
+
+
+def test_a_series_sampled_more_of_late_is_banded_at_its_recent_volume():
+    """Follow-up sampling: 8 batches a month, then 40 in each of the last 3 months (a 12-month
+    mean of 16) is banded 20to100; the same burst a year earlier leaves it in lt20."""
+    T = 24
+    p = make_panel(T=T, seed=5, small={("food.a", "330104"): lambda t: 40 if t >= T - 3 else 8,
+                                       ("food.a", "330105"): lambda t: 40 if 5 <= t < 8 else 8})
+    F = features(p)
+    assert _row(F, "food.a", "330104")["band"] == "20to100"
+    assert _row(F, "food.a", "330105")["band"] == "lt20"
 
 
 def _drifting_history(T=30):

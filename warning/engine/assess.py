@@ -72,8 +72,16 @@ def _recent_evidence(n, f, base, floor, pj, root) -> dict:
     return out
 
 
+def band_volume(n: np.ndarray) -> np.ndarray:
+    """Batches a month that place a series (rows of n, months up to now) in its volume band:
+    the higher of its last 3 and last 12 months' means. Regulators sample a series more when
+    its failures pile up (follow-up sampling), so a suspect series is judged at the size it
+    now has, not the size it had over a quiet year."""
+    return np.maximum(n[:, -3:].mean(1), n[:, -12:].mean(1))
+
+
 def volume_band(volume: np.ndarray, edges=(20.0, 100.0)) -> np.ndarray:
-    """'lt20' / '20to100' / 'gt100' from batches a month (the series' own recent mean)."""
+    """'lt20' / '20to100' / 'gt100' from batches a month (`band_volume`)."""
     lo, hi = edges
     return np.where(volume > hi, "gt100", np.where(volume >= lo, "20to100", "lt20")).astype(object)
 
@@ -168,8 +176,8 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
                               if "blacklisted_share" in panel.keys else np.zeros(S)),
         "rate3": rate3, "n3": n3, "own_p": own_p,
     })
-    volume = n[:, -12:].mean(1)
-    out["log_volume"] = np.log1p(volume)
+    volume = band_volume(n)
+    out["log_band_volume"] = np.log1p(volume)
     out["band"] = volume_band(volume, s.band_edges)
     for k, v in _recent_evidence(n, f, base, floor, pj, root).items():
         out[k] = v
