@@ -231,6 +231,21 @@ def test_a_series_sampled_more_of_late_is_banded_at_its_recent_volume():
     assert _row(F, "food.a", "330105")["band"] == "lt20"
 
 
+def test_the_evaluation_bands_every_month_as_the_engine_does():
+    """bench/warning/evaluate tunes thresholds per band with its own vectorised banding of
+    every month; it must agree with the engine's (`assess.band_volume`) or the thresholds are
+    tuned on other series than they are applied to."""
+    from bench.warning.evaluate import observed_band
+    from warning.engine.assess import band_volume, volume_band
+    rng = np.random.default_rng(7)
+    n = rng.poisson(rng.choice([3.0, 15.0, 30.0, 90.0, 150.0], size=(400, 1)), size=(400, 30))
+    n[:50, -4:] *= 4  # a burst of follow-up sampling
+    edges = (20.0, 100.0)
+    got = observed_band(n, edges)
+    for t in range(n.shape[1]):
+        assert (got[:, t] == volume_band(band_volume(n[:, :t + 1]), edges)).all(), t
+
+
 def _drifting_history(T=30):
     bad = {("food.a", c): (lambda t: 0.98 if t < 18 else 0.88) for c in COUNTIES[:3]}
     return make_panel(T=T, bad=bad, n_leaf=20, seed=6)

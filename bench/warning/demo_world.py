@@ -104,10 +104,14 @@ def main(argv=None) -> None:
         print(f"\nas of {panel.months[at]} (model {summary.get('version', 'none: ' + summary.get('reason', ''))}): "
               f"{counts}; classical probability over 0.99: {(pcl > 0.99).sum():,} series "
               f"({(thin & (pcl > 0.99)).sum():,} with at most one batch in 12 months)")
+        thresholds = (model.meta["thresholds"] if model is not None else S.thresholds)
         for d, i in drifts:
+            band = out["band"].iloc[i]
             print(f"  planted drift {d['category']} {d['region']}: {level[i]}, probability "
                   f"{out['prob_below'].iloc[i]:.3f}, pass rate {out['pass_rate'].iloc[i]:.3f} "
-                  f"(floor {out['floor'].iloc[i]:.2f})")
+                  f"(floor {out['floor'].iloc[i]:.2f}); {int(window.n[i, -3:].sum())} batches in 3 "
+                  f"months, {int(window.n[i, -12:].sum())} in 12, band {band} (yellow from "
+                  f"{thresholds.get(band, {}).get('yellow', float('nan')):.3f})")
         if back >= S.horizon:  # its outcome months are over
             ok = np.isfinite(y[:, at])
             for name, mask in (("flagged", is_flag(level) & ok), ("not flagged", ~is_flag(level) & ok)):
