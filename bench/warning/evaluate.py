@@ -103,16 +103,13 @@ def run_seed(seed: int, months: int = 60, settings=DEFAULT_SETTINGS, tag: str = 
 
 def observed_band(n: np.ndarray, edges) -> np.ndarray:
     """The volume band each series is in at each month as the engine sees it
-    (`assess.band_volume`: the higher of its last 3 and last 12 months' mean batches a month):
-    the same for every method."""
+    (`assess.band_volume`: its mean batches a month over the last 12 months): the same for
+    every method."""
     c = np.concatenate([np.zeros((n.shape[0], 1)), np.cumsum(n, 1)], 1)
     T = n.shape[1]
-
-    def trailing_mean(k):
-        lo = np.maximum(np.arange(T) + 1 - k, 0)
-        return (c[:, 1:] - c[:, lo]) / (np.arange(T) + 1 - lo)
-
-    return volume_band(np.maximum(trailing_mean(3), trailing_mean(12)), edges).reshape(n.shape)
+    lo = np.maximum(np.arange(T) + 1 - 12, 0)
+    mean = (c[:, 1:] - c[:, lo]) / (np.arange(T) + 1 - lo)
+    return volume_band(mean, edges).reshape(n.shape)
 
 
 # ---- metrics --------------------------------------------------------------------------------
@@ -594,8 +591,8 @@ def main(argv=None) -> None:
           "series-years over its margin factor (`margin`: from the FA rates on each tuning seed "
           "left out of the tuning, so that the mean over the report seeds stays <= "
           f"{FA_BUDGET} with probability {CONFIDENCE}); one threshold, or one per volume band "
-          "(`_banded`, the band the method sees: the higher of the series' own mean batches a "
-          "month over the last 3 and the last 12 months) at that budget in each band; the risk model's on out-of-fold scores, "
+          "(`_banded`, the band the method sees: the series' own mean batches a month over the "
+          "last 12 months) at that budget in each band; the risk model's on out-of-fold scores, "
           "each tuning seed scored by a model trained on the other tuning seeds:\n")
     mg = ev["margins"]
     print(fmt(pd.DataFrame({

@@ -74,10 +74,10 @@ def _recent_evidence(n, f, base, floor, pj, root) -> dict:
 
 def band_volume(n: np.ndarray) -> np.ndarray:
     """Batches a month that place a series (rows of n, months up to now) in its volume band:
-    the higher of its last 3 and last 12 months' means. Regulators sample a series more when
-    its failures pile up (follow-up sampling), so a suspect series is judged at the size it
-    now has, not the size it had over a quiet year."""
-    return np.maximum(n[:, -3:].mean(1), n[:, -12:].mean(1))
+    its mean over the last 12 months. (The higher of the 3- and 12-month means, so that a series
+    under follow-up sampling is judged at the size it now has, was measured on the simulator
+    with follow-up sampling and changed nothing: crossings flagged 0.336 -> 0.335.)"""
+    return n[:, -12:].mean(1)
 
 
 def volume_band(volume: np.ndarray, edges=(20.0, 100.0)) -> np.ndarray:
@@ -177,7 +177,7 @@ def features(panel: Panel, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFram
         "rate3": rate3, "n3": n3, "own_p": own_p,
     })
     volume = band_volume(n)
-    out["log_band_volume"] = np.log1p(volume)
+    out["log_volume"] = np.log1p(volume)
     out["band"] = volume_band(volume, s.band_edges)
     for k, v in _recent_evidence(n, f, base, floor, pj, root).items():
         out[k] = v

@@ -15,7 +15,7 @@ from warning.engine.levels import own_below_p
 
 FEATURES = ["p_classical", "p_now", "gap_logit", "z_now", "slope", "slope_z", "log_ne",
             "log_nb", "base_gap_logit", "parent_gap_logit", "raw3_gap", "months_data",
-            "blacklisted_share", "log_band_volume", "z1_floor", "z3_floor", "z6_floor", "z1_base",
+            "blacklisted_share", "log_volume", "z1_floor", "z3_floor", "z6_floor", "z1_base",
             "z3_base", "z6_base", "cusum_floor", "parent_z3_base", "parent_z3_floor"]
 
 

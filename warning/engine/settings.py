@@ -24,7 +24,7 @@ class Settings:
     # chance at this level (exact binomial test), at least blue (watch) at the second.
     own_red_alpha: float = 0.01
     own_watch_alpha: float = 0.05
-    band_edges: tuple = (20.0, 100.0)  # batches a month (assess.band_volume): thresholds by band
+    band_edges: tuple = (20.0, 100.0)  # batches a month (own mean, last 12 months): thresholds by band
     # The risk model, trained on the province's own history (warning/engine/training.py).
     model_kind: str = "hgb"       # "hgb" (gradient boosting) or "logistic", both calibrated
     train_months: int = 12        # label months it learns from (the latest with an outcome)

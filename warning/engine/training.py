@@ -73,7 +73,7 @@ def train_on_history(panel: Panel, settings: Settings = DEFAULT_SETTINGS,
     rows, weight = subsample_negatives(y, s.train_max_rows, seed)
     model = RiskModel(kind=s.model_kind).fit(X.iloc[rows], y[rows], label="history",
                                              sample_weight=weight)
-    model.meta["thresholds"] = history_thresholds(model.predict(X), y, X["log_band_volume"], s)
+    model.meta["thresholds"] = history_thresholds(model.predict(X), y, X["log_volume"], s)
     digest = hashlib.sha1(repr((summary, s.model_kind, FEATURES)).encode()).hexdigest()[:8]
     model.meta.update(summary)
     model.meta["version"] = f"sklearn-{s.model_kind}-{months[-1]}-{digest}"
@@ -81,7 +81,7 @@ def train_on_history(panel: Panel, settings: Settings = DEFAULT_SETTINGS,
     return model, summary
 
 
-def history_thresholds(scores, y, log_band_volume, settings: Settings = DEFAULT_SETTINGS) -> dict:
+def history_thresholds(scores, y, log_volume, settings: Settings = DEFAULT_SETTINGS) -> dict:
     """{band: {level: threshold}} for a model trained on a history: in each volume band, the
     (1 - share) quantile of the scores of the training series-months that were not followed
     by a crossing (`settings.model_false_alarm_share` per level), so each level flags about
@@ -89,7 +89,7 @@ def history_thresholds(scores, y, log_band_volume, settings: Settings = DEFAULT_
     with fewer than `model_thresholds_min_rows` such months keeps `settings.model_thresholds`."""
     s = settings
     scores, y = np.asarray(scores, float), np.asarray(y, int)
-    band = volume_band(np.expm1(np.asarray(log_band_volume, float)), s.band_edges)
+    band = volume_band(np.expm1(np.asarray(log_volume, float)), s.band_edges)
     out = {}
     for b, fallback in s.model_thresholds.items():
         calm = scores[(band == b) & (y == 0)]
