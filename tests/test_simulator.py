@@ -274,6 +274,18 @@ def test_follow_up_batches_come_only_after_failures_pile_up(run):
     assert 0 < len(followed_counties) < run.leaves["region"].nunique()
 
 
+def test_truth_weighs_a_followed_up_leaf_by_its_planned_batches(run):
+    """The floor is checked against the batch pass rate, so a month of follow-up sampling adds
+    its planned batches (at least `follow_min_extra`) to the leaf's weight in every aggregate."""
+    cfg = run.config
+    t = run.leaves.merge(run.truth, on=["category", "region", "month"], suffixes=("", "_t"))
+    on = t[t["follow_up"] > 0]
+    assert len(on) > 0
+    assert (on["n_expected"] >= cfg.follow_min_extra + cfg.n_min).all()
+    # Most followed-up months of small leaves would weigh under that without the plan.
+    assert (t.loc[t["follow_up"] == 0, "n_expected"] < cfg.follow_min_extra + cfg.n_min).mean() > 0.2
+
+
 def test_follow_up_samples_the_failing_series_more():
     r = simulate(3, 48)
     share = (r.leaves.assign(on=r.leaves["follow_up"] > 0)

@@ -3,13 +3,15 @@
 `simulate(seed, months, config)` returns a `SimResult`:
 
 * ``leaves``: one row per (leaf category, county, month): ``category, region, month, n,
-  failed, true_rate``. ``n`` is the number of batches (1..500), ``failed`` is drawn
-  binomially from a beta-perturbed pass rate around ``true_rate`` (overdispersion).
+  failed, follow_up, true_rate``. ``n`` is the number of batches (1..500), ``follow_up`` how
+  many of them are follow-up sampling, ``failed`` is drawn binomially from a beta-perturbed
+  pass rate around ``true_rate`` (overdispersion).
 * ``truth``: one row per series at every level of both trees (category node incl. ``*`` x
   region node incl. 330000) and month: ``category, region, month, n_expected, true_rate,
   sustained_rate, floor, below``. An aggregate's rates are the means of its leaves' rates
-  weighted by their expected volumes. ``sustained_rate`` is the true rate without the
-  one-month dips; ``below`` is ``sustained_rate < floor``.
+  weighted by their expected volumes (the month's sampling plan: routine plus any follow-up
+  sampling in force, so the true rate is the expected batch pass rate). ``sustained_rate`` is
+  the true rate without the one-month dips; ``below`` is ``sustained_rate < floor``.
 * ``series``: one row per series: levels, floor, mean expected volume and its band,
   ``crossing_month`` (first month the sustained true rate is below the floor, computed from
   ``truth``, so crossings of aggregates caused by leaf events are included), the event that
@@ -293,15 +295,20 @@ def simulate(seed: int, months: int = 60, config: SimConfig = DEFAULT) -> SimRes
     kc = cfg.concentration
     p_obs = r_fail.beta(kc * true_rate, kc * (1 - true_rate))
     failed = r_fail.binomial(n, 1 - p_obs)
-    extra, extra_failed = _follow_up(r_follow, n, failed, p_obs, mu, F, county, cfg)
+    extra, extra_failed, planned = _follow_up(r_follow, n, failed, p_obs, mu, F, county, cfg)
     n, failed = n + extra, failed + extra_failed
+    # The floor is checked against the batch pass rate (省级监督抽查批次合格率), so an aggregate's
+    # true rate weighs its leaves by the batches the month's sampling plan expects of them:
+    # the routine volume plus any follow-up sampling in force. A leaf under follow-up pulls its
+    # city's batch pass rate down, and a warning that says so is not a false alarm.
+    weight = mu + planned
 
     # Truth at every level.
     li, gi, g_cat, g_reg = _membership(cat, county, trees)
     G = len(g_cat)
-    n_exp = _group_sum(mu, li, gi, G)
-    g_true = _group_sum(mu * true_rate, li, gi, G) / n_exp
-    g_sust = _group_sum(mu * sust_rate, li, gi, G) / n_exp
+    n_exp = _group_sum(weight, li, gi, G)
+    g_true = _group_sum(weight * true_rate, li, gi, G) / n_exp
+    g_sust = _group_sum(weight * sust_rate, li, gi, G) / n_exp
     g_floor = np.array([trees.floor(c) for c in g_cat])
     below = g_sust < g_floor[:, None]
 
@@ -323,7 +330,7 @@ def simulate(seed: int, months: int = 60, config: SimConfig = DEFAULT) -> SimRes
     margin = (g_sust - g_floor[:, None]).min(axis=1)
     stable = (~has) & (margin >= cfg.stable_margin - 1e-12)
     dip_dev = (g_true - g_sust).min(axis=1)
-    cause = _attribute(cross, li, gi, sust_event, mu * (base_rate - sust_rate))
+    cause = _attribute(cross, li, gi, sust_event, weight * (base_rate - sust_rate))
     kind_of = {e.event_id: e.kind for e in events}
     scenario = np.where(
         has, [kind_of.get(c, "unattributed") for c in cause],
@@ -368,27 +375,28 @@ def simulate(seed: int, months: int = 60, config: SimConfig = DEFAULT) -> SimRes
 
 def _follow_up(rng: np.random.Generator, n: np.ndarray, failed: np.ndarray, p_obs: np.ndarray,
                mu: np.ndarray, fail_floor: np.ndarray, county: np.ndarray, cfg: SimConfig):
-    """Extra batches (and their failures) from follow-up sampling, month by month: a month's
-    trigger reads the observed batches up to it, extras included (see SimConfig)."""
+    """(extra batches, their failures, their expected number) from follow-up sampling, month by
+    month: a month's trigger reads the observed batches up to it, extras included (SimConfig)."""
     S, T = n.shape
     extra = np.zeros((S, T), dtype=np.int64)
     extra_failed = np.zeros((S, T), dtype=np.int64)
+    planned = np.zeros((S, T))
     if cfg.follow_share <= 0:
-        return extra, extra_failed
+        return extra, extra_failed, planned
     uniq, inv = np.unique(county, return_inverse=True)
     follows = (rng.random(len(uniq)) < cfg.follow_share)[inv]
     until = np.full(S, -1)
     for t in range(T):
-        lam = np.where(follows & (until >= t),
-                       np.maximum(cfg.follow_min_extra, (cfg.follow_factor - 1) * mu[:, t]), 0.0)
-        extra[:, t] = np.minimum(rng.poisson(lam), cfg.n_max - n[:, t])
+        planned[:, t] = np.where(follows & (until >= t), np.maximum(
+            cfg.follow_min_extra, (cfg.follow_factor - 1) * mu[:, t]), 0.0)
+        extra[:, t] = np.minimum(rng.poisson(planned[:, t]), cfg.n_max - n[:, t])
         extra_failed[:, t] = rng.binomial(extra[:, t], 1 - p_obs[:, t])
         lo = max(0, t - 2)
         n3 = n[:, lo:t + 1].sum(1) + extra[:, lo:t + 1].sum(1)
         f3 = failed[:, lo:t + 1].sum(1) + extra_failed[:, lo:t + 1].sum(1)
         trigger = follows & (f3 >= cfg.follow_min_failed) & (f3 > n3 * fail_floor)
         until = np.where(trigger, t + cfg.follow_months, until)
-    return extra, extra_failed
+    return extra, extra_failed, planned
 
 
 def _attribute(cross: np.ndarray, li: np.ndarray, gi: np.ndarray, leaf_event: np.ndarray,
