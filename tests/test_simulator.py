@@ -319,3 +319,25 @@ def test_property_any_seed(seed, months, leaf_fraction, cities, concentration):
     assert grand_obs["n"].sum() == r.leaves["n"].sum()
     stable = r.series[r.series["stable_well_above"]]
     assert (stable["min_margin"] >= cfg.stable_margin - 1e-12).all()
+
+
+def test_a_sensitivity_run_evaluates_the_world_it_names(tmp_path, monkeypatch):
+    """`evaluate --sim follow_share=...` must simulate that world and cache it apart from
+    the default one, or a sensitivity run silently reports the default world's figures."""
+    import dataclasses
+
+    from bench.warning import evaluate as ev
+    monkeypatch.setattr(ev, "CACHE", tmp_path)
+    followed = dataclasses.replace(SMALL, follow_share=1.0)
+    unfollowed = dataclasses.replace(SMALL, follow_share=0.0)
+    a = ev.run_seed(3, 24, config=followed)
+    b = ev.run_seed(3, 24, config=unfollowed)
+    assert len(list(tmp_path.glob("*.pkl"))) == 2
+    assert not np.array_equal(a["feats"], b["feats"], equal_nan=True)
+    again = ev.run_seed(3, 24, config=followed)  # from the cache
+    assert np.array_equal(again["feats"], a["feats"], equal_nan=True)
+    assert len(list(tmp_path.glob("*.pkl"))) == 2
+    assert ev.sim_config(["follow_share=0.25", "follow_months=2"]) == dataclasses.replace(
+        ev.DEFAULT_SIM, follow_share=0.25, follow_months=2)
+    with pytest.raises(SystemExit, match="SimConfig field"):
+        ev.sim_config(["follow_shares=0.25"])

@@ -13,6 +13,8 @@ risk model is trained on the tuning seeds only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import hashlib
 import os
 import pickle
@@ -27,6 +29,7 @@ import pandas as pd
 from bench.warning import below_within, simulate, aggregate
 from bench.warning.baselines import BASELINES
 from bench.warning.scenarios import CHECK_SEEDS, REPORT_SEEDS, TUNING_SEEDS
+from bench.warning.simulator import DEFAULT as DEFAULT_SIM, SimConfig
 from bench.warning.trees import load_trees
 from warning.engine.assess import features, volume_band
 from warning.engine.levels import own_below_p
@@ -64,14 +67,17 @@ def _source_digest() -> str:
     return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()
 
 
-def run_seed(seed: int, months: int = 60, settings=DEFAULT_SETTINGS, tag: str = "") -> dict:
+def run_seed(seed: int, months: int = 60, settings=DEFAULT_SETTINGS, tag: str = "",
+             config: SimConfig = DEFAULT_SIM) -> dict:
+    # The default world keeps the key it always had (caches built before `config` stay good).
+    world = () if config == DEFAULT_SIM else (repr(config),)
     version = hashlib.sha1(repr((FEATURES, [getattr(settings, k) for k in FEATURE_SETTINGS],
-                                 _source_digest())).encode()).hexdigest()[:8]
+                                 _source_digest()) + world).encode()).hexdigest()[:8]
     path = CACHE / f"seed{seed}_{months}{tag}_{version}.pkl"
     if path.exists():
         with open(path, "rb") as fh:
             return pickle.load(fh)
-    r = simulate(seed, months)
+    r = simulate(seed, months, config)
     tr = load_trees()
     panel = panel_from_long(aggregate(r.leaves), tr.floor, tr.cat_parent, tr.region_parent)
     S, T = panel.n.shape
@@ -344,15 +350,16 @@ def brier(prob: list, data: list) -> tuple:
 
 # ---- main ------------------------------------------------------------------------------------
 
-def _load(seeds, workers):
+def _load(seeds, workers, config: SimConfig = DEFAULT_SIM):
+    run = functools.partial(run_seed, config=config)
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
-            data = list(ex.map(run_seed, seeds))
+            data = list(ex.map(run, seeds))
     else:
-        data = [run_seed(s) for s in seeds]
+        data = [run(s) for s in seeds]
     for d in data:
         if "n" not in d:  # the counts (cheap to simulate again), for label variants
-            r = simulate(d["seed"], d["T"])
+            r = simulate(d["seed"], d["T"], config)
             tr = load_trees()
             p = panel_from_long(aggregate(r.leaves), tr.floor, tr.cat_parent, tr.region_parent)
             d["n"], d["f"], d["floor"] = p.n, p.failed, p.keys["floor"].to_numpy(float)
@@ -560,6 +567,20 @@ def select(kinds=("hgb",), labels=("history_alpha0.5", "history_alpha0.2", "hist
     print(fmt(pd.concat(rows, ignore_index=True)))
 
 
+def sim_config(overrides: list[str]) -> SimConfig:
+    """The default simulator with `FIELD=VALUE` overrides, each value of its field's type."""
+    changes = {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or name not in {f.name for f in dataclasses.fields(SimConfig)}:
+            raise SystemExit(f"--sim {item!r}: expected FIELD=VALUE with a SimConfig field")
+        kind = type(getattr(DEFAULT_SIM, name))
+        if kind not in (int, float):
+            raise SystemExit(f"--sim {name}: only numeric settings can be changed here")
+        changes[name] = kind(value)
+    return dataclasses.replace(DEFAULT_SIM, **changes)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="2 tuning + 3 report seeds")
@@ -570,15 +591,19 @@ def main(argv=None) -> None:
                     help="model choice on the tuning seeds only (fit 1-10, measure 11-15)")
     ap.add_argument("--check", action="store_true",
                     help="also score CHECK_SEEDS with the same thresholds and model")
+    ap.add_argument("--sim", action="append", default=[], metavar="FIELD=VALUE",
+                    help="a simulator setting other than the default (SimConfig), e.g. "
+                         "follow_share=0.25, for sensitivity runs; calibration.json is not written")
     args = ap.parse_args(argv)
+    config = sim_config(args.sim)
     if args.scan_timing:
         return scan_timing()
     if args.select:
         return select(workers=args.workers)
     tseeds, rseeds = (TUNING_SEEDS[:2], REPORT_SEEDS[:3]) if args.quick else (TUNING_SEEDS, REPORT_SEEDS)
     t0 = time.perf_counter()
-    tune_data = _load(tseeds, args.workers)
-    rep_data = _load(rseeds, args.workers)
+    tune_data = _load(tseeds, args.workers, config)
+    rep_data = _load(rseeds, args.workers, config)
     print(f"data + walk-forward engine: {time.perf_counter() - t0:.0f} s; engine "
           f"{np.mean([d['engine_s_per_month'] for d in tune_data + rep_data]):.2f} s per "
           f"as-of month for ~{tune_data[0]['S']} series", file=sys.stderr)
@@ -587,6 +612,8 @@ def main(argv=None) -> None:
     thr, flags_r, methods_r, models = ev["thr"], ev["flags"], ev["scores"], ev["models"]
 
     print(f"# Early-warning evaluation ({len(tseeds)} tuning seeds, {len(rseeds)} report seeds)\n")
+    if args.sim:
+        print(f"Simulator settings changed from the default: {', '.join(args.sim)}\n")
     print(f"Thresholds tuned on the tuning seeds, each method to {FA_BUDGET} FA episodes / 100 "
           "series-years over its margin factor (`margin`: from the FA rates on each tuning seed "
           "left out of the tuning, so that the mean over the report seeds stays <= "
@@ -606,7 +633,7 @@ def main(argv=None) -> None:
           "100 series-years, each over the method's margin factor, on the tuning seeds):\n")
     for name, lvls in ev["level_thr"].items():
         print(f"- {name}: {lvls}")
-    if not args.quick:
+    if not args.quick and not args.sim:  # the shipped thresholds come from the default world
         write_calibration(ev["level_thr"], ev["margins"], tseeds)
     print("\n## Report seeds, overall\n")
     overall = summarise(flags_r, rep_data)
@@ -625,7 +652,7 @@ def main(argv=None) -> None:
     for label, m in models.items():  # noqa: B007
         print(f"\nmodel[{label}] meta: {m.meta}")
     if args.check:
-        check = _load(CHECK_SEEDS, args.workers)
+        check = _load(CHECK_SEEDS, args.workers, config)
         print(f"\n## Check seeds ({CHECK_SEEDS[0]}-{CHECK_SEEDS[-1]}), overall: the same "
               "thresholds and model, on seeds used for nothing else\n")
         overall = summarise(apply_thresholds(thr, models["history"], check), check)
