@@ -552,10 +552,10 @@ def _banded_fa(scores, data, thr) -> float:
 
 
 def select(kinds=("hgb",), labels=("history_alpha0.5", "history_alpha0.2", "history_alpha0.05"),
-           workers: int = 2) -> None:
+           workers: int = 2, config: SimConfig = DEFAULT_SIM) -> None:
     """Model choice inside the tuning seeds only: train and tune on the first two thirds of
     them, measure on the rest (the report seeds are never looked at)."""
-    data = _load(TUNING_SEEDS, workers)
+    data = _load(TUNING_SEEDS, workers, config)
     fit, held = data[:2 * len(data) // 3], data[2 * len(data) // 3:]
     rows = []
     for kind in kinds:
@@ -599,7 +599,7 @@ def main(argv=None) -> None:
     if args.scan_timing:
         return scan_timing()
     if args.select:
-        return select(workers=args.workers)
+        return select(workers=args.workers, config=config)
     tseeds, rseeds = (TUNING_SEEDS[:2], REPORT_SEEDS[:3]) if args.quick else (TUNING_SEEDS, REPORT_SEEDS)
     t0 = time.perf_counter()
     tune_data = _load(tseeds, args.workers, config)
