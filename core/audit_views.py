@@ -5,14 +5,13 @@ import json
 from datetime import datetime, timezone
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from core.audit import list_audit
 from core.auth.permissions import require
 from core.clock import LOCAL_TZ
 from core.export import download
-from core.extensions import db
+from core.extensions import Blueprint, db
 
 blp = Blueprint("audit", __name__, url_prefix="/api/audit", description="Audit trail")
 COLUMNS = ("id", "at", "user_id", "address", "action", "entity", "entity_id", "before", "after")

@@ -5,10 +5,40 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from marshmallow import RAISE, ValidationError
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
 
+from core.messages import N_
 from core.models import Base
+
+REPEATED_PARAMETER = N_("given more than once; give it once")
+
+
+class StrictParser(FlaskParser):
+    """Reads a query string as strictly as a body: an unknown parameter (a misspelt filter,
+    which would otherwise be dropped and the answer read as unfiltered) and a repeated one (of
+    which only the first value would count) are refused with 422 naming the parameter."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
+    def pre_load(self, location_data, *, schema, req, location):
+        if location in ("query", "querystring") and isinstance(location_data, MultiDictProxy):
+            repeated = {key: [REPEATED_PARAMETER] for key, values in location_data.data.lists()
+                        if len(values) > 1 and key not in location_data.multiple_keys}
+            if repeated:
+                raise ValidationError(repeated)
+        return location_data
+
+
+class Blueprint(SmorestBlueprint):
+    """The API's blueprints: flask-smorest's, with the strict argument parser."""
+
+    ARGUMENTS_PARSER = StrictParser()
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from core.extensions import db
+from core.extensions import Blueprint, db
 from core.jobs import job_for
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Queued background jobs")

@@ -14,7 +14,10 @@ MAX_ID = 2_147_483_647
 EXAMPLE_CODE = "91330106MA2B3C4D5D"  # GB 32100 check digit valid, registered in Xihu District (330106)
 NEW_ENTERPRISE_CODE = "91330106MA2CDE7F88"
 Text = lambda n, **kw: fields.String(validate=validate.Length(max=n), **kw)  # noqa: E731
-MonthStr = lambda **kw: fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",  # noqa: E731
+# ASCII digits only (\d takes any script's: int() reads ٢٠٢٥ as 2025, but months are compared as
+# text), and no final newline (which Python's $ lets through); valid in the OpenAPI document too.
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])(?!\n)$"
+MonthStr = lambda **kw: fields.String(validate=validate.Regexp(MONTH_PATTERN,  # noqa: E731
                                                                error="must be a month in YYYY-MM form"), **kw)
 
 

@@ -61,6 +61,8 @@ def test_bad_input_is_refused_naming_the_field(client, admin, db_session):
         ({"sampled_on": "10/03/2025"}, "sampled_on", "Not a valid date"),
         ({"items": [{"item": "x", "verdict": "maybe"}]}, "items.0.verdict", "Must be one of"),
         ({"surprise": 1}, "surprise", "Unknown field"),
+        ({"sample_no": "   "}, "sample_no", "sample number is required"),  # blank is no sample number
+        ({"conclusion": "fail", "items": [], "fail_reason": "  "}, "conclusion", "needs a failing test item"),
     ]
     for overrides, field, words in cases:
         _assert_refused(post(client, h, **overrides), field, words, db_session, 0)
@@ -224,3 +226,23 @@ def test_cursor_pages_cover_everything_once(client, admin, db_session):
         assert len(seen) == 23
     r = client.get("/api/batches?cursor=not-a-cursor", headers=h)
     assert r.status_code == 422 and "cursor" in r.json["errors"]
+
+
+def test_list_refuses_misspelt_repeated_and_reversed_filters_naming_them(client, admin):
+    """A filter the API would drop or misread is refused: a misspelt name would list every batch,
+    a repeated one would count only one of its values, a reversed range would list none."""
+    _, h = admin
+    post(client, h, sample_no="Q1", sampled_on="2025-03-05", reported_on=None)
+    cases = [
+        ("categroy=food.dairy", "categroy", "Unknown field"),
+        ("sampled_form=2025-04-01", "sampled_form", "Unknown field"),
+        ("region=330106&region=330212", "region", "given more than once"),
+        ("sampled_from=2025-04-01&sampled_to=2025-03-01", "sampled_from", "after 'sampled_to'"),
+    ]
+    for query, field, words in cases:
+        r = client.get(f"/api/batches?{query}", headers=h)
+        assert r.status_code == 422, (query, r.json)
+        assert r.json["code"] == 422 and r.json["status"] == "Unprocessable Entity" and r.json["message"]
+        assert field in r.json["errors"] and words in " ".join(r.json["errors"][field]), (query, r.json)
+    same_day = client.get("/api/batches?sampled_from=2025-03-05&sampled_to=2025-03-05", headers=h)
+    assert same_day.status_code == 200 and [b["sample_no"] for b in same_day.json["items"]] == ["Q1"]

@@ -142,6 +142,21 @@ def test_opening_refusals(client, admin):
                        headers=h).status_code == 404
 
 
+
+@pytest.mark.parametrize("code", ["999999", "３３０１０６", "330106\n"])  # no such region; fullwidth; final newline
+def test_a_distribution_region_must_be_a_real_division(client, admin, code):
+    _, h = admin
+    batch = record_failed(client, h)
+    body = {"kind": "recall", "title": "x", "level": "II", "batch_ids": [batch["id"]], "distribution": ["330106", code]}
+    refused = client.post("/api/cases", json=body, headers=h)
+    unknown = {"distribution": [f"unknown region code '{code}'"]}
+    assert refused.status_code == 422 and refused.json["errors"] == unknown, refused.json
+    assert client.get("/api/cases", headers=h).json == []  # nothing stored
+    case = open_recall(client, h, batch["id"])
+    changed = client.patch(f"/api/cases/{case['id']}", json={"distribution": [code]}, headers=h)
+    assert changed.status_code == 422 and changed.json["errors"] == unknown, changed.json
+    assert client.get(f"/api/cases/{case['id']}", headers=h).json["distribution"] == ["330106", "330212"]
+
 def test_a_case_names_a_linked_batchs_producer_or_an_enterprise_the_officer_can_see(client, admin, make_user):
     _, h = admin
     own = record_failed(client, h, region="330106")  # Xihu batch of a Xihu producer

@@ -177,3 +177,12 @@ def test_calendar_seed_command(runner):
     first = runner.invoke(args=["followup", "calendar", "seed", "--year", "2025"])
     assert first.exit_code == 0 and f"{len(OFFICIAL[2025])} dates" in first.output
     assert "0 dates" in runner.invoke(args=["followup", "calendar", "seed", "--year", "2025"]).output
+
+
+@pytest.mark.parametrize("path", ["/api/disposals", "/api/disposals/summary", "/api/cases", "/api/blacklist",
+                                  "/api/sampling-plan"])
+def test_an_unknown_region_filter_is_refused_not_answered_empty(client, admin, path):
+    _, h = admin
+    response = client.get(f"{path}?region=330160", headers=h)  # 330106 mistyped: not "nothing there"
+    assert response.status_code == 422, response.json
+    assert response.json["code"] == 422 and response.json["errors"] == {"region": ["unknown region code '330160'"]}

@@ -73,3 +73,11 @@ def test_plan_page_names_the_scan_that_exists(client, signed_in, db_session):
     page = client.get("/followup/plan?month=2025-06").data.decode()
     assert "按 2025年4月 扫描的风险排序" in page and "2025年5月 扫描" not in page
     assert "估计合格率 90.0%" in page
+
+
+def test_a_month_not_in_ascii_yyyy_mm_is_refused_naming_it(client, admin):
+    _, h = admin
+    for month in ("2025-05%0A", "%D9%A2%D9%A0%D9%A2%D9%A5-05"):  # a final newline (was a 500); ٢٠٢٥-05
+        response = client.get(f"/api/sampling-plan?month={month}", headers=h)
+        assert response.status_code == 422, (month, response.json)
+        assert response.json["errors"] == {"month": ["must be a month in YYYY-MM form"]}

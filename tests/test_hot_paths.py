@@ -170,7 +170,10 @@ def test_every_alert_filter_selects_what_it_says(client, admin, make_user, db_se
     assert listed("", ningbo) == sorted(r for r in rows if r[1].startswith("3302"))
     assert listed("region=330212&level=orange", ningbo) == sorted(r for r in rows if r[1] == "330212")
     assert listed("region=330106", ningbo) == []  # out of the caller's scope
-    assert listed("category=nonexistent") == [] and listed("region=999999") == []
+    for query, field in (("category=nonexistent", "category"), ("region=999999", "region")):
+        refused = client.get(f"/api/alerts?{query}", headers=h)  # not an empty list: "no alerts there"
+        assert refused.status_code == 422 and refused.json["errors"][field] == [
+            f"unknown {field} code '{query.split('=')[1]}'"], refused.json
     assert len(listed("limit=2&offset=0")) == 2 and len(listed("limit=50&offset=4")) == 2
 
 

@@ -170,6 +170,11 @@ def test_from_and_to_are_inclusive(client, headers):
     ({"category": "food.nonsense"}, "category"),
     ({"region": "999999"}, "region"),
     ({"period": "week"}, "period"),
+    ({"to": "٢٠٢٥-03"}, "to"),  # Arabic-Indic digits: read as a later month than every ASCII one
+    ({"from": "２０２４-01", "to": "2024-03"}, "from"),  # fullwidth digits
+    ({"catgory": "food.dairy"}, "catgory"),  # misspelt: the province's figures would be answered
+    ({"region": ["330106", "330212"]}, "region"),  # repeated: only one would count
+    ({"from": ["2025-01", "2025-02"], "to": "2025-03"}, "from"),
 ])
 def test_invalid_query_is_422_naming_the_field(client, headers, params, field):
     response = client.get(URL, query_string=params, headers=headers)

@@ -18,6 +18,7 @@ from core.models import utcnow
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
+from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
 from warning.models import Alert, AlertEvent, Assessment, Scan
 from warning.notify.outbox import notify_escalation
 
@@ -62,9 +63,11 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
     if flt.status:
         params["status"] = flt.status
     if flt.category and flt.category != ALL_PRODUCTS:
-        if flt.category not in trees.categories:
-            return []
+        if flt.category not in trees.categories:  # refused: an empty list would read as "no alerts"
+            raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=flt.category))
         params["categories"] = list(trees.categories.subtree(flt.category))
+    if flt.region and flt.region not in trees.regions:
+        raise ValidationFailed.on("region", UNKNOWN_REGION(code=flt.region))
     regions = []
     for region in (flt.region, scope):
         if region:

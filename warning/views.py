@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from core.auth.permissions import require, scope_of
-from core.extensions import db
+from core.extensions import Blueprint, db
 from core.fast_dump import Dumper
 from warning import alerts as service
 from warning.scan import last_complete_month

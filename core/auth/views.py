@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from core.auth import services
@@ -11,7 +10,7 @@ from core.auth.models import User
 from core.auth.permissions import require
 from core.auth.schemas import (PasswordChangeSchema, RevokedSchema, TokenRequestSchema, TokenSchema,
                                UserCreateSchema, UserSchema, UserUpdateSchema)
-from core.extensions import db
+from core.extensions import Blueprint, db
 
 blp = Blueprint("users", __name__, url_prefix="/api", description="Accounts")
 ID = "<int(max=2147483647):user_id>"

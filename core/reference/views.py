@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core.auth.permissions import require
 from core.clock import local_today
-from core.extensions import db
+from core.extensions import Blueprint, db
 from core.reference.floors import list_floors, set_floor
 from core.reference.trees import load_trees
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from followup.schemas.common import Id, PageArgs, Required, plannable_month
-from inspection.schemas import EnterpriseBriefSchema
+from inspection.schemas import MONTH_PATTERN, EnterpriseBriefSchema
 
 
 # Credit and blacklist ----------------------------------------------------------------------------
@@ -80,7 +80,7 @@ class BlacklistRemoveSchema(Schema):
 # Sampling plan -----------------------------------------------------------------------------------
 
 class PlanArgs(PageArgs):
-    month = fields.String(validate=[validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month in YYYY-MM form"),
+    month = fields.String(validate=[validate.Regexp(MONTH_PATTERN, error="must be a month in YYYY-MM form"),
                                     plannable_month],
                           metadata={"description": "The month to plan (default: next month)", "example": "2025-05"})
     region = fields.String(validate=validate.Length(min=1, max=6), metadata={"example": "330100"})

@@ -18,6 +18,7 @@ from core.audit import audit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.messages import N_
 from core.models import utcnow
+from core.reference.trees import load_trees
 from followup.calendar import load_calendar
 from followup.models import PRODUCT_TYPES, Case, CaseBatch, CaseEvent
 from followup.services.common import (IN_FUTURE, check_writable, enterprise_in_scope, in_scope, region_codes,
@@ -27,6 +28,7 @@ from followup.settings import load_settings
 from inspection.models import Enterprise
 from inspection.services.batches import get_batch
 from inspection.services.enterprises import NO_ENTERPRISE
+from inspection.services.rules import UNKNOWN_REGION
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("investigating", "cancelled"),
@@ -97,6 +99,14 @@ def _check_level(kind: str, level: str | None) -> None:
         raise ValidationFailed.on("level", ONLY_RECALL_LEVEL)
 
 
+def _check_distribution(session: Session, codes: list[str] | None) -> None:
+    """The regions the goods reached are divisions of the region tree (as every region code is)."""
+    regions = load_trees(session).regions
+    for code in codes or []:
+        if code not in regions:
+            raise ValidationFailed.on("distribution", UNKNOWN_REGION(code=code))
+
+
 def _check_quantities(data: dict[str, Any]) -> None:
     for field in ("quantity_concerned", "quantity_recovered"):
         if data.get(field) is not None and data[field] < 0:
@@ -141,6 +151,7 @@ def open_case(session: Session, data: dict[str, Any], user_id: int, scope: str |
     if product_type is None:
         raise ValidationFailed.on("product_type", PRODUCT_TYPE)
     check_writable(session, region, scope)
+    _check_distribution(session, data.get("distribution"))
     opened_at = data.get("opened_at") or utcnow()
     if opened_at > utcnow():
         raise ValidationFailed.on("opened_at", IN_FUTURE)
@@ -204,6 +215,7 @@ def update_case(session: Session, case_id: int, data: dict[str, Any], user_id: i
     before = _snapshot(case)
     if "level" in data:
         _check_level(case.kind, data["level"])
+    _check_distribution(session, data.get("distribution"))
     added = [bid for bid in dict.fromkeys(data.get("add_batch_ids") or []) if bid not in case.batch_ids]
     for batch in [get_batch(session, bid, scope) for bid in added]:
         if batch.voided_at is not None:

@@ -13,6 +13,7 @@ from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch, Enterprise
 from inspection.services.batches import get_batch
+from inspection.services.rules import UNKNOWN_REGION
 
 NOT_FAILED = N_("batch %(id)s is not a failed batch on record")
 IN_FUTURE = N_("may not be in the future")
@@ -36,8 +37,11 @@ def add_months(day: date, months: int) -> date:
 
 
 def region_codes(session: Session, region: str | None, scope: str | None) -> frozenset[str] | None:
-    """The region codes a query may see: the filter's subtree within the caller's (None: all)."""
+    """The region codes a query may see: the filter's subtree within the caller's (None: all).
+    A filter code that is no region is refused (an empty list would read as "nothing there")."""
     trees = load_trees(session)
+    if region and region not in trees.regions:
+        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
     allowed: frozenset[str] | None = None
     for code in (region, scope):
         if code:

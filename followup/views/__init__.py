@@ -1,7 +1,7 @@
 """Follow-up API: one blueprint; its routes are grouped in the modules imported below."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from core.extensions import Blueprint
 
 blp = Blueprint("followup", __name__, url_prefix="/api",
                 description="Follow-ups: disposals, retests, objections, cases, credit, blacklist, sampling plan")

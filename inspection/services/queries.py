@@ -24,6 +24,7 @@ from inspection.services.search import (FAILED_KEY, IndexKeys, category_group, c
 
 BAD_CURSOR = N_("cursor is not one this API returned")
 BAD_SORT = N_("sort must be one of %(sorts)s (prefix - for descending)")
+FROM_AFTER_TO = N_("'sampled_from' is after 'sampled_to'")
 
 SORTS = {"sampled_on": Batch.sampled_on, "sample_no": Batch.sample_no, "id": Batch.id}
 
@@ -163,6 +164,8 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
     key = sort.lstrip("-")
     if key not in SORTS:
         raise ValidationFailed.on("sort", BAD_SORT(sorts=list(SORTS)))
+    if f.sampled_from and f.sampled_to and f.sampled_from > f.sampled_to:
+        raise ValidationFailed.on("sampled_from", FROM_AFTER_TO)
     column = SORTS[key]
     words = (f.search or "").strip()
     unsearched = replace(f, search=None)

@@ -56,7 +56,7 @@ def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[s
         value = data.get(name)
         if value is not None and len(value) > limit:
             problems.append((name, TOO_LONG(limit=limit)))
-    if not data.get("sample_no"):
+    if not (data.get("sample_no") or "").strip():  # blank (the API takes text as sent) is none
         problems.append(("sample_no", SAMPLE_NO_REQUIRED))
     category, region = data.get("category"), data.get("region")
     if category not in trees.categories:
@@ -91,7 +91,7 @@ def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[s
         problems.append(("conclusion", PASS_WITH_FAILING_ITEM))
     elif conclusion == "pass" and data.get("fail_reason"):
         problems.append(("fail_reason", PASS_WITH_FAIL_REASON))
-    elif conclusion == "fail" and not failing and not data.get("fail_reason"):
+    elif conclusion == "fail" and not failing and not (data.get("fail_reason") or "").strip():
         problems.append(("conclusion", FAIL_WITHOUT_REASON))
 
     code = data.get("enterprise_credit_code")

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from core.auth.permissions import require, scope_of
 from core.errors import ValidationFailed
 from core.etags import etag_for, expected_version
-from core.extensions import db
+from core.extensions import Blueprint, db
 from core.fast_dump import Dumper, json_response
 from core.jobs import Job
 from inspection.schemas import (IF_MATCH, IF_MATCH_OPTIONAL, IMPORT_FILE_BODY, BatchAmendSchema,

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from core.auth.permissions import require
-from core.extensions import db
+from core.extensions import Blueprint, db
 from inspection.schemas import EnterpriseCreateSchema, EnterpriseListArgs, EnterpriseSchema
 from inspection.services import enterprises as service
 

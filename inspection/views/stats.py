@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from core.auth.permissions import require, scope_of
 from core.export import download
-from core.extensions import db
+from core.extensions import Blueprint, db
 from core.fast_dump import json_response
 from inspection.schemas import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, PassRateArgs, PassRateSchema
 from inspection.services.stats import RATE_COLUMNS, RateQuery, pass_rates

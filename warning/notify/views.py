@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from core.auth.permissions import require, scope_of
-from core.extensions import db
+from core.extensions import Blueprint, db
 from warning.notify import services
 from warning.notify.schemas import (OutboxListArgs, OutboxSchema, SubscriptionCreateSchema, SubscriptionSchema,
                                     SubscriptionUpdateSchema, WebhookCreatedSchema, WebhookCreateSchema,
