@@ -5,7 +5,7 @@ import json
 from datetime import datetime, timezone
 
 from flask.views import MethodView
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.audit import list_audit
 from core.auth.permissions import require
@@ -42,6 +42,11 @@ class AuditArgs(Schema):
                                metadata={"description": "Page: records older than this id", "example": 1000})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000), metadata={"example": 100})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")), metadata={"example": "json"})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise ValidationError("'since' is not before 'until'", field_name="since")
 
 
 class AuditSchema(Schema):

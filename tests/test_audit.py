@@ -56,6 +56,8 @@ def test_filters_and_csv_export(client, admin, make_user):
     mine = trail(client, h, entity="batch", user_id=other.id)
     assert [r["after"]["sample_no"] for r in mine] == ["AU-4"]
     assert trail(client, h, entity="batch", since="2999-01-01T00:00:00Z") == []
+    reversed_range = client.get("/api/audit?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z", headers=h)
+    assert reversed_range.status_code == 422 and "since" in reversed_range.json["errors"]
     assert len(trail(client, h, entity="batch", limit=1)) == 1
     r = client.get("/api/audit?format=csv&entity=batch", headers=h)
     assert r.mimetype == "text/csv"

@@ -62,6 +62,8 @@ def test_bad_input_is_refused_naming_the_field(client, admin, db_session):
         ({"items": [{"item": "x", "verdict": "maybe"}]}, "items.0.verdict", "Must be one of"),
         ({"surprise": 1}, "surprise", "Unknown field"),
         ({"sample_no": "   "}, "sample_no", "sample number is required"),  # blank is no sample number
+        ({"sample_no": " SP0"}, "sample_no", "begins or ends with a space"),  # a second "SP0"
+        ({"items": [{"item": "  ", "verdict": "pass"}]}, "items.0.item", "needs its name"),
         ({"conclusion": "fail", "items": [], "fail_reason": "  "}, "conclusion", "needs a failing test item"),
     ]
     for overrides, field, words in cases:
@@ -120,6 +122,8 @@ def test_amend_without_reason_or_with_broken_rules_changes_nothing(client, admin
     bad = client.patch(url, json={"reason": "r", "conclusion": "fail"}, headers=hdr)
     assert bad.status_code == 422 and "conclusion" in bad.json["errors"]
     assert client.patch(url, json={"reason": "r", "sample_no": "X"}, headers=hdr).status_code == 422
+    blank = client.patch(url, json={"reason": "r", "items": [{"item": " ", "verdict": "pass"}]}, headers=hdr)
+    assert blank.status_code == 422 and "items.0.item" in blank.json["errors"]
     assert client.get(url, headers=h).json["version"] == 1
     assert count(db_session, BatchRevision) == 0
 

@@ -19,6 +19,9 @@ def test_admin_sets_a_dated_floor_that_applies_from_its_date(client, admin, make
     assert [(r["period"], r["floor"]) for r in rows] == [("2025-12", 0.93), ("2026-01", 0.945)]
     history = client.get("/api/floors?category=food", headers=h).json
     assert [(f["effective_from"], f["floor"]) for f in history] == [("2000-01-01", 0.93), ("2026-01-01", 0.945)]
+    unknown = client.get("/api/floors?category=food.nope", headers=h)  # not "no floors there"
+    assert unknown.status_code == 422 and "category" in unknown.json["errors"]
+    assert [f["floor"] for f in client.get("/api/floors?category=*", headers=h).json] == [0.92]
     audit = client.get("/api/audit?entity=floor", headers=h).json
     assert audit[0]["after"]["floor"] == 0.945 and audit[0]["user_id"] == user.id
 

@@ -21,6 +21,8 @@ DATE_TAKEN = N_("a floor from this date exists")
 def list_floors(session: Session, category: str | None = None) -> list[CategoryFloor]:
     """Every floor ever set, oldest first (optionally for one category code or `*`)."""
     stmt = select(CategoryFloor).order_by(CategoryFloor.category_code, CategoryFloor.effective_from)
+    if category and category != ALL_PRODUCTS and category not in load_trees(session).categories:
+        raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=category))  # not "no floors"
     if category:
         stmt = stmt.where(CategoryFloor.category_code == category)
     return list(session.scalars(stmt))

@@ -21,7 +21,7 @@ from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
 from inspection.models import LOCAL_PREFIX, Batch, BatchRevision, Enterprise, TestItem
 from inspection.services.enterprises import NAME_NEEDED, enterprise_values, find_or_build
-from inspection.services.rules import check_batch
+from inspection.services.rules import check_batch, check_written_text
 
 # Fields a form or API body may set; `category`/`region` map to the *_code columns.
 BATCH_FIELDS = ("sampled_on", "reported_on", "product", "brand", "specification", "lot",
@@ -136,7 +136,7 @@ def create_batch(session: Session, data: dict[str, Any], user_id: int, scope: st
     aggregate upsert, then the commit. The answer is built from the values written.
     """
     trees = load_trees(session)
-    _raise_problems(check_batch(data, trees, local_today()))
+    _raise_problems(check_batch(data, trees, local_today()) + check_written_text(data))
     _check_scope(trees, scope, data["region"])
     conn = session.connection()
     batch = Recorded(**{**dict.fromkeys(_BATCH_COLUMNS), **{f: data.get(f) for f in BATCH_FIELDS}})
@@ -219,7 +219,7 @@ def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason
         raise ValidationFailed(NOT_AMENDABLE(fields=sorted(unknown)), {f: [CANNOT_BE_AMENDED] for f in sorted(unknown)})
     trees = load_trees(session)
     merged = {**batch_to_data(batch), **changes}
-    _raise_problems(check_batch(merged, trees, local_today()))
+    _raise_problems(check_batch(merged, trees, local_today()) + check_written_text(changes))
     _check_scope(trees, scope, merged["region"])
     before = snapshot(batch)
     _revise(session, batch, "amend", reason, user_id)

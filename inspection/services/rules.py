@@ -17,6 +17,8 @@ from inspection.models import CONCLUSIONS, STAGES
 FARM = "farm"
 TOO_LONG = N_("longer than %(limit)s characters")
 SAMPLE_NO_REQUIRED = N_("sample number is required")
+SAMPLE_NO_SPACES = N_("sample number begins or ends with a space")
+ITEM_NAME_REQUIRED = N_("a test item needs its name")
 UNKNOWN_CATEGORY = N_("unknown category code '%(code)s'")
 UNKNOWN_REGION = N_("unknown region code '%(code)s'")
 # A batch's codes are typed in files and API bodies: say where the codes are, and when the
@@ -47,6 +49,18 @@ TEXT_LIMITS = {
     "sampling_agency": 200, "laboratory": 200, "report_no": 100, "fail_reason": 500,
     "enterprise_name": 200, "producer_name": 200,
 }
+
+
+def check_written_text(written: dict[str, Any]) -> list[tuple[str, str]]:
+    """Problems with text the API takes as sent (the form and the importer strip it), checked
+    on what a write sends, so a batch stored before these rules can still be amended."""
+    problems = []
+    sample_no = written.get("sample_no")
+    if sample_no and sample_no != sample_no.strip():  # " SP1" would be a second "SP1"
+        problems.append(("sample_no", SAMPLE_NO_SPACES))
+    problems += [(f"items.{k}.item", ITEM_NAME_REQUIRED) for k, i in enumerate(written.get("items") or [])
+                 if not (i.get("item") or "").strip()]
+    return problems
 
 
 def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[str, str]]:
