@@ -156,7 +156,7 @@ def page_cursors(params: dict) -> dict[int, str | None]:
         row = db.session.execute(stmt.offset((page - 1) * PAGE - 1).limit(1)).first()
         if row is None:
             break
-        cursors[page] = encode_cursor([row[0], row[1]])
+        cursors[page] = encode_cursor("-sampled_on", row[0], row[1])
     return cursors
 
 

@@ -230,6 +230,13 @@ def test_cursor_pages_cover_everything_once(client, admin, db_session):
         assert len(seen) == 23
     r = client.get("/api/batches?cursor=not-a-cursor", headers=h)
     assert r.status_code == 422 and "cursor" in r.json["errors"]
+    # A cursor pages only the sort it came from: a sample-number cursor read as a date cursor
+    # (or a descending one read ascending) would skip or repeat rows.
+    by_number = client.get("/api/batches?sort=sample_no&limit=5", headers=h).json["next_cursor"]
+    newest = client.get("/api/batches?limit=5", headers=h).json["next_cursor"]
+    for query in (f"cursor={by_number}", f"sort=-sample_no&cursor={by_number}", f"sort=sampled_on&cursor={newest}"):
+        r = client.get(f"/api/batches?{query}", headers=h)
+        assert r.status_code == 422 and "cursor" in r.json["errors"], query
 
 
 def test_list_refuses_misspelt_repeated_and_reversed_filters_naming_them(client, admin):

@@ -46,16 +46,21 @@ class BatchFilter:
     search: str | None = None  # a sample number's beginning or a word of the product's name
 
 
-def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
+def encode_cursor(sort: str, value: Any, last_id: int) -> str:
+    """The next page's cursor: the sort it belongs to (with its direction), then the last row's
+    sort value and id."""
+    raw = json.dumps([sort, value.isoformat() if isinstance(value, date) else value, last_id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort_key: str) -> tuple[Any, int]:
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """(sort value, id) of a cursor of this sort: one of another sort would page from a value
+    of another column (a date read as a sample number), or the other way round."""
+    sort_key = sort.lstrip("-")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(last_id, int) or isinstance(last_id, bool):
+        made_for, value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if made_for != sort or not isinstance(last_id, int) or isinstance(last_id, bool):
             raise ValueError
         if sort_key == "sampled_on":
             value = date.fromisoformat(value)
@@ -172,7 +177,7 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
     stmt = filtered(session, unsearched, scope_region)
     after = []
     if cursor:
-        value, last_id = decode_cursor(cursor, key)
+        value, last_id = decode_cursor(cursor, sort)
         if key == "id":
             after = [Batch.id < last_id if descending else Batch.id > last_id]
         else:
@@ -208,5 +213,5 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor([getattr(last, column.key), last.id])
+        next_cursor = encode_cursor(sort, getattr(last, column.key), last.id)
     return rows, next_cursor
