@@ -65,13 +65,13 @@ def seed_followup_demo(session: Session, seed: int = 20261130) -> list[str]:
               {"severity": severity, "notified_on": notified, "status": disposal.status, "demo": True})
     session.commit()
     lines.append(f"disposals: {states['closed']} closed, {states['open']} open, {states['new']} not yet notified")
-    lines += _blacklist(session, today)
+    lines += _blacklist(session, admin_id, today)
     lines += _cases(session, rng, admin_id, today)
     lines += _appeals(session, admin_id, today)
     return lines
 
 
-def _blacklist(session: Session, today) -> list[str]:
+def _blacklist(session: Session, admin_id: int, today) -> list[str]:
     """Make the producer with the most failures in a year serious twice, and let the rule act."""
     since = add_months(today, -12)
     top = session.execute(select(Batch.enterprise_id, func.count()).where(
@@ -83,7 +83,10 @@ def _blacklist(session: Session, today) -> list[str]:
                                                      func.coalesce(Batch.reported_on, Batch.sampled_on) >= since)
                               .order_by(Batch.sampled_on.desc()).limit(2)).all()
         for disposal in session.scalars(select(Disposal).where(Disposal.batch_id.in_(ids))):
-            disposal.severity = "serious"
+            before = disposal.severity
+            disposal.severity, disposal.updated_at, disposal.updated_by_id = "serious", utcnow(), admin_id
+            audit(session, admin_id, "record", "disposal", disposal.batch_id, {"severity": before},
+                  {"severity": "serious", "demo": True})
         session.commit()
     entries = blacklist.apply_rules(session, today=today)
     return [f"blacklist: {len(entries)} enterprises added by rule"]

@@ -77,3 +77,26 @@ def test_audit_log_refuses_update_and_delete_on_postgresql(client, admin, db_ses
             db_session.execute(text(statement))
         db_session.rollback()
     assert db_session.execute(text("SELECT count(*) FROM audit_log WHERE action = 'forged'")).scalar() == 0
+
+
+def test_an_enterprise_registered_by_recording_or_amending_a_batch_is_audited(client, admin):
+    """Registering an enterprise is a write of its own, whichever form registers it: the batch's
+    record names only the credit code, so the enterprise's creation (who, its name) is audited too."""
+    from tests.conftest import make_code
+
+    user, h = admin
+    first, second = make_code("91330212MA2AUD2T0"), make_code("91330212MA2AUD3T0")
+    created = client.post("/api/batches", json=batch_payload(sample_no="AU-6", enterprise_credit_code=first,
+                                                             enterprise_name=" 宁波登记一厂 "), headers=h)
+    assert created.status_code == 201, created.json
+    amended = client.patch(f"/api/batches/{created.json['id']}", headers={**h, "If-Match": '"1"'},
+                           json={"reason": "wrong producer", "enterprise_credit_code": second,
+                                 "enterprise_name": "宁波登记二厂"})
+    assert amended.status_code == 200, amended.json
+    records = trail(client, h, entity="enterprise")
+    assert [(r["action"], r["user_id"], r["before"]) for r in records] == [("create", user.id, None)] * 2
+    assert [(r["after"]["credit_code"], r["after"]["name"]) for r in records] == [
+        (first, "宁波登记一厂"), (second, "宁波登记二厂")]
+    assert [r["entity_id"] for r in records] == [str(created.json["enterprise"]["id"]),
+                                                 str(amended.json["enterprise"]["id"])]
+    assert records[0]["after"]["region_code"] == first[2:8] and records[0]["address"] == "127.0.0.1"

@@ -233,3 +233,33 @@ def test_overdue_filter_and_csv(client, admin):
     lines = csv.data.decode("utf-8-sig").splitlines()
     assert len(lines) == 3 and lines[0].startswith("id,kind,title,status")
     assert "'=HYPERLINK()" in csv.data.decode("utf-8-sig")
+
+
+def test_the_audit_trail_keeps_what_opening_closing_and_cancelling_set(client, admin):
+    """The outcome and the cancel reason are written only on the case (a note given takes the
+    event's text): the audit record of the transition must keep them, and the opening the date
+    the officer gave it (the deadlines run from it)."""
+    user, h = admin
+    batch = record_failed(client, h)
+    body = {"kind": "traceability", "title": "追溯同批次", "batch_ids": [batch["id"]],
+            "opened_at": "2025-09-29T10:00:00+08:00"}
+    closing = client.post("/api/cases", json=body, headers=h).json
+    cancelling = client.post("/api/cases", json=body, headers=h).json
+    for step in ("investigating", "action_taken"):
+        move(client, h, closing["id"], step)
+    assert move(client, h, closing["id"], "closed", outcome="原料来源已查明", note="结案").status_code == 200
+    assert move(client, h, cancelling["id"], "cancelled", reason="重复立案", note="见另案").status_code == 200
+
+    def trail(case_id):
+        records = client.get(f"/api/audit?entity=case&entity_id={case_id}", headers=h).json[::-1]
+        assert all(r["user_id"] == user.id for r in records)
+        return records
+
+    opened, *_, closed = trail(closing["id"])
+    assert opened["action"] == "open"
+    assert datetime.fromisoformat(opened["after"]["opened_at"]) == datetime(2025, 9, 29, 2, tzinfo=timezone.utc)
+    assert closed["before"]["outcome"] is None and closed["before"]["closed_at"] is None
+    assert closed["after"]["outcome"] == "原料来源已查明" and closed["after"]["closed_at"]
+    cancelled = trail(cancelling["id"])[-1]
+    assert cancelled["before"]["cancel_reason"] is None and cancelled["after"]["cancel_reason"] == "重复立案"
+    assert cancelled["after"]["status"] == "cancelled" and cancelled["after"]["closed_at"]

@@ -29,3 +29,21 @@ def test_followup_demo_fills_every_list_once(db_session):
     assert not [t for t in texts if t and any("a" <= ch.lower() <= "z" for ch in t)]
     again = seed_followup_demo(db_session)
     assert again[-1] == "follow-up demo data already present" and count(Case) >= 3
+
+
+def test_every_demo_disposal_reads_in_the_audit_trail_as_it_is_stored(db_session):
+    """The demo makes two failures of one producer serious so the blacklist rule acts: that
+    change is audited like the disposals it seeds (the trail's latest severity is the row's)."""
+    from core.audit import AuditRecord
+
+    seed_demo(db_session, months=3)
+    seed_followup_demo(db_session)
+    latest = {}
+    for record in db_session.scalars(select(AuditRecord).where(AuditRecord.entity == "disposal")
+                                     .order_by(AuditRecord.id)):
+        latest[int(record.entity_id)] = record
+    disposals = db_session.scalars(select(Disposal)).all()
+    assert any(d.severity == "serious" for d in disposals)
+    assert {d.batch_id: d.severity for d in disposals} == {
+        d.batch_id: latest[d.batch_id].after["severity"] for d in disposals}
+    assert all(latest[d.batch_id].user_id == d.created_by_id for d in disposals)

@@ -153,3 +153,22 @@ def test_objection_is_recorded_and_decided_once(client, admin, make_user):
     assert client.get("/api/objections", headers=outsider).json == []
     assert client.post(f"/api/objections/{oid}/decide", headers=outsider,
                        json={"status": "upheld", "decision": "x"}).status_code == 404
+
+
+def test_the_audit_trail_keeps_every_field_an_application_or_objection_records(client, admin):
+    """Who applied for the retest and the day an objection was raised (it may be given, earlier
+    than today) are on the record: the audit records of their creation keep them too."""
+    user, h = admin
+    batch = record_failed(client, h)
+    notified(client, h, batch, days_ago(3))
+    retest = client.post(f"/api/disposals/{batch['id']}/retest", headers=h,
+                         json={"applied_on": days_ago(1), "laboratory": OTHER_LAB, "applicant": "杭州示例乳业有限公司"})
+    assert retest.status_code == 201, retest.json
+    objection = client.post(f"/api/disposals/{batch['id']}/objections", headers=h,
+                            json={"subject": "method", "grounds": "检验方法不适用", "raised_on": days_ago(2)})
+    assert objection.status_code == 201, objection.json
+    applied = client.get(f"/api/audit?entity=retest&entity_id={retest.json['id']}", headers=h).json
+    raised = client.get(f"/api/audit?entity=objection&entity_id={objection.json['id']}", headers=h).json
+    assert [(r["action"], r["user_id"]) for r in applied + raised] == [("apply", user.id), ("raise", user.id)]
+    assert applied[0]["after"]["applicant"] == "杭州示例乳业有限公司"
+    assert raised[0]["after"]["raised_on"] == days_ago(2)

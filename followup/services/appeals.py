@@ -74,7 +74,8 @@ def apply_for_retest(session: Session, batch_id: int, data: dict[str, Any], user
     session.add(retest)
     session.flush()
     audit(session, user_id, "apply", "retest", retest.id, None,
-          {"batch_id": batch.id, "applied_on": applied_on, "due_on": due, "laboratory": retest.laboratory})
+          {"batch_id": batch.id, "applied_on": applied_on, "due_on": due, "applicant": retest.applicant,
+           "laboratory": retest.laboratory})
     session.commit()
     return retest
 
@@ -161,7 +162,8 @@ def raise_objection(session: Session, batch_id: int, data: dict[str, Any], user_
     session.add(objection)
     session.flush()
     audit(session, user_id, "raise", "objection", objection.id, None,
-          {"batch_id": batch.id, "subject": objection.subject, "grounds": objection.grounds})
+          {"batch_id": batch.id, "raised_on": raised_on, "subject": objection.subject,
+           "grounds": objection.grounds})
     session.commit()
     return objection
 

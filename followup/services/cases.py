@@ -82,10 +82,15 @@ def _event(session: Session, case: Case, user_id: int, kind: str, what: str, det
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
+    """What the audit trail keeps of a case: every field a use case sets (the deadlines follow
+    from the kind, product type, level and opening)."""
     return {"kind": case.kind, "status": case.status, "level": case.level, "title": case.title,
+            "source": case.source, "region_code": case.region_code, "product_type": case.product_type,
             "quantity_concerned": case.quantity_concerned, "quantity_recovered": case.quantity_recovered,
             "unit": case.unit, "distribution": case.distribution, "recovered_disposal": case.recovered_disposal,
-            "batch_ids": case.batch_ids, "enterprise_id": case.enterprise_id, "alert_id": case.alert_id}
+            "batch_ids": case.batch_ids, "enterprise_id": case.enterprise_id, "alert_id": case.alert_id,
+            "opened_at": case.opened_at, "started_at": case.started_at, "outcome": case.outcome,
+            "cancel_reason": case.cancel_reason, "closed_at": case.closed_at}
 
 
 def _product_type(trees_root: str | None) -> str | None:

@@ -20,7 +20,8 @@ from core.models import utcnow
 from core.reference.trees import Trees, load_trees
 from inspection.aggregates import Deltas
 from inspection.models import LOCAL_PREFIX, Batch, BatchRevision, Enterprise, TestItem
-from inspection.services.enterprises import NAME_NEEDED, enterprise_values, find_or_build
+from inspection.services.enterprises import (NAME_NEEDED, REGISTERED, audit_registered, enterprise_values,
+                                             find_or_build)
 from inspection.services.rules import check_batch, check_written_text
 
 # Fields a form or API body may set; `category`/`region` map to the *_code columns.
@@ -125,6 +126,7 @@ def _enterprise_for(conn: Connection, code: str, name: str | None, user_id: int)
     values = {**enterprise_values(code, name), "address": None, "blacklisted": False,
               "created_at": utcnow(), "created_by_id": user_id}
     enterprise_id = conn.execute(_INSERT_ENTERPRISE, values).scalar_one()
+    insert_audit(conn, user_id, "create", "enterprise", enterprise_id, after={c: values[c] for c in REGISTERED})
     return Recorded(id=enterprise_id, **{c: values[c] for c in BRIEF_ENTERPRISE[1:]})
 
 
@@ -232,7 +234,10 @@ def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason
         session.rollback()
         raise ValidationFailed(NOTHING_CHANGED)
     batch.updated_at, batch.updated_by_id = utcnow(), user_id
+    registered = batch.enterprise if batch.enterprise is not None and batch.enterprise.id is None else None
     session.flush()  # the versioned UPDATE: a concurrent amendment fails here (412)
+    if registered is not None:  # the amendment named an enterprise not registered yet
+        audit_registered(session, registered, user_id)
     deltas.add_batch(batch, +1)
     deltas.apply(session)
     audit(session, user_id, "amend", "batch", batch.id, before, {**snapshot(batch), "reason": reason})

@@ -20,6 +20,8 @@ PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 
                       "61 62 63 64 65 71 81 82".split())
 NO_ENTERPRISE = N_("no enterprise %(id)s")
 NAME_NEEDED = N_("enterprise %(code)s is not registered; give its name to register it")
+# What the audit record of a registration keeps (its `after`), however the enterprise is registered.
+REGISTERED = ("credit_code", "name", "region_code", "address")
 
 
 def new_enterprise(credit_code: str, name: str, user_id: int | None, address: str | None = None,
@@ -53,9 +55,7 @@ def create_enterprise(session: Session, data: dict, user_id: int) -> Enterprise:
     enterprise = new_enterprise(code, data["name"], user_id, data.get("address"), region)
     session.add(enterprise)
     session.flush()
-    audit(session, user_id, "create", "enterprise", enterprise.id,
-          after={"credit_code": code, "name": enterprise.name, "region_code": region,
-                 "address": enterprise.address})
+    audit_registered(session, enterprise, user_id)
     session.commit()
     return enterprise
 
@@ -68,7 +68,8 @@ def get_enterprise(session: Session, enterprise_id: int) -> Enterprise:
 
 
 def find_or_build(session: Session, credit_code: str, name: str | None, user_id: int) -> Enterprise:
-    """The enterprise with this code, or a new one (added to the session) when a name is given."""
+    """The enterprise with this code, or a new one (added to the session) when a name is given;
+    the caller audits a new one (`audit_registered`) once it is flushed and has its id."""
     enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
     if enterprise is not None:
         return enterprise
@@ -77,6 +78,12 @@ def find_or_build(session: Session, credit_code: str, name: str | None, user_id:
     enterprise = new_enterprise(credit_code, name, user_id)
     session.add(enterprise)
     return enterprise
+
+
+def audit_registered(session: Session, enterprise: Enterprise, user_id: int | None) -> None:
+    """Audit the registration of a flushed enterprise (however registered: on its own or by a batch write)."""
+    audit(session, user_id, "create", "enterprise", enterprise.id,
+          after={f: getattr(enterprise, f) for f in REGISTERED})
 
 
 def list_enterprises(session: Session, q: str | None, limit: int, offset: int) -> list[Enterprise]:
