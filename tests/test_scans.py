@@ -239,7 +239,7 @@ def test_alert_list_detail_scans_and_series(db_session, world, client, make_user
     assert client.get(f"/api/series/{MILK}/{DEGRADING}", headers=xihu).status_code == 404
     assert client.get(f"/api/series/no.such/{DEGRADING}", headers=ningbo).status_code == 404
     scans = client.get("/api/scans", headers=xihu)
-    assert scans.status_code == 200 and scans.json[0]["as_of"] == AS_OF
+    assert scans.status_code == 200 and scans.json[0]["as_of"] == AS_OF and scans.json[0]["run_by"] == "test"
     # the alerts are in Ningbo: Xihu's figures must not tell of them; Ningbo counts the ones it sees
     assert scans.json[0]["alerts_raised"] == 0 and scans.json[0]["series_assessed"] > 0
     seen_in_ningbo = len(client.get("/api/alerts", query_string={"limit": 200}, headers=ningbo).json)
@@ -253,6 +253,10 @@ def test_the_scan_command_and_its_exit_codes(db_session, world, runner):
     result = runner.invoke(args=["warning", "scan", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert "series assessed" in result.output and "alerts raised 1" in result.output
+    import getpass
+    import os
+    run_by = db_session.scalar(select(Scan.run_by).order_by(Scan.id.desc()).limit(1))
+    assert run_by.startswith(f"{getpass.getuser()}@") and run_by.endswith(f":{os.getpid()}:cli")  # who ran it
     assert lease.acquire(db_session, SCAN_LEASE, "someone-else", 60)
     busy = runner.invoke(args=["warning", "scan", "--as-of", AS_OF])
     assert busy.exit_code == 1 and "another scan is running" in busy.output
@@ -331,6 +335,7 @@ def test_the_workers_scan_goes_through_ensure_risk_model(app, db_session, world,
     cli.scheduled_scan()
     assert asked == [(None, str(tmp_path))]
     assert db_session.scalar(select(func.count()).select_from(Scan)) == 1
+    assert db_session.scalar(select(Scan.run_by)).endswith(":scheduler")
 
     def broken(session, as_of, directory):
         raise PermissionError(directory)

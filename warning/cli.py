@@ -34,10 +34,16 @@ def model_dir() -> str:
 
 
 def scan_holder(origin: str) -> str:
-    """Who holds the scan lease: the host, process and origin (cli, scheduler)."""
+    """Who holds the scan lease and ran the scan: the operating-system login, host, process and
+    origin (cli, scheduler)."""
+    import getpass
     import os
 
-    return f"{socket.gethostname()}:{os.getpid()}:{origin}"
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # a container user without a name
+        login = str(os.getuid())
+    return f"{login}@{socket.gethostname()}:{os.getpid()}:{origin}"[-128:]  # the lease holds 128
 
 
 @warning_cli.command("scan")

@@ -49,6 +49,9 @@ class Scan(Base):
     # As of a month before the newest scan's: assessments recorded, alerts left alone (scan.py).
     backfill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Who started it: the operator's login, host, process and origin (cli, scheduler); NULL
+    # for scans before migration 0013.
+    run_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Assessment(Base):

@@ -79,7 +79,7 @@ def run_scan(session: Session, as_of: str | None, holder: str,
     if not lease.acquire(session, SCAN_LEASE, holder, lease_seconds):
         raise ScanBusy(f"another scan is running (lease '{SCAN_LEASE}' is held); try again later")
     try:
-        scan = _scan(session, as_of, settings, model_dir)
+        scan = _scan(session, as_of, settings, model_dir, holder)
         session.commit()
     except Exception:
         session.rollback()
@@ -188,12 +188,12 @@ def ensure_risk_model(session: Session, as_of: str | None, model_dir: str,
     return train_risk_model(session, as_of, model_dir, settings)
 
 
-def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | None) -> Scan:
+def _scan(session: Session, as_of: str, settings: Settings, model_dir: str | None, run_by: str) -> Scan:
     trees = load_trees(session)
     newest = session.scalar(select(func.max(Scan.as_of)).where(Scan.status == "done"))
     backfill = newest is not None and as_of < newest  # YYYY-MM strings sort as months do
     scan = Scan(as_of=as_of, status="running", model_version="", settings=asdict(settings), backfill=backfill,
-                series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0)
+                series_assessed=0, alerts_raised=0, alerts_escalated=0, alerts_resolved=0, run_by=run_by[:200])
     session.add(scan)
     session.flush()
     model, summary = None, {"version": CLASSICAL, "reason": "no series with a batch in the window"}

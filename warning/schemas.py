@@ -111,6 +111,9 @@ class ScanSchema(Schema):
     model_version = fields.String()
     backfill = fields.Boolean(metadata={
         "description": "As of an earlier month than the newest scan's: assessments only, alerts left alone"})
+    run_by = fields.String(allow_none=True, metadata={
+        "description": "Who ran it: login@host:process:origin (cli or scheduler); null before it was recorded",
+        "example": "ops@inspect-1:4242:scheduler"})
 
 
 class TrackRecordArgs(Schema):
