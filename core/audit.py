@@ -5,7 +5,11 @@ and DELETE outright (migration 0002).
 """
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import has_request_context, request
@@ -44,10 +48,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=1)
+def local_origin() -> str:
+    """Where a write outside any request comes from (a console command, the worker's jobs): the
+    operating-system login and the host, so that a change made at a console with no user of
+    the system (`flask users ...`, a calendar seed, the nightly rules) still says who ran it."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # a container user without a name
+        login = str(os.getuid())
+    return f"{login}@{socket.gethostname()}"[:64]
+
+
 def audit_values(user_id: int | None, action: str, entity: str, entity_id: Any,
                  before: dict | None = None, after: dict | None = None) -> dict[str, Any]:
-    """An audit record's columns but its time (the column's default sets it when inserted)."""
-    address = request.remote_addr if has_request_context() else None
+    """An audit record's columns but its time (the column's default sets it when inserted):
+    `address` is the client's for a request, else `local_origin()`."""
+    address = request.remote_addr if has_request_context() else local_origin()
     return {"user_id": user_id, "address": address, "action": action, "entity": entity,
             "entity_id": str(entity_id), "before": _plain(before), "after": _plain(after)}
 

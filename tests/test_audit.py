@@ -6,9 +6,10 @@ import io
 import os
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from core.audit import AuditRecord
 from tests.conftest import batch_payload
 
 
@@ -100,3 +101,14 @@ def test_an_enterprise_registered_by_recording_or_amending_a_batch_is_audited(cl
     assert [r["entity_id"] for r in records] == [str(created.json["enterprise"]["id"]),
                                                  str(amended.json["enterprise"]["id"])]
     assert records[0]["after"]["region_code"] == first[2:8] and records[0]["address"] == "127.0.0.1"
+
+
+def test_a_console_write_names_the_login_and_host_it_came_from(runner, db_session):
+    """No user of the system runs `flask followup calendar seed`: the record still says who did."""
+    import getpass
+    import socket
+
+    assert runner.invoke(args=["followup", "calendar", "seed", "--year", "2025"]).exit_code == 0
+    record = db_session.scalar(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1))
+    assert record.user_id is None
+    assert record.address == f"{getpass.getuser()}@{socket.gethostname()}"[:64]
