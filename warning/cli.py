@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 import time
 
@@ -36,14 +35,11 @@ def model_dir() -> str:
 def scan_holder(origin: str) -> str:
     """Who holds the scan lease and ran the scan: the operating-system login, host, process and
     origin (cli, scheduler)."""
-    import getpass
     import os
 
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):  # a container user without a name
-        login = str(os.getuid())
-    return f"{login}@{socket.gethostname()}:{os.getpid()}:{origin}"[-128:]  # the lease holds 128
+    from core.audit import local_origin
+
+    return f"{local_origin()}:{os.getpid()}:{origin}"[-128:]  # the lease holds 128
 
 
 @warning_cli.command("scan")
