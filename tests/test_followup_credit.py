@@ -201,3 +201,31 @@ def test_the_credit_record_names_only_failures_sampled_in_the_callers_region(cli
     assert [f["batch_id"] for f in mine["failures"]] == [ningbo["id"]]
     assert {f["batch_id"] for f in every["failures"]} == {xihu["id"], ningbo["id"]}
     assert mine["failed"] == every["failed"] == 2 and mine["score"] == every["score"]  # one record province-wide
+
+
+def test_credit_as_of_a_past_day_reads_the_record_as_it_stood_then(client, admin, db_session):
+    """A sampling plan for a past month scores credit as of then: later batches, failures,
+    closings, cases and retest conclusions are not yet known."""
+    from followup.services.credit import load_facts
+
+    _, h = admin
+    early = record_failed(client, h, local_today() - timedelta(days=100))
+    eid = early["enterprise"]["id"]
+    then = local_today() - timedelta(days=60)
+    later = record_failed(client, h, local_today() - timedelta(days=20),
+                          enterprise_credit_code=early["enterprise"]["credit_code"])
+    assert client.post(f"/api/disposals/{early['id']}", headers=h,
+                       json={"notified_on": days_ago(95), "cause": "原料"}).status_code == 200
+    closed = client.post(f"/api/disposals/{early['id']}/close", headers=h,
+                         json={"outcome": "整改完成", "closed_on": days_ago(10)})
+    assert closed.status_code == 200, closed.json
+    assert client.post("/api/cases", headers=h, json={"kind": "recall", "title": "召回", "level": "III",
+                                                      "batch_ids": [later["id"]]}).status_code == 201
+
+    now = load_facts(db_session, [eid])[eid]
+    past = load_facts(db_session, [eid], then)[eid]
+    assert (now.batches, len(now.failures), now.open_cases, now.recalls) == (2, 2, 1, {"III": 1})
+    assert [f.batch_id for f in now.failures if f.disposal_closed] == [early["id"]]
+    # 60 days ago: one batch, failed, its disposal neither closed nor overdue yet; no case
+    assert (past.batches, past.open_cases, past.recalls) == (1, 0, {})
+    assert [(f.batch_id, f.disposal_closed, f.overdue) for f in past.failures] == [(early["id"], False, False)]

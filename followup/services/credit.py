@@ -61,7 +61,9 @@ def is_refusal(fail_reason: str | None, settings: FollowupSettings) -> bool:
 
 def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | None = None,
                settings: FollowupSettings | None = None) -> dict[int, Facts]:
-    """The credit facts of many enterprises in a few queries."""
+    """The credit facts of many enterprises in a few queries, as known on `today`: a plan for a
+    past month (`sampling_plan`) reads the record as it stood then, not with later failures,
+    closings, cases and retest conclusions. (The blacklist flag itself is the current one.)"""
     settings, today = settings or load_settings(), today or local_today()
     ids = list(dict.fromkeys(enterprise_ids))
     facts: dict[int, Facts] = {i: Facts() for i in ids}
@@ -69,7 +71,8 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
         return facts
     since = add_months(today, -settings.credit_window_months)
     live = (Batch.enterprise_id.in_(ids), Batch.voided_at.is_(None))
-    for eid, n in session.execute(select(Batch.enterprise_id, func.count()).where(*live, Batch.sampled_on >= since)
+    for eid, n in session.execute(select(Batch.enterprise_id, func.count())
+                                  .where(*live, Batch.sampled_on >= since, Batch.sampled_on <= today)
                                   .group_by(Batch.enterprise_id)):
         facts[eid].batches = n
     # lazyload: the facts read columns only; the entities' eager relationships (a batch's items,
@@ -77,11 +80,12 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
     rows = session.execute(select(Batch, Disposal).options(lazyload("*"))
                            .outerjoin(Disposal, Disposal.batch_id == Batch.id)
                            .where(*live, Batch.conclusion == "fail",
-                                  func.coalesce(Batch.reported_on, Batch.sampled_on) >= since))
+                                  func.coalesce(Batch.reported_on, Batch.sampled_on).between(since, today)))
     for batch, disposal in rows:
         refused = is_refusal(batch.fail_reason, settings)
         severity = "serious" if refused else (disposal.severity if disposal else "general")
-        closed = disposal is not None and disposal.status == "closed"
+        closed = (disposal is not None and disposal.status == "closed"
+                  and (disposal.closed_on is None or disposal.closed_on <= today))
         overdue = not closed and add_months(report_date(batch), settings.disposal_months) < today
         facts[batch.enterprise_id].failures.append(
             Failure(batch.id, batch.sample_no, report_date(batch), severity, refused, closed, overdue,
@@ -91,9 +95,12 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
     for case in session.scalars(select(Case).options(lazyload("*"))
                                 .where(Case.enterprise_id.in_(ids), Case.status != "cancelled")):
         target = facts[case.enterprise_id]
-        if case.status not in ("closed",):
+        opened = case.opened_at.astimezone(LOCAL_TZ).date()
+        if opened > today:
+            continue
+        if case.closed_at is None or case.closed_at.astimezone(LOCAL_TZ).date() > today:
             target.open_cases += 1
-        if case.opened_at.astimezone(LOCAL_TZ).date() < since:
+        if opened < since:
             continue
         if case.kind == "recall" and case.level:
             target.recalls[case.level] = target.recalls.get(case.level, 0) + 1
@@ -101,10 +108,11 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
             target.traceability_cases += 1
     for eid, retest in session.execute(select(Batch.enterprise_id, Retest).options(lazyload("*"))
                                        .join(Batch, Batch.id == Retest.batch_id)
-                                       .where(Batch.enterprise_id.in_(ids))):
+                                       .where(Batch.enterprise_id.in_(ids), Retest.applied_on <= today)):
         facts[eid].retests += 1
-        facts[eid].retests_confirmed += retest.conclusion == "fail"
-        facts[eid].retests_passed += retest.conclusion == "pass"
+        concluded = retest.concluded_on is not None and retest.concluded_on <= today
+        facts[eid].retests_confirmed += concluded and retest.conclusion == "fail"
+        facts[eid].retests_passed += concluded and retest.conclusion == "pass"
     return facts
 
 
