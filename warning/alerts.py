@@ -18,7 +18,7 @@ from core.models import utcnow
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
-from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
+from inspection.services.rules import UNKNOWN_CATEGORY, known_region
 from warning.models import Alert, AlertEvent, Assessment, Scan
 from warning.notify.outbox import notify_escalation
 
@@ -66,8 +66,8 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
         if flt.category not in trees.categories:  # refused: an empty list would read as "no alerts"
             raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=flt.category))
         params["categories"] = list(trees.categories.subtree(flt.category))
-    if flt.region and flt.region not in trees.regions:
-        raise ValidationFailed.on("region", UNKNOWN_REGION(code=flt.region))
+    if flt.region:
+        known_region(trees, flt.region)
     regions = []
     for region in (flt.region, scope):
         if region:

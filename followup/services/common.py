@@ -13,7 +13,7 @@ from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch, Enterprise
 from inspection.services.batches import get_batch
-from inspection.services.rules import UNKNOWN_REGION
+from inspection.services.rules import known_region
 
 NOT_FAILED = N_("batch %(id)s is not a failed batch on record")
 IN_FUTURE = N_("may not be in the future")
@@ -40,8 +40,8 @@ def region_codes(session: Session, region: str | None, scope: str | None) -> fro
     """The region codes a query may see: the filter's subtree within the caller's (None: all).
     A filter code that is no region is refused (an empty list would read as "nothing there")."""
     trees = load_trees(session)
-    if region and region not in trees.regions:
-        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
+    if region:
+        known_region(trees, region)
     allowed: frozenset[str] | None = None
     for code in (region, scope):
         if code:

@@ -24,7 +24,7 @@ from followup.models import Disposal
 from followup.services.common import add_months, failed_batch, not_future, region_codes, report_date
 from followup.settings import load_settings
 from inspection.models import Batch
-from inspection.services.rules import UNKNOWN_REGION
+from inspection.services.rules import known_region
 
 STATES = ("open", "due", "overdue", "closed", "all")
 RECORD_FIELDS = ("severity", "notified_on", "unit_notified_on", "measures", "cause", "outcome")
@@ -114,8 +114,8 @@ def summary_by_region(session: Session, region: str | None, scope: str | None,
     """Per direct sub-region of `region` (default: the caller's region or the province): failed
     batches without a closed disposal, those due soon and those overdue."""
     trees = load_trees(session)
-    if region and region not in trees.regions:
-        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
+    if region:
+        known_region(trees, region)
     parent = region or scope or PROVINCE
     if parent not in trees.regions or (scope and parent not in trees.regions.subtree(scope)):
         return []

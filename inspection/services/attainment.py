@@ -12,7 +12,7 @@ from core.errors import ValidationFailed
 from core.messages import N_
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
-from inspection.services.rules import UNKNOWN_REGION
+from inspection.services.rules import known_region
 from inspection.services.stats import RateQuery, pass_rates
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -24,9 +24,7 @@ def attainment_report(session: Session, year: int, region: str | None, scope: st
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValidationFailed.on("year", BAD_YEAR(first=FIRST_YEAR, last=LAST_YEAR))
     trees = load_trees(session)
-    region = region or scope or PROVINCE
-    if region not in trees.regions:
-        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
+    region = known_region(trees, region or scope or PROVINCE)
     if scope is not None and region not in trees.regions.subtree(scope):
         return []
     span = {"period": "year", "from_month": f"{year - 1}-01", "to_month": f"{year}-12"}

@@ -18,7 +18,7 @@ from core.errors import ValidationFailed
 from core.messages import N_
 from core.reference.trees import load_trees
 from inspection.models import Batch
-from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
+from inspection.services.rules import UNKNOWN_CATEGORY, known_region
 from inspection.services.search import (FAILED_KEY, IndexKeys, category_group, category_keys, indexed, month_keys,
                                         region_keys, search_conditions, search_ids)
 
@@ -108,9 +108,7 @@ def _subtrees(session: Session, f: BatchFilter, scope_region: str | None) -> tup
     regions = []
     for region in (f.region, scope_region):
         if region:
-            if region not in trees.regions:
-                raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
-            subtree = trees.regions.subtree(region)
+            subtree = trees.regions.subtree(known_region(trees, region))
             if len(subtree) < len(trees.regions.nodes):  # the whole province needs no filter
                 regions.append(subtree)
     return categories, regions

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from core.errors import ValidationFailed
 from core.messages import N_, Message
 from core.reference.trees import Tree, Trees
 from inspection.credit_code import credit_code_error
@@ -49,6 +50,14 @@ TEXT_LIMITS = {
     "sampling_agency": 200, "laboratory": 200, "report_no": 100, "fail_reason": 500,
     "enterprise_name": 200, "producer_name": 200,
 }
+
+
+def known_region(trees: Trees, code: str) -> str:
+    """`code` if it is a region of the tree, else a 422 naming the `region` parameter: a filter
+    by a mistyped code must not read as "nothing there"."""
+    if code not in trees.regions:
+        raise ValidationFailed.on("region", UNKNOWN_REGION(code=code))
+    return code
 
 
 def check_written_text(written: dict[str, Any]) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from core.messages import N_
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
 from inspection.models import SeriesMonth
-from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
+from inspection.services.rules import UNKNOWN_CATEGORY, known_region
 
 BAD_PERIOD = N_("period must be one of %(periods)s")
 BAD_BREAKDOWN = N_("breakdown must be one of %(breakdowns)s")
@@ -97,9 +97,7 @@ def pass_rates(session: Session, q: RateQuery, scope: str | None = None) -> list
     category = q.category or ALL_PRODUCTS
     if category != ALL_PRODUCTS and category not in trees.categories:
         raise ValidationFailed.on("category", UNKNOWN_CATEGORY(code=category))
-    region = q.region or scope or PROVINCE
-    if region not in trees.regions:
-        raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
+    region = known_region(trees, q.region or scope or PROVINCE)
     if scope is not None and region not in trees.regions.subtree(scope):
         return []
     to_month = q.to_month or month_of(local_today())

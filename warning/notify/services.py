@@ -15,7 +15,7 @@ from core.errors import NotFound, ValidationFailed
 from core.messages import N_
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import load_trees
-from inspection.services.rules import UNKNOWN_CATEGORY, UNKNOWN_REGION
+from inspection.services.rules import UNKNOWN_CATEGORY, known_region
 from warning.notify import sealing
 from warning.notify.models import OutboxMessage, Subscription, Webhook
 
@@ -49,8 +49,7 @@ def _check_filters(session: Session, data: dict, scope: str | None) -> None:
     trees = load_trees(session)
     region, category = data.get("region_code"), data.get("category_code")
     if region is not None:
-        if region not in trees.regions:
-            raise ValidationFailed.on("region", UNKNOWN_REGION(code=region))
+        known_region(trees, region)
         if scope is not None and region not in trees.regions.subtree(scope):
             raise Forbidden(OUTSIDE_REGION(region=region, scope=scope))
     if category is not None and category != ALL_PRODUCTS and category not in trees.categories:
