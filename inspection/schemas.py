@@ -155,9 +155,9 @@ class BatchPageSchema(Schema):
 class BatchListArgs(Schema):
     sampled_from = fields.Date(metadata={"example": "2025-01-01"})
     sampled_to = fields.Date(metadata={"example": "2025-12-31"})
-    category = fields.String(validate=validate.Length(max=96), metadata={"description": "Category subtree",
+    category = fields.String(validate=validate.Length(min=1, max=96), metadata={"description": "Category subtree",
                                                                          "example": "food.dairy"})
-    region = fields.String(validate=validate.Length(max=6), metadata={"description": "Region subtree",
+    region = fields.String(validate=validate.Length(min=1, max=6), metadata={"description": "Region subtree",
                                                                       "example": "330106"})
     enterprise_id = fields.Integer(validate=validate.Range(1, MAX_ID), metadata={"example": 1})
     conclusion = fields.String(validate=validate.OneOf(CONCLUSIONS), metadata={"example": "pass"})
@@ -234,9 +234,9 @@ class JobLinkSchema(Schema):
 
 
 class PassRateArgs(Schema):
-    category = fields.String(validate=validate.Length(max=96),
+    category = fields.String(validate=validate.Length(min=1, max=96),
                              metadata={"description": "Category node; default all products", "example": "food.dairy"})
-    region = fields.String(validate=validate.Length(max=6),
+    region = fields.String(validate=validate.Length(min=1, max=6),
                            metadata={"description": "Region node; default 330000", "example": "330106"})
     period = fields.String(load_default="month", validate=validate.OneOf(PERIODS), metadata={"example": "month"})
     from_ = MonthStr(data_key="from", metadata={"description": "First month, inclusive; default 11 months before 'to'",

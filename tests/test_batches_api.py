@@ -53,6 +53,7 @@ def test_bad_input_is_refused_naming_the_field(client, admin, db_session):
         ({"category": "food.nope"}, "category", "unknown category"),
         ({"region": "110101"}, "region", "unknown region"),
         ({"sampled_on": "2999-01-01", "reported_on": None}, "sampled_on", "in the future"),
+        ({"sampled_on": "1999-12-31"}, "sampled_on", "before 2000-01-01"),
         ({"reported_on": "2025-03-01"}, "reported_on", "before the sampling date"),
         ({"enterprise_credit_code": VALID_CODE[:-1] + ("0" if VALID_CODE[-1] != "0" else "1")},
          "enterprise_credit_code", "check digit"),

@@ -122,6 +122,7 @@ def test_two_serious_failures_within_a_year_blacklist_by_rule(client, admin, db_
     assert client.get(f"/api/enterprises/{eid}", headers=h).json["blacklisted"] is True
     entry = client.get("/api/blacklist", headers=h).json[0]["entry"]
     assert entry["rule"] == "serious_failures" and first["sample_no"] in entry["reason"]
+    assert entry["user_id"] == admin[0].id  # the officer whose record set the rule off
     # Removed by an officer: the same two failures do not put it back.
     client.post(f"/api/blacklist/{eid}/remove", json={"reason": "复核：严重程度认定有误"}, headers=h)
     assert apply_rules(db_session) == []

@@ -186,3 +186,18 @@ def test_an_unknown_region_filter_is_refused_not_answered_empty(client, admin, p
     response = client.get(f"{path}?region=330160", headers=h)  # 330106 mistyped: not "nothing there"
     assert response.status_code == 422, response.json
     assert response.json["code"] == 422 and response.json["errors"] == {"region": ["unknown region code '330160'"]}
+
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/api/batches", "category"), ("/api/batches", "region"), ("/api/stats/pass-rates", "category"),
+    ("/api/stats/pass-rates", "region"), ("/api/alerts", "category"), ("/api/alerts", "region"),
+    ("/api/floors", "category"), ("/api/disposals", "region"), ("/api/disposals/summary", "region"),
+    ("/api/cases", "region"), ("/api/blacklist", "region"), ("/api/sampling-plan", "region")])
+def test_an_empty_filter_is_refused_alike_on_every_list(client, admin, path, field):
+    """`?region=` from a half-filled script is a mistake on every list, not "no filter" on some
+    lists and an error on others."""
+    _, h = admin
+    response = client.get(f"{path}?{field}=", headers=h)
+    assert response.status_code == 422, response.json
+    assert list(response.json["errors"]) == [field], response.json

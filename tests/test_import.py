@@ -102,6 +102,7 @@ def test_every_bad_row_is_reported_by_row_and_column(client, admin, db_session):
         f",2025-04-01,food.dairy,330106,pass,{VALID_CODE},,,",           # no sample number
         f"B-10,2025-04-01,food.dairy,330106,pass,{make_code('91330106MA2B3C4D9')},,,",  # unknown code, no name
         "B-11,2025-04-01,food.dairy,330106,pass,,某乳业公司,,",           # name without code (not farm)
+        f"B-12,0202-04-01,food.dairy,330106,pass,{VALID_CODE},,,",       # 2022 mistyped
     ]
     if VALID_CODE.endswith("0"):
         bad[4] = bad[4].replace(f"{VALID_CODE[:-1]}0", f"{VALID_CODE[:-1]}1")
@@ -110,9 +111,10 @@ def test_every_bad_row_is_reported_by_row_and_column(client, admin, db_session):
     got = {(e["row"], e["column"]) for e in r.json["rejected"]}
     assert got == {(2, "sampled_on"), (3, "category"), (4, "region"), (5, "result"),
                    (6, "enterprise_credit_code"), (7, "result"), (8, "result"), (9, "sampled_on"),
-                   (10, "sample_no"), (11, "enterprise_name"), (12, "enterprise_credit_code")}
+                   (10, "sample_no"), (11, "enterprise_name"), (12, "enterprise_credit_code"), (13, "sampled_on")}
     reasons = {e["row"]: e["reason"] for e in r.json["rejected"]}
     assert "check digit" in reasons[6] and "in the future" in reasons[9]
+    assert reasons[13] == "sampling date 0202-04-01 is before 2000-01-01: is the year mistyped?"
     assert n(db_session) == 1
 
 

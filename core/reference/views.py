@@ -54,7 +54,7 @@ class Categories(MethodView):
 
 
 class FloorArgs(Schema):
-    category = fields.String(validate=validate.Length(max=96),
+    category = fields.String(validate=validate.Length(min=1, max=96),
                              metadata={"description": "Category code, or * for all products", "example": "food"})
 
 

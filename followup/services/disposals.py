@@ -178,7 +178,9 @@ def record_disposal(session: Session, batch_id: int, data: dict[str, Any], user_
     if batch.enterprise_id is not None and disposal.severity == "serious":
         from followup.services.blacklist import apply_rules
 
-        apply_rules(session, [batch.enterprise_id], commit=False)  # a second serious failure blacklists
+        # A second serious failure blacklists; the entry names the rule and the officer whose
+        # record set it off, so the change is attributable like any other write.
+        apply_rules(session, [batch.enterprise_id], user_id=user_id, commit=False)
     session.commit()
     return get_disposal(session, batch_id, scope)
 

@@ -39,7 +39,7 @@ def _text(name: str) -> Message:
 EXAMPLE_CODE = "91330106MA2B3C4D5D"  # check digit valid, issued in Xihu District (330106)
 FILE_COLUMNS: tuple[Column, ...] = (
     Column("sample_no", "抽样单编号", N_("sample number, unique"), _text("sample_no"), "SP20250310-0001"),
-    Column("sampled_on", "抽样日期", N_("sampling date, not in the future"), DATE, date(2025, 3, 10)),
+    Column("sampled_on", "抽样日期", N_("sampling date, from 2000 on and not in the future"), DATE, date(2025, 3, 10)),
     Column("category", "产品类别", N_("product category"),
            N_("a category code (e.g. food.biscuit), not its name: see the code lists"), "food.dairy.liquid_milk"),
     Column("region", "抽样地区", N_("region where the sample was taken, within your own"),

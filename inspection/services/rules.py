@@ -16,6 +16,10 @@ from inspection.credit_code import credit_code_error
 from inspection.models import CONCLUSIONS, STAGES
 
 FARM = "farm"
+# A sampling date before this is a mistyped year (0202 for 2022, or an Excel serial read as a
+# date), never a batch: it would open a series decades before the province's records and sit
+# in no period anyone reads. Supervision sampling records in electronic form start well after.
+EARLIEST_SAMPLING = date(2000, 1, 1)
 TOO_LONG = N_("longer than %(limit)s characters")
 SAMPLE_NO_REQUIRED = N_("sample number is required")
 SAMPLE_NO_SPACES = N_("sample number begins or ends with a space")
@@ -35,6 +39,7 @@ REGION_NAME_GIVEN = N_("unknown region code '%(code)s': did you mean %(suggestio
                        "('%(code)s' is that region's name)")
 SAMPLED_REQUIRED = N_("sampling date is required")
 SAMPLED_FUTURE = N_("sampling date %(date)s is in the future")
+SAMPLED_EARLY = N_("sampling date %(date)s is before %(earliest)s: is the year mistyped?")
 REPORTED_FUTURE = N_("report date %(date)s is in the future")
 REPORTED_EARLY = N_("report date is before the sampling date")
 PRODUCED_LATE = N_("production date is after the sampling date")
@@ -93,6 +98,8 @@ def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[s
         problems.append(("sampled_on", SAMPLED_REQUIRED))
     elif sampled > today:
         problems.append(("sampled_on", SAMPLED_FUTURE(date=sampled)))
+    elif sampled < EARLIEST_SAMPLING:
+        problems.append(("sampled_on", SAMPLED_EARLY(date=sampled, earliest=EARLIEST_SAMPLING)))
     if reported is not None:
         if reported > today:
             problems.append(("reported_on", REPORTED_FUTURE(date=reported)))
