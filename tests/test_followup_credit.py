@@ -230,3 +230,35 @@ def test_credit_as_of_a_past_day_reads_the_record_as_it_stood_then(client, admin
     # 60 days ago: one batch, failed, its disposal neither closed nor overdue yet; no case
     assert (past.batches, past.open_cases, past.recalls) == (1, 0, {})
     assert [(f.batch_id, f.disposal_closed, f.overdue) for f in past.failures] == [(early["id"], False, False)]
+
+
+def test_credit_as_of_a_past_day_knows_neither_later_cancellations_nor_later_blacklist_changes(
+        client, admin, db_session):
+    """A case cancelled after the day was open on it; an enterprise blacklisted after the day was
+    not blacklisted on it, and one taken off after the day still was."""
+    from core.models import utcnow
+    from followup.models import BlacklistEntry, Case
+    from followup.services.credit import load_facts
+
+    _, h = admin
+    failed = record_failed(client, h, local_today() - timedelta(days=100))
+    eid, then = failed["enterprise"]["id"], local_today() - timedelta(days=60)
+    opened = client.post("/api/cases", headers=h, json={"kind": "recall", "title": "召回", "level": "III",
+                                                        "batch_ids": [failed["id"]]})
+    assert opened.status_code == 201, opened.json
+    db_session.get(Case, opened.json["id"]).opened_at = utcnow() - timedelta(days=90)
+    db_session.commit()
+    assert client.post(f"/api/cases/{opened.json['id']}/transition", headers=h,
+                       json={"to": "cancelled", "reason": "重复立案"}).status_code == 200
+    assert client.post("/api/blacklist", json={"enterprise_id": eid, "reason": "拒不整改"}, headers=h).status_code == 201
+
+    now, past = load_facts(db_session, [eid])[eid], load_facts(db_session, [eid], then)[eid]
+    assert (now.open_cases, now.recalls, now.blacklisted) == (0, {}, True)
+    assert (past.open_cases, past.recalls, past.blacklisted) == (1, {"III": 1}, False)
+
+    db_session.query(BlacklistEntry).filter_by(enterprise_id=eid).update({"at": utcnow() - timedelta(days=80)})
+    db_session.commit()
+    assert client.post(f"/api/blacklist/{eid}/remove", json={"reason": "整改到位"}, headers=h).status_code == 200
+    now, past = load_facts(db_session, [eid])[eid], load_facts(db_session, [eid], then)[eid]
+    assert (now.blacklisted, past.blacklisted) == (False, True)
+    assert load_facts(db_session, [eid], local_today() - timedelta(days=85))[eid].blacklisted is False

@@ -1,7 +1,10 @@
 """Risk-based sampling plan: warning assessments, thin series and enterprise credit, ranked with reasons."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from core.clock import shift_month
+from followup.models import BlacklistEntry
 from tests.conftest import batch_payload
 from tests.test_api_fuzz import seed_alert
 from tests.web_helpers import fresh_limits, signed_in  # noqa: F401 (fixtures)
@@ -17,6 +20,12 @@ def test_plan_ranks_warning_thin_series_and_low_credit(client, admin, make_user,
     eid = client.post("/api/batches", headers=h, json=batch_payload(sample_no="X", sampled_on="2025-02-01",
                                                                      reported_on="2025-02-10")).json["enterprise"]["id"]
     client.post("/api/blacklist", json={"enterprise_id": eid, "reason": "拒不整改"}, headers=h)
+    # Blacklisted today: not yet when the plan for May 2025 was drawn up (the record as it stood)
+    assert all(line["kind"] != "enterprise"
+               for line in client.get("/api/sampling-plan?month=2025-05", headers=h).json["lines"])
+    db_session.query(BlacklistEntry).filter_by(enterprise_id=eid).update(
+        {"at": datetime(2025, 3, 15, 2, tzinfo=timezone.utc)})
+    db_session.commit()
     response = client.get("/api/sampling-plan?month=2025-05", headers=h)
     assert response.status_code == 200, response.json
     plan = response.json

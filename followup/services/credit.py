@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from core.clock import LOCAL_TZ, local_today
-from followup.models import Case, Disposal, Retest
+from followup.models import BlacklistEntry, Case, Disposal, Retest
 from followup.services.common import add_months, region_codes, report_date
 from followup.settings import FollowupSettings, load_settings
 from inspection.models import Batch, Enterprise
@@ -52,6 +52,7 @@ class Facts:
     retests: int = 0
     retests_confirmed: int = 0
     retests_passed: int = 0
+    blacklisted: bool = False  # as it stood on the day the facts are read for
 
 
 def is_refusal(fail_reason: str | None, settings: FollowupSettings) -> bool:
@@ -63,7 +64,7 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
                settings: FollowupSettings | None = None) -> dict[int, Facts]:
     """The credit facts of many enterprises in a few queries, as known on `today`: a plan for a
     past month (`sampling_plan`) reads the record as it stood then, not with later failures,
-    closings, cases and retest conclusions. (The blacklist flag itself is the current one.)"""
+    closings, cases, cancellations, retest conclusions or blacklist changes."""
     settings, today = settings or load_settings(), today or local_today()
     ids = list(dict.fromkeys(enterprise_ids))
     facts: dict[int, Facts] = {i: Facts() for i in ids}
@@ -92,13 +93,13 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
                     batch.region_code))
     for f in facts.values():
         f.failures.sort(key=lambda x: (x.reported_on, x.batch_id), reverse=True)
-    for case in session.scalars(select(Case).options(lazyload("*"))
-                                .where(Case.enterprise_id.in_(ids), Case.status != "cancelled")):
+    for case in session.scalars(select(Case).options(lazyload("*")).where(Case.enterprise_id.in_(ids))):
         target = facts[case.enterprise_id]
         opened = case.opened_at.astimezone(LOCAL_TZ).date()
-        if opened > today:
-            continue
-        if case.closed_at is None or case.closed_at.astimezone(LOCAL_TZ).date() > today:
+        ended = case.closed_at.astimezone(LOCAL_TZ).date() if case.closed_at else None
+        if opened > today or (case.status == "cancelled" and (ended is None or ended <= today)):
+            continue  # not opened yet, or cancelled by then (a later cancellation was not known)
+        if ended is None or ended > today:
             target.open_cases += 1
         if opened < since:
             continue
@@ -113,7 +114,27 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
         concluded = retest.concluded_on is not None and retest.concluded_on <= today
         facts[eid].retests_confirmed += concluded and retest.conclusion == "fail"
         facts[eid].retests_passed += concluded and retest.conclusion == "pass"
+    for eid, flag in _blacklisted_on(session, ids, today).items():
+        facts[eid].blacklisted = flag
     return facts
+
+
+def _blacklisted_on(session: Session, ids: list[int], today: date) -> dict[int, bool]:
+    """Each enterprise's blacklist flag at the end of `today`, from its blacklist history: the
+    last change made by then; before its first change, the opposite of that change; with no
+    history at all, the flag as it is."""
+    flags = dict(session.execute(select(Enterprise.id, Enterprise.blacklisted).where(Enterprise.id.in_(ids))).all())
+    first: dict[int, str] = {}
+    last: dict[int, str] = {}
+    for eid, action, at in session.execute(select(BlacklistEntry.enterprise_id, BlacklistEntry.action, BlacklistEntry.at)
+                                           .where(BlacklistEntry.enterprise_id.in_(ids))
+                                           .order_by(BlacklistEntry.at, BlacklistEntry.id)):
+        first.setdefault(eid, action)
+        if at.astimezone(LOCAL_TZ).date() <= today:
+            last[eid] = action
+    for eid in first:
+        flags[eid] = (last[eid] == "add") if eid in last else first[eid] != "add"
+    return flags
 
 
 def grade_of(score: float, blacklisted: bool, settings: FollowupSettings) -> str:
@@ -152,7 +173,7 @@ def credit_record(session: Session, enterprise: Enterprise, scope: str | None,
     settings, today = load_settings(), today or local_today()
     facts = load_facts(session, [enterprise.id], today, settings)[enterprise.id]
     visible = region_codes(session, None, scope)
-    scored = score(facts, enterprise.blacklisted, today, settings)
+    scored = score(facts, facts.blacklisted, today, settings)
     # What the score alone gives, so a page can say that a blacklisted enterprise is D for that.
     scored["grade_by_score"] = grade_of(scored["score"], False, settings)
     return {"enterprise": enterprise, "as_of": today, "window_months": settings.credit_window_months,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
 from core.messages import N_
 from core.reference.trees import load_trees
+from followup.models import BlacklistEntry
 from followup.services.common import add_months, region_codes
 from followup.services.credit import load_facts, score
 from followup.settings import load_settings
@@ -103,20 +104,23 @@ def _enterprise_lines(session: Session, as_of: str, codes: frozenset[str] | None
     since = add_months(today, -settings.credit_window_months)
     failing = select(Batch.enterprise_id).where(Batch.conclusion == "fail", Batch.voided_at.is_(None),
                                                 Batch.sampled_on >= since, Batch.sampled_on <= today)
-    stmt = select(Enterprise).where(or_(Enterprise.blacklisted.is_(True), Enterprise.id.in_(failing)))
+    listed = select(BlacklistEntry.enterprise_id)  # blacklisted then, if not now
+    stmt = select(Enterprise).where(or_(Enterprise.blacklisted.is_(True), Enterprise.id.in_(failing),
+                                        Enterprise.id.in_(listed)))
     if codes is not None:
         stmt = stmt.where(Enterprise.region_code.in_(codes))
     enterprises = list(session.scalars(stmt))
     facts = load_facts(session, [e.id for e in enterprises], today, settings)
     lines = []
     for e in enterprises:
-        credit = score(facts[e.id], e.blacklisted, today, settings)
+        blacklisted = facts[e.id].blacklisted
+        credit = score(facts[e.id], blacklisted, today, settings)
         if credit["grade"] not in ("C", "D"):
             continue
-        weight = settings.plan_weights["credit"] * max((100 - credit["score"]) / 100, 1.0 if e.blacklisted else 0.0)
+        weight = settings.plan_weights["credit"] * max((100 - credit["score"]) / 100, 1.0 if blacklisted else 0.0)
         reasons = [LOW_CREDIT(grade=credit["grade"], score=credit["score"], failures=len(facts[e.id].failures),
                               months=settings.credit_window_months)]
-        if e.blacklisted:
+        if blacklisted:
             reasons.append(BLACKLISTED)
         lines.append({"kind": "enterprise", "category": None, "region": e.region_code, "enterprise": e,
                       "level": None, "score": round(weight, 4),
