@@ -19,6 +19,10 @@ class Config:
     # A pooled connection unused this long is tested before use (core/database.ping_when_idle).
     DB_PING_IDLE_SECONDS = 10.0
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # A read replica for the pass-rate statistics (core/replica.py); empty: the primary.
+    STATS_DATABASE_URL: str | None = None
+    REPLICA_CONNECT_SECONDS = 3  # PostgreSQL connect timeout for the replica
+    REPLICA_RETRY_SECONDS = 30.0  # after a failed connection, read the primary this long
     TIMEZONE = "Asia/Shanghai"
 
     # REST API / OpenAPI (flask-smorest)
@@ -120,6 +124,7 @@ class Config:
         values["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
             values.get("DATABASE_URL") or cls.default_database_url()
         )
+        values["STATS_DATABASE_URL"] = _normalise_db_url(values.get("STATS_DATABASE_URL") or None)
         _check_webhook_keys(values.get("WEBHOOK_SECRET_KEYS") or "")
         cls.validate(values)
         return values

@@ -35,12 +35,14 @@ def register_extensions(app: Flask) -> None:
     from core.auth.sessions import register_sessions
     from core.database import configure_engine
     from core.extensions import api, db, init_limiter, migrate
+    from core.replica import register_replica
     from core.security import register_security_headers
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     with app.app_context():
         configure_engine(app, db.engine)
+    register_replica(app)
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     register_sessions(app)

@@ -6,6 +6,7 @@ from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify
 
 from core.extensions import db
+from core.replica import replica_state
 
 bp = Blueprint("health", __name__)
 
@@ -44,4 +45,7 @@ def readyz():
     if current not in heads:
         return jsonify(status="unavailable", database="reachable", migration=current,
                        expected=sorted(heads)), 503
-    return jsonify(status="ok", database="reachable", migration=current)
+    # A replica that is down leaves the process ready: its statistics are read from the primary.
+    replica = replica_state(current_app)
+    return jsonify(status="ok", database="reachable", migration=current,
+                   **({"statistics_replica": replica} if replica else {}))

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from core.clock import local_today
 from core.export import download
-from core.extensions import db
 from core.reference.trees import PROVINCE
+from core.replica import statistics_session
 from inspection.services.attainment import FIRST_YEAR, LAST_YEAR, attainment_report
 from web import category_label, region_label
 from web.access import page_requires, user_scope
@@ -30,7 +30,8 @@ def attainment():
         problems.append(_("The year %(year)s is not understood; showing %(default)s.", year=raw, default=default_year))
         year = default_year
     region = request.args.get("region") or user_scope() or PROVINCE
-    sections = attainment_report(db.session, year, region, user_scope())
+    with statistics_session() as session:
+        sections = attainment_report(session, year, region, user_scope())
     if request.args.get("format") == "xlsx":
         return _xlsx(sections, year, region)
     # A year without a batch would show tables of zeros and "0 of 0 categories": say it instead.

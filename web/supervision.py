@@ -13,6 +13,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import PROVINCE, load_trees
+from core.replica import statistics_session
 from followup.services.cases import CaseFilter, list_cases
 from inspection.services.stats import RateQuery, pass_rates, wilson
 from warning.alerts import (TRANSITIONS, AlertFilter, act_on_alert, alert_assessment, get_alert,
@@ -89,8 +90,9 @@ def dashboard():
     query = dict(category=None if category == ALL_PRODUCTS else category, region=region, period=period,
                  from_month=span[0], to_month=span[1])
     # The chosen category (a total row) over its sub-categories; the chosen region over its sub-regions.
-    rows = [r for breakdown in ("none", "region", "category", "both")
-            for r in pass_rates(db.session, RateQuery(breakdown=breakdown, **query), scope)]
+    with statistics_session() as session:
+        rows = [r for breakdown in ("none", "region", "category", "both")
+                for r in pass_rates(session, RateQuery(breakdown=breakdown, **query), scope)]
     cells = {(r["category"], r["region"]): r for r in rows}
     categories = list(dict.fromkeys(r["category"] for r in rows))
     columns = [region] + trees.regions.kids(region)

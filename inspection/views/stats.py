@@ -6,8 +6,9 @@ from flask.views import MethodView
 
 from core.auth.permissions import require, scope_of
 from core.export import download
-from core.extensions import Blueprint, db
+from core.extensions import Blueprint
 from core.fast_dump import json_response
+from core.replica import statistics_session
 from inspection.schemas import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, PassRateArgs, PassRateSchema
 from inspection.services.stats import RATE_COLUMNS, RateQuery, pass_rates
 
@@ -28,7 +29,8 @@ class PassRates(MethodView):
         query = RateQuery(category=args.get("category"), region=args.get("region"), period=args["period"],
                           from_month=args.get("from_"), to_month=args.get("to"),
                           breakdown=args["breakdown"], origin=args["origin"])
-        rows = pass_rates(db.session, query, scope_of(g.user))
+        with statistics_session() as session:
+            rows = pass_rates(session, query, scope_of(g.user))
         if fmt != "json":
             return download(RATE_COLUMNS, ([r[c] for c in RATE_COLUMNS] for r in rows), fmt, "pass-rates")
         # The rows are the schema's output already (plain JSON values under its field names;

@@ -1,0 +1,106 @@
+"""Statistics from a read replica (STATS_DATABASE_URL): the pass rates come from it, everything
+else from the primary, and a replica that cannot be reached falls back to the primary."""
+from __future__ import annotations
+
+import pytest
+from flask_migrate import upgrade
+
+from core.auth.services import create_user, issue_token
+from core.extensions import db
+from core.reference.seed import seed_reference
+from factory import create_app
+from tests.conftest import IsolatedClient, batch_payload
+from tests.web_helpers import sign_in
+
+MARCH = "/api/stats/pass-rates?region=330106&from=2025-03&to=2025-03"
+
+
+def _app(tmp_path, name: str, **config):
+    app = create_app("testing", config)
+    app.instance_path = str(tmp_path / name)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def _post(client, headers, n: int, fail: bool = False) -> None:
+    for _ in range(n):
+        body = batch_payload(region="330106", sampled_on="2025-03-10", reported_on="2025-03-20",
+                             **({"conclusion": "fail", "fail_reason": "菌落总数超标"} if fail else {}))
+        assert client.post("/api/batches", json=body, headers=headers).status_code == 201
+
+
+@pytest.fixture
+def replica_url(tmp_path) -> str:
+    """A database standing in for a replica: the same schema, and March 2025 in Xihu holding
+    four batches, one failed (the primary will hold other figures)."""
+    url = f"sqlite:///{tmp_path / 'replica.sqlite'}"
+    source = _app(tmp_path, "source", DATABASE_URL=url)
+    with source.app_context():
+        upgrade()
+        seed_reference(db.session)
+        create_user(db.session, "writer", "correct horse battery", ["admin"], "330000")
+        headers = {"Authorization": f"Bearer {issue_token(db.session, 'writer')}"}
+        db.session.remove()
+    client = source.test_client()
+    _post(client, headers, 3)
+    _post(client, headers, 1, fail=True)
+    with source.app_context():
+        db.engine.dispose()
+    return url
+
+
+def _march(client, headers) -> tuple[int, int]:
+    answer = client.get(MARCH, headers=headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json[0]["batches"], answer.json[0]["failed"]
+
+
+def test_statistics_are_read_from_the_replica_and_all_else_from_the_primary(database_url, replica_url, tmp_path,
+                                                                             admin, db_session):
+    user, headers = admin  # on the primary: the token is checked there
+    routed = _app(tmp_path, "routed", DATABASE_URL=database_url, STATS_DATABASE_URL=replica_url)
+    client = routed.test_client()
+    _post(client, headers, 2)  # written to the primary
+
+    assert _march(client, headers) == (4, 1)  # the replica's figures
+    assert len(client.get("/api/batches", headers=headers).json["items"]) == 2  # the primary's list
+    assert client.get("/readyz").json["statistics_replica"] == "reachable"
+    # The pages that show statistics read them from the replica too.
+    sign_in(client, user.username)
+    dashboard = client.get("/supervision/dashboard?period=month&at=2025-03&region=330106").get_data(as_text=True)
+    assert "75.0%" in dashboard and "100.0%" not in dashboard  # 3 of 4, where the primary has 2 of 2
+
+    primary_only = _app(tmp_path, "primary", DATABASE_URL=database_url)  # no replica configured
+    assert _march(primary_only.test_client(), headers) == (2, 0)
+    assert "statistics_replica" not in primary_only.test_client().get("/readyz").json
+
+
+def test_an_unreachable_replica_leaves_statistics_on_the_primary_and_is_retried_later(database_url, tmp_path,
+                                                                                     admin, db_session,
+                                                                                     monkeypatch):
+    _, headers = admin
+    unreachable = f"sqlite:///{tmp_path / 'no-such-folder' / 'replica.sqlite'}"
+    routed = _app(tmp_path, "routed", DATABASE_URL=database_url, STATS_DATABASE_URL=unreachable,
+                  REPLICA_RETRY_SECONDS=3600)
+    client = routed.test_client()
+    _post(client, headers, 2)
+
+    assert _march(client, headers) == (2, 0)  # not a 503: the primary answered
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["statistics_replica"].startswith("unreachable")
+    replica = routed.extensions["statistics_replica"]
+    tried = []
+    monkeypatch.setattr(replica.engine.pool, "connect", lambda: tried.append(1))
+    assert _march(client, headers) == (2, 0) and tried == []  # within the retry interval: not tried again
+    monkeypatch.undo()
+
+    (tmp_path / "no-such-folder").mkdir()  # the replica comes back, empty (nothing replicated yet)
+    restored = _app(tmp_path, "restored", DATABASE_URL=unreachable)
+    with restored.app_context():
+        upgrade()
+        seed_reference(db.session)
+        db.session.remove()
+    assert _march(client, headers) == (2, 0)  # the interval has not passed
+    replica.down_until = 0.0  # it has now
+    assert _march(client, headers) == (0, 0)  # read from the replica again
+    assert client.get("/readyz").json["statistics_replica"] == "reachable"
