@@ -11,12 +11,14 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | gre
   apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 PG_URL=$(scripts/postgres.sh | tail -1)
+# A streaming standby of that cluster, for the statistics read-replica tests.
+REPLICA_URL=$(scripts/postgres-standby.sh | tail -1)
 # The two runs side by side (each is mostly one Python process; together ~7 minutes instead of
 # ~11 on two cores). Each writes its own log, printed when both are done.
 logs=$(mktemp -d)
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@" >"$logs/sqlite.log" 2>&1 &
 sqlite_run=$!
-TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" >"$logs/postgresql.log" 2>&1 &
+TEST_DATABASE_URL="$PG_URL" TEST_REPLICA_URL="$REPLICA_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" >"$logs/postgresql.log" 2>&1 &
 postgresql_run=$!
 status=0
 wait "$sqlite_run" || status=1

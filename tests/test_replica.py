@@ -2,12 +2,17 @@
 else from the primary, and a replica that cannot be reached falls back to the primary."""
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import text
 
 from core.auth.services import create_user, issue_token
 from core.extensions import db
 from core.reference.seed import seed_reference
+from core.replica import statistics_session
 from factory import create_app
 from tests.conftest import IsolatedClient, batch_payload
 from tests.web_helpers import sign_in
@@ -104,3 +109,49 @@ def test_an_unreachable_replica_leaves_statistics_on_the_primary_and_is_retried_
     replica.down_until = 0.0  # it has now
     assert _march(client, headers) == (0, 0)  # read from the replica again
     assert client.get("/readyz").json["statistics_replica"] == "reachable"
+
+
+def _replayed(primary, standby) -> None:
+    """Wait until the standby has replayed everything the primary has written so far."""
+    with primary.connect() as conn:
+        target = conn.scalar(text("SELECT pg_current_wal_lsn()"))
+    for _ in range(200):
+        with standby.connect() as conn:
+            if conn.scalar(text("SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), :t) >= 0"), {"t": target}):
+                return
+        time.sleep(0.05)
+    raise AssertionError("the standby did not catch up within 10 s")
+
+
+def test_a_streaming_replica_serves_the_statistics_as_far_as_it_has_replayed(database_url, tmp_path, admin,
+                                                                               db_session):
+    """On a real PostgreSQL hot standby: with replay paused, a batch written on the primary is
+    in the primary's figures and not yet in the statistics, which shows where they are read."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("streaming replication: PostgreSQL only")
+    replica_url = os.environ.get("TEST_REPLICA_URL")
+    assert replica_url, ("the PostgreSQL run needs a standby of its cluster: "
+                         "TEST_REPLICA_URL=$(scripts/postgres-standby.sh | tail -1), as scripts/test.sh sets it")
+    _, headers = admin
+    routed = _app(tmp_path, "routed", DATABASE_URL=database_url, STATS_DATABASE_URL=replica_url)
+    primary_only = _app(tmp_path, "primary", DATABASE_URL=database_url).test_client()
+    client = routed.test_client()
+    with routed.app_context():
+        primary, standby = db.engine, routed.extensions["statistics_replica"].engine
+    _post(client, headers, 2)
+    _replayed(primary, standby)
+    assert _march(client, headers) == (2, 0)
+    with routed.test_request_context(), statistics_session() as session:
+        assert session.scalar(text("SELECT pg_is_in_recovery()")) is True  # the standby, read-only
+
+    with standby.connect() as conn:
+        conn.execute(text("SELECT pg_wal_replay_pause()"))
+    try:
+        _post(client, headers, 1, fail=True)
+        assert _march(primary_only, headers) == (3, 1)
+        assert _march(client, headers) == (2, 0)  # not replayed yet
+    finally:
+        with standby.connect() as conn:
+            conn.execute(text("SELECT pg_wal_replay_resume()"))
+    _replayed(primary, standby)
+    assert _march(client, headers) == (3, 1)
