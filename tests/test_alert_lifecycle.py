@@ -109,8 +109,8 @@ def test_alerts_of_series_that_left_the_scan_window_are_resolved(db_session, wor
 def test_every_change_is_history_and_user_actions_are_audited(db_session, world):
     first = run_scan(db_session, AS_OF, "test")
     [alert] = series_alerts(db_session)
-    act_on_alert(db_session, alert.id, "acknowledge", "looking", world.id, None)
-    act_on_alert(db_session, alert.id, "escalate", "to the city", world.id, None)
+    act_on_alert(db_session, alert.id, "acknowledge", "looking", world.id, None, 90.0)
+    act_on_alert(db_session, alert.id, "escalate", "to the city", world.id, None, 90.0)
     dismiss(db_session, alert, world.id)
     [alert] = series_alerts(db_session)
     history = [(e.action, e.user_id, e.scan_id) for e in alert.events]

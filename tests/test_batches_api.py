@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from inspection.models import Batch, BatchRevision, SeriesMonth
-from tests.conftest import OUTSIDE_CODE, VALID_CODE, batch_payload
+from tests.conftest import OUTSIDE_CODE, VALID_CODE, batch_payload, make_code
 
 
 def post(client, headers, **overrides):
@@ -65,6 +65,10 @@ def test_bad_input_is_refused_naming_the_field(client, admin, db_session):
         ({"sample_no": "   "}, "sample_no", "sample number is required"),  # blank is no sample number
         ({"sample_no": " SP0"}, "sample_no", "begins or ends with a space"),  # a second "SP0"
         ({"items": [{"item": "  ", "verdict": "pass"}]}, "items.0.item", "needs its name"),
+        ({"items": [{"item": "菌落总数", "unit": " ", "verdict": "pass"}]}, "items.0.unit", "only spaces"),
+        ({"product": "   "}, "product", "only spaces"),
+        ({"enterprise_credit_code": make_code("91330106MA2B3C4D9"), "enterprise_name": "   "}, "enterprise_name",
+         "only spaces"),  # would register an enterprise named ""
         ({"conclusion": "fail", "items": [], "fail_reason": "  "}, "conclusion", "needs a failing test item"),
     ]
     for overrides, field, words in cases:
@@ -75,10 +79,20 @@ def test_enterprise_named_without_code_needs_code_except_farm(client, admin):
     _, h = admin
     r = post(client, h, enterprise_credit_code=None, enterprise_name="某乳业公司")
     assert r.status_code == 422 and "enterprise_credit_code" in r.json["errors"]
+    # ... nor as a seller without a code (the API's own field for it): the same rule
+    seller = post(client, h, enterprise_credit_code=None, enterprise_name=None, producer_name="某乳业经销部")
+    assert seller.status_code == 422 and "credit code is required" in seller.json["errors"]["enterprise_credit_code"][0]
     farm = post(client, h, category="farm.vegetable", enterprise_credit_code=None,
                 enterprise_name="杭州某农贸市场 12 号摊位", items=[])
     assert farm.status_code == 201, farm.json
     assert farm.json["enterprise"] is None and farm.json["producer_name"].startswith("杭州某农贸市场")
+    # Renaming the seller: the name given replaces the stored one, whichever field names it
+    for body, expected in (({"enterprise_name": "杭州某农贸市场 15 号摊位"}, "杭州某农贸市场 15 号摊位"),
+                           ({"producer_name": "杭州某农贸市场 16 号摊位"}, "杭州某农贸市场 16 号摊位")):
+        current = client.get(f"/api/batches/{farm.json['id']}", headers=h)
+        renamed = client.patch(f"/api/batches/{farm.json['id']}", headers={**h, "If-Match": current.headers["ETag"]},
+                               json={**body, "reason": "摊位号更正"})
+        assert renamed.status_code == 200 and renamed.json["producer_name"] == expected, renamed.json
 
 
 def test_unknown_enterprise_without_name_is_refused(client, admin):

@@ -441,9 +441,9 @@ def test_an_escalation_and_its_notices_commit_together(db_session, world, make_u
 
     monkeypatch.setattr(alert_service, "audit", audit_fails)  # fails after the notices were added
     with pytest.raises(RuntimeError):
-        alert_service.act_on_alert(db_session, alert.id, "escalate", "why", actor.id, NINGBO)
+        alert_service.act_on_alert(db_session, alert.id, "escalate", "why", actor.id, NINGBO, 90.0)
     db_session.rollback()
     assert len(outbox(db_session)) == count and db_session.get(Alert, alert.id).status == "open"
     monkeypatch.undo()
-    alert_service.act_on_alert(db_session, alert.id, "escalate", "why", actor.id, NINGBO)
+    alert_service.act_on_alert(db_session, alert.id, "escalate", "why", actor.id, NINGBO, 90.0)
     assert len(outbox(db_session)) == count + 1

@@ -262,9 +262,10 @@ def test_subscriptions_are_ones_own_and_within_ones_region(client, signed_in, ma
     signed_in("supervisor", region="330100")
     assert client.get(f"/supervision/subscriptions/{foreign}").status_code == 404
     token = csrf_token(client, "/supervision/subscriptions")
-    bad = client.post("/supervision/subscriptions", data={"csrf_token": token, "email": "not-an-address",
-                                                          "region": "330100", "category": "*", "min_level": "red"})
-    assert bad.status_code == 422 and _error_of(bad.data.decode(), "email")
+    for address in ("not-an-address", "a@b..cn", "a,b@hz.gov.cn", "a@-hz.gov.cn"):  # the API refuses them too
+        bad = client.post("/supervision/subscriptions", data={"csrf_token": token, "email": address,
+                                                              "region": "330100", "category": "*", "min_level": "red"})
+        assert bad.status_code == 422 and _error_of(bad.data.decode(), "email"), address
     # Outside one's region is not offered, and refused if posted.
     assert client.post("/supervision/subscriptions", data={"csrf_token": token, "email": "me@hz.example.gov.cn",
                                                            "region": "330200", "category": "*",
@@ -302,6 +303,9 @@ def test_case_quantities_and_regions_reached(client, signed_in, db_session):
     bad = client.post(f"/followup/cases/{case_id}/details",
                       data={"csrf_token": token, "quantity_concerned": "1200", "distribution": "330106 999999"})
     assert bad.status_code == 422 and "999999" in _error_of(bad.data.decode(), "distribution")
+    for typo in ("5e12", "Infinity", "NaN", "sNaN"):  # beyond the API's bound, or not a number
+        refused = client.post(f"/followup/cases/{case_id}/details", data={"csrf_token": token, "quantity_concerned": typo})
+        assert refused.status_code == 422 and _error_of(refused.data.decode(), "quantity_concerned"), typo
     assert client.post(f"/followup/cases/{case_id}/details",
                        data={"csrf_token": token, "quantity_concerned": "1300", "unit": "箱",
                              "distribution": "330106，330203"}).status_code == 302

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from core.audit import AuditRecord
 from core.clock import local_today
 from core.jobs import Job, run_job
+from core.reference.models import CategoryFloor
 from inspection.models import Batch
-from tests.conftest import VALID_CODE
+from tests.conftest import VALID_CODE, batch_payload
 from tests.series_data import MILK, csv_rows, load
 from tests.web_helpers import csrf_token, fresh_limits, seed_alert, sign_in, signed_in  # noqa: F401 (fixtures)
 from warning.models import Alert, Scan
@@ -158,6 +159,48 @@ def test_amend_keeps_the_old_version_and_refuses_a_stale_one(client, signed_in, 
     stale = client.post(f"/batches/{batch_id}/amend", data={**amended, "product": "again"})
     assert stale.status_code == 422 and "已被他人修改" in stale.data.decode()
     assert db_session.get(Batch, batch_id).product == "高钙纯牛奶"
+
+
+def test_an_item_row_with_a_result_but_no_name_is_refused_not_dropped(client, signed_in, db_session):
+    signed_in("inspector")
+    token = csrf_token(client, "/batches/new")
+    response = client.post("/batches/new", data=_batch_form(token, **{"items-1-value": "0.5", "items-1-unit": "mg/kg"}))
+    assert response.status_code == 422
+    assert re.search(r'<span class="error">检验项目须填写名称</span>', response.data.decode())
+    assert db_session.scalar(select(func.count()).select_from(Batch)) == 0
+
+
+def test_an_amendment_without_the_version_it_was_opened_at_is_refused(client, signed_in, db_session):
+    signed_in("inspector")
+    batch_id = _record(client)
+    token = csrf_token(client, f"/batches/{batch_id}/amend")
+    for version in ("", "v1"):
+        refused = client.post(f"/batches/{batch_id}/amend", data=_batch_form(
+            token, version=version, reason="实验室更正报告", product="高钙纯牛奶"))
+        assert refused.status_code == 422 and "表单未注明打开时的批次版本" in refused.data.decode()
+    db_session.expire_all()
+    assert db_session.get(Batch, batch_id).product == "纯牛奶"
+
+
+def test_the_amend_page_renames_a_farm_seller_and_opens_a_batch_of_many_items(client, signed_in, make_user,
+                                                                             db_session):
+    signed_in("inspector")
+    batch_id = _record(client, category="farm.vegetable", enterprise_credit_code="",
+                       enterprise_name="杭州某农贸市场 12 号摊位")
+    token = csrf_token(client, f"/batches/{batch_id}/amend")
+    renamed = client.post(f"/batches/{batch_id}/amend", data=_batch_form(
+        token, version="1", reason="摊位号更正", category="farm.vegetable", enterprise_credit_code="",
+        enterprise_name="杭州某农贸市场 15 号摊位"))
+    assert renamed.status_code == 302, renamed.data.decode()[:2000]
+    db_session.expire_all()
+    assert db_session.get(Batch, batch_id).producer_name == "杭州某农贸市场 15 号摊位"
+    # A batch the API recorded with 250 test items (it takes up to 500) opens for amendment.
+    _, h = make_user("inspector")
+    many = client.post("/api/batches", headers=h, json=batch_payload(
+        items=[{"item": f"项目{i}", "verdict": "pass"} for i in range(250)]))
+    assert many.status_code == 201, many.json
+    page = client.get(f"/batches/{many.json['id']}/amend")
+    assert page.status_code == 200 and 'name="items-249-item"' in page.data.decode()
 
 
 def test_an_amendment_that_changes_nothing_is_refused_and_the_history_names_who_changed_what(
@@ -433,6 +476,9 @@ def test_alert_actions(client, signed_in, db_session):
     token = csrf_token(client, f"/supervision/alerts/{alert.id}")
     refused = client.post(f"/supervision/alerts/{alert.id}/dismiss", data={"csrf_token": token, "note": ""})
     assert "撤销预警须填写理由" in client.get(refused.headers["Location"]).data.decode()
+    too_long = client.post(f"/supervision/alerts/{alert.id}/acknowledge", data={"csrf_token": token, "note": "长" * 1001})
+    shown = client.get(too_long.headers["Location"]).data.decode()
+    assert "1000" in shown and "表单已过期" not in shown  # the API's limit, named; not "the form expired"
     assert client.post(f"/supervision/alerts/{alert.id}/acknowledge",
                        data={"csrf_token": token, "note": "已通知县局"}).status_code == 302
     db_session.expire_all()
@@ -441,6 +487,18 @@ def test_alert_actions(client, signed_in, db_session):
     assert stored.events[-1].note == "已通知县局"
     again = client.post(f"/supervision/alerts/{alert.id}/acknowledge", data={"csrf_token": token})
     assert "预警状态已变化" in client.get(again.headers["Location"]).data.decode()
+
+
+def test_a_dismissal_on_the_page_holds_as_long_as_configured(app, client, signed_in, db_session, monkeypatch):
+    alert = seed_alert(db_session, MILK, "330106")
+    signed_in("supervisor", region="330100")
+    monkeypatch.setitem(app.config, "ALERT_DISMISS_SNOOZE_DAYS", 7.0)
+    token = csrf_token(client, f"/supervision/alerts/{alert.id}")
+    assert client.post(f"/supervision/alerts/{alert.id}/dismiss",
+                       data={"csrf_token": token, "note": "样品登记错误"}).status_code == 302
+    db_session.expire_all()
+    stored = db_session.get(Alert, alert.id)
+    assert stored.status == "dismissed" and (stored.dismissed_until - stored.updated_at).days == 7
 
 
 def test_the_alert_page_says_why_and_which_months_its_probability_is_about(client, signed_in, db_session):
@@ -562,9 +620,12 @@ def test_admin_pages(client, signed_in, db_session):
                                                       "region": "330100"}).status_code == 302
     db_session.expire_all()
     assert db_session.get(User, li.id).roles == {"agency", "supervisor"} and not db_session.get(User, li.id).active
-    floor = client.post("/admin/floors", data={"csrf_token": token, "category": MILK, "floor": "95.5",
-                                               "effective_from": "2026-01-01", "note": "新规"})
-    assert floor.status_code == 302 and "95.5%" in client.get("/admin/floors").data.decode()
+    floor = client.post("/admin/floors", data={"csrf_token": token, "category": MILK, "floor": "95.7",
+                                               "effective_from": "2026-01-01", "note": "新规" * 120})
+    assert floor.status_code == 302 and "95.7%" in client.get("/admin/floors").data.decode()
+    assert db_session.scalar(select(CategoryFloor.floor).where(CategoryFloor.effective_from == date(2026, 1, 1))) == 0.957
+    assert client.post("/admin/floors", data={"csrf_token": token, "category": MILK, "floor": "sNaN",
+                                              "effective_from": "2026-02-01"}).status_code == 422
     audit = client.get(f"/admin/audit?user_id={me.id}&entity=floor").data.decode()
     assert audit.count("<tr><td>") == 1 and "floor" in audit
 

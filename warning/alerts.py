@@ -111,13 +111,14 @@ def assessment_history(session: Session, category: str, region: str, limit: int 
 
 
 def act_on_alert(session: Session, alert_id: int, action: str, note: str | None, user_id: int,
-                 scope: str | None, snooze_days: float = 90.0) -> Alert:
+                 scope: str | None, snooze_days: float) -> Alert:
     """Acknowledge, escalate or dismiss an alert; 409 when its status does not allow it.
     A dismissal holds for `snooze_days` unless the level rises (warning/lifecycle.py). An
     escalation notifies the alert's recipients (warning/notify/outbox.py) with the actor and note."""
     alert = get_alert(session, alert_id, scope)
     allowed_from, to_status, event = TRANSITIONS[action]
-    if action == "dismiss" and not (note or "").strip():
+    note = (note or "").strip() or None  # spaces are no note, on the page as on the API
+    if action == "dismiss" and not note:
         raise ValidationFailed.on("reason", DISMISS_REASON)
     if alert.status not in allowed_from:
         words = ALERT_STATUS_WORDS

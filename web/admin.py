@@ -79,7 +79,7 @@ def floors():
     problems: list[str] = []
     if form.validate_on_submit():
         done, problems = run_service(form, lambda: set_floor(
-            db.session, form.category.data, float(form.floor.data) / 100, form.effective_from.data,
+            db.session, form.category.data, float(form.floor.data / 100), form.effective_from.data,
             form.note.data or None, g.user.id))
         if done is not None:
             flash(_("Floor set."), "info")

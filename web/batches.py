@@ -109,16 +109,22 @@ def amend(batch_id: int):
     _choose(form)
     problems: list[str] = []
     if form.validate_on_submit():
-        changes = form.to_data()
-        changes.pop("sample_no")
-        done, problems = run_service(
-            form, lambda: service.amend_batch(db.session, batch_id, changes, form.reason.data, _version(form),
-                                              g.user.id, user_scope()),
-            stale=_("Someone else changed this batch while you were editing. "
-                    "Open it again to see the current version, then redo your change."))
-        if done is not None:
-            flash(_("Batch %(no)s amended.", no=batch.sample_no), "info")
-            return redirect(url_for(".show", batch_id=batch_id))
+        if _version(form) is None:
+            # Without the version it was opened at, a save could overwrite someone's change
+            # unseen (the API answers 428 to an amendment without If-Match).
+            problems = [_("The form does not say which version of the batch it was opened at. "
+                          "Open the batch again, then redo your change.")]
+        else:
+            changes = form.to_data()
+            changes.pop("sample_no")
+            done, problems = run_service(
+                form, lambda: service.amend_batch(db.session, batch_id, changes, form.reason.data, _version(form),
+                                                  g.user.id, user_scope()),
+                stale=_("Someone else changed this batch while you were editing. "
+                        "Open it again to see the current version, then redo your change."))
+            if done is not None:
+                flash(_("Batch %(no)s amended.", no=batch.sample_no), "info")
+                return redirect(url_for(".show", batch_id=batch_id))
     return render_template("batches/form.html", form=form, problems=problems, batch=batch), \
         422 if form.errors or problems else 200
 

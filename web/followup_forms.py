@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from web.forms import REQUIRED, options
+from web.forms import REQUIRED, NumberField, options
 
 SEVERITY_LABELS = {"minor": _l("Minor"), "general": _l("General"), "serious": _l("Serious")}
 PRODUCT_TYPE_LABELS = {"": _l("(from the category)"), "food": _l("Food"), "drug": _l("Drug"),
                        "farm": _l("Farm produce"), "industrial": _l("Industrial product")}
 OBJECTION_SUBJECTS = {"sampling": _l("The sampling"), "method": _l("The test method")}
-NOT_NEGATIVE = NumberRange(min=0, message=_l("May not be negative."))
+QUANTITY = NumberRange(min=0, max=1e12, message=_l("From 0 to 1,000,000,000,000."))  # the API's bound
 
 
 class DisposalForm(FlaskForm):
@@ -66,7 +66,7 @@ class RecallForm(FlaskForm):
                                                              ("III", "III")]),
                         validators=[DataRequired(_l("Choose the recall level: I, II or III."))])
     product_type = SelectField(_l("Product type"), choices=options(PRODUCT_TYPE_LABELS.items()))
-    quantity_concerned = DecimalField(_l("Quantity concerned"), validators=[Optional(), NOT_NEGATIVE])
+    quantity_concerned = NumberField(_l("Quantity concerned"), validators=[Optional(), QUANTITY])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
@@ -83,8 +83,8 @@ class AlertCaseForm(FlaskForm):
 
 
 class CaseDetailsForm(FlaskForm):
-    quantity_concerned = DecimalField(_l("Quantity concerned"), validators=[Optional(), NOT_NEGATIVE])
-    quantity_recovered = DecimalField(_l("Quantity recovered"), validators=[Optional(), NOT_NEGATIVE])
+    quantity_concerned = NumberField(_l("Quantity concerned"), validators=[Optional(), QUANTITY])
+    quantity_recovered = NumberField(_l("Quantity recovered"), validators=[Optional(), QUANTITY])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
     distribution = StringField(_l("Regions reached (names or codes, separated by spaces or commas)"),
                                validators=[Optional(), Length(max=2000)])
@@ -97,11 +97,11 @@ class ActionForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for cancelling"), validators=[Optional(), Length(max=4000)])
+    reason = TextAreaField(_l("Reason for cancelling"), validators=[Optional(), Length(max=2000)])  # the API's
 
 
 class CloseCaseForm(FlaskForm):
-    quantity_recovered = DecimalField(_l("Quantity recovered"), validators=[Optional(), NOT_NEGATIVE])
+    quantity_recovered = NumberField(_l("Quantity recovered"), validators=[Optional(), QUANTITY])
     recovered_disposal = TextAreaField(_l("Disposal of the recovered goods"), validators=[Optional(), Length(max=4000)])
     outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=4000)])
 

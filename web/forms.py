@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from marshmallow import validate
+from marshmallow.exceptions import ValidationError as MarshmallowError
 from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
                      PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import (URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp,
@@ -12,6 +14,17 @@ from wtforms.validators import (URL, DataRequired, EqualTo, InputRequired, Lengt
 from inspection.models import CONCLUSIONS, STAGES
 
 REQUIRED = _l("This field is required.")
+
+
+class NumberField(DecimalField):
+    """A decimal that is a number: "Infinity", "NaN" and "sNaN" parse as Decimals, and the last
+    two break every comparison a range check makes (a 500 instead of a message)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(_l("Not a valid decimal value."))
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -48,12 +61,18 @@ def verdict_choices():
 
 class ItemForm(Form):
     """One test item; a row left blank is ignored."""
-    item = StringField(_l("Test item"), validators=[Optional(), Length(max=200)])
+    item = StringField(_l("Test item"), validators=[Length(max=200)])
     value = StringField(_l("Result"), validators=[Optional(), Length(max=100)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=32)])
     limit = StringField(_l("Limit"), validators=[Optional(), Length(max=100)])
     standard = StringField(_l("Standard"), validators=[Optional(), Length(max=200)])
     verdict = SelectField(_l("Verdict"), choices=verdict_choices, validate_choice=False)
+
+    def validate_item(self, field):
+        # A row with a result but no name would be dropped unseen (the API refuses it too).
+        details = (self.value, self.unit, self.limit, self.standard)
+        if not (field.data or "").strip() and any((f.data or "").strip() for f in details):
+            raise ValidationError(_l("a test item needs its name"))
 
     def validate_verdict(self, field):
         if (self.item.data or "").strip() and field.data not in CONCLUSIONS:
@@ -80,7 +99,7 @@ class BatchForm(FlaskForm):
     report_no = StringField(_l("Report number"), validators=[Optional(), Length(max=100)])
     conclusion = SelectField(_l("Conclusion"), choices=verdict_choices)
     fail_reason = TextAreaField(_l("Reason for failing"), validators=[Optional(), Length(max=500)])
-    items = FieldList(FormField(ItemForm), min_entries=3, max_entries=200)
+    items = FieldList(FormField(ItemForm), min_entries=3, max_entries=500)  # the API's limit
 
     TEXT = ("enterprise_credit_code", "enterprise_name", "product", "brand", "specification", "lot",
             "sampling_agency", "laboratory", "report_no", "fail_reason")
@@ -114,7 +133,8 @@ class UploadForm(FlaskForm):
 
 
 class AlertActionForm(FlaskForm):
-    note = TextAreaField(_l("Note (required to dismiss)"), validators=[Optional(), Length(max=2000)])
+    # the API's limit (warning.schemas NoteSchema, DismissSchema)
+    note = TextAreaField(_l("Note (required to dismiss)"), validators=[Optional(), Length(max=1000)])
 
 
 class UserForm(FlaskForm):
@@ -132,10 +152,10 @@ class UserEditForm(FlaskForm):
 
 class FloorForm(FlaskForm):
     category = SelectField(_l("Product category"), validators=[DataRequired(REQUIRED)])
-    floor = DecimalField(_l("Floor (%)"), places=1,
-                         validators=[InputRequired(REQUIRED), NumberRange(0.1, 100, _l("Between 0.1 and 100."))])
+    floor = NumberField(_l("Floor (%)"), places=1,
+                        validators=[InputRequired(REQUIRED), NumberRange(0.1, 100, _l("Between 0.1 and 100."))])
     effective_from = DateField(_l("In force from"), validators=[InputRequired(REQUIRED)])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=255)])  # the API's limit
 
 
 def level_choices():
@@ -159,10 +179,16 @@ class AlertFilterForm(FlaskForm):
         return {"region_code": self.region.data, "category_code": self.category.data, "min_level": self.min_level.data}
 
 
+def email_address(form, field):
+    """The API's check (marshmallow's), so the page stores no address the API would refuse."""
+    try:
+        validate.Email()(field.data or "")
+    except MarshmallowError:
+        raise ValidationError(_l("Not an email address.")) from None
+
+
 class SubscriptionForm(AlertFilterForm):
-    email = StringField(_l("Email address"), validators=[
-        DataRequired(REQUIRED), Length(max=254),
-        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not an email address."))])
+    email = StringField(_l("Email address"), validators=[DataRequired(REQUIRED), Length(max=254), email_address])
     active = BooleanField(_l("Active"), default=True)
 
 

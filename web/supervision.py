@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, g, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -195,11 +195,12 @@ def alert_action(alert_id: int, action: str):
     """Acknowledge, escalate or dismiss (with a reason) an alert."""
     form = AlertActionForm()
     if not form.validate_on_submit():
-        flash(_("The form expired; please try again."), "error")
+        # a note too long says so; only a missing or stale CSRF token is an expired form
+        flash(form.note.errors[0] if form.note.errors else _("The form expired; please try again."), "error")
     else:
         try:
-            act_on_alert(db.session, alert_id, action, (form.note.data or "").strip() or None, g.user.id,
-                         user_scope())
+            act_on_alert(db.session, alert_id, action, form.note.data, g.user.id, user_scope(),
+                         current_app.config["ALERT_DISMISS_SNOOZE_DAYS"])
         except DomainError as error:
             db.session.rollback()
             if error.status == 404:

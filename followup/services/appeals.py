@@ -130,7 +130,8 @@ def conclude_retest(session: Session, retest_id: int, data: dict[str, Any], user
     if data["conclusion"] == "pass" and any(i.get("verdict") == "fail" for i in data.get("items") or []):
         raise ValidationFailed.on("items", PASS_WITH_FAILING_ITEM)
     retest.status, retest.conclusion = "concluded", data["conclusion"]
-    retest.report_no, retest.concluded_on, retest.concluded_by_id = data.get("report_no"), concluded_on, user_id
+    report_no = (data.get("report_no") or "").strip() or None  # spaces are no report number (as on the page)
+    retest.report_no, retest.concluded_on, retest.concluded_by_id = report_no, concluded_on, user_id
     audit(session, user_id, "conclude", "retest", retest.id, {"status": "requested"},
           {"status": "concluded", "conclusion": retest.conclusion, "report_no": retest.report_no,
            "concluded_on": concluded_on})

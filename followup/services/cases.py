@@ -7,6 +7,7 @@ recovered goods recorded.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 RECALL_LEVEL = N_("a recall needs a level (I, II or III)")
 ONLY_RECALL_LEVEL = N_("only a recall has a level")
 NEGATIVE = N_("may not be negative")
+MAX_QUANTITY = 1e12  # the API schema's bound; beyond it (or inf, nan) is a typo, not a recall
+QUANTITY_RANGE = N_("must be a number from 0 to 1,000,000,000,000")
 VOID_LINKED = N_("a void batch cannot be linked to a case")
 NO_SOURCE = N_("a case is opened from batches, an alert or an enterprise")
 GIVE_SOURCE = N_("give batches, an alert_id or an enterprise_id")
@@ -114,7 +117,12 @@ def _check_distribution(session: Session, codes: list[str] | None) -> None:
 
 def _check_quantities(data: dict[str, Any]) -> None:
     for field in ("quantity_concerned", "quantity_recovered"):
-        if data.get(field) is not None and data[field] < 0:
+        value = data.get(field)
+        if value is None:
+            continue
+        if not math.isfinite(value) or value > MAX_QUANTITY:
+            raise ValidationFailed.on(field, QUANTITY_RANGE)
+        if value < 0:
             raise ValidationFailed.on(field, NEGATIVE)
 
 

@@ -221,6 +221,10 @@ def amend_batch(session: Session, batch_id: int, changes: dict[str, Any], reason
         raise ValidationFailed(NOT_AMENDABLE(fields=sorted(unknown)), {f: [CANNOT_BE_AMENDED] for f in sorted(unknown)})
     trees = load_trees(session)
     merged = {**batch_to_data(batch), **changes}
+    if "enterprise_name" in changes and "producer_name" not in changes and not merged.get("enterprise_credit_code"):
+        # Without a code the name given is the seller's (producer_name): it replaces the stored
+        # one rather than lose to it (the page sends the one name field it shows).
+        merged["producer_name"] = changes["enterprise_name"]
     _raise_problems(check_batch(merged, trees, local_today()) + check_written_text(changes))
     _check_scope(trees, scope, merged["region"])
     before = snapshot(batch)

@@ -24,6 +24,7 @@ TOO_LONG = N_("longer than %(limit)s characters")
 SAMPLE_NO_REQUIRED = N_("sample number is required")
 SAMPLE_NO_SPACES = N_("sample number begins or ends with a space")
 ITEM_NAME_REQUIRED = N_("a test item needs its name")
+BLANK_TEXT = N_("only spaces: leave it out (or null) or write the value")
 UNKNOWN_CATEGORY = N_("unknown category code '%(code)s'")
 UNKNOWN_REGION = N_("unknown region code '%(code)s'")
 # A batch's codes are typed in files and API bodies: say where the codes are, and when the
@@ -72,9 +73,19 @@ def check_written_text(written: dict[str, Any]) -> list[tuple[str, str]]:
     sample_no = written.get("sample_no")
     if sample_no and sample_no != sample_no.strip():  # " SP1" would be a second "SP1"
         problems.append(("sample_no", SAMPLE_NO_SPACES))
-    problems += [(f"items.{k}.item", ITEM_NAME_REQUIRED) for k, i in enumerate(written.get("items") or [])
-                 if not (i.get("item") or "").strip()]
+    # Spaces are not a value: "   " would register an enterprise named "" or show a blank product.
+    problems += [(name, BLANK_TEXT) for name in TEXT_LIMITS
+                 if name != "sample_no" and _blank(written.get(name))]
+    for k, item in enumerate(written.get("items") or []):
+        if not (item.get("item") or "").strip():
+            problems.append((f"items.{k}.item", ITEM_NAME_REQUIRED))
+        problems += [(f"items.{k}.{f}", BLANK_TEXT) for f in ("value", "unit", "limit", "standard")
+                     if _blank(item.get(f))]
     return problems
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and value != "" and not value.strip()
 
 
 def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[str, str]]:
@@ -129,7 +140,9 @@ def check_batch(data: dict[str, Any], trees: Trees, today: date) -> list[tuple[s
         reason = credit_code_error(code)
         if reason:
             problems.append(("enterprise_credit_code", reason))
-    elif data.get("enterprise_name") and not _is_farm(category, trees):
+    elif (data.get("enterprise_name") or data.get("producer_name")) and not _is_farm(category, trees):
+        # a seller named without a code (producer_name) is farm produce's exception, as the
+        # enterprise name is: the rule holds on every path
         problems.append(("enterprise_credit_code", CODE_REQUIRED))
     return problems
 
