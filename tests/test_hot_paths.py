@@ -177,6 +177,31 @@ def test_every_alert_filter_selects_what_it_says(client, admin, make_user, db_se
     assert len(listed("limit=2&offset=0")) == 2 and len(listed("limit=50&offset=4")) == 2
 
 
+def test_alerts_listed_by_severity_put_the_highest_level_and_likeliest_first(client, admin, db_session):
+    _, h = admin
+    scan = Scan(as_of="2025-03", status="done", model_version="t", settings={}, series_assessed=0,
+                alerts_raised=5, alerts_escalated=0, alerts_resolved=0)
+    db_session.add(scan)
+    db_session.flush()
+    made = [("blue", 0.99), ("red", 0.95), ("yellow", 0.9), ("red", 1.0), ("orange", 0.97)]  # in update order
+    for i, (level, probability) in enumerate(made):
+        db_session.add(Alert(category_code="food.dairy.liquid_milk", region_code=("330106", "330212", "330782",
+                                                                                   "330302", "330110")[i],
+                             level=level, status="open", opened_scan_id=scan.id, last_scan_id=scan.id,
+                             probability=probability, updated_at=AT + timedelta(minutes=i)))
+    db_session.commit()
+
+    def order(query: str) -> list[tuple]:
+        answer = client.get(f"/api/alerts?{query}", headers=h)
+        assert answer.status_code == 200, answer.json
+        return [(a["level"], a["probability"]) for a in answer.json]
+
+    assert order("sort=-severity") == [("red", 1.0), ("red", 0.95), ("orange", 0.97), ("yellow", 0.9), ("blue", 0.99)]
+    assert order("") == order("sort=-updated_at") == list(reversed(made))  # the latest changed first
+    assert order("sort=-severity&limit=2&offset=2") == [("orange", 0.97), ("yellow", 0.9)]
+    assert client.get("/api/alerts?sort=level", headers=h).status_code == 422
+
+
 def test_pass_rates_are_the_schemas_dump(app, client, admin, db_session):
     _, h = admin
     for region, conclusion in (("330106", "pass"), ("330106", "fail"), ("330212", "pass")):

@@ -706,3 +706,17 @@ def test_series_page_says_what_its_assessment_counted(client, signed_in, make_us
     inbox = client.get("/supervision/alerts").data.decode()
     assert ("最近一次扫描的风险模型学习了本省 80,064 个系列月（2024年4月至2025年3月）的历史，其中 3.3% "
             "在随后三个月超出偶然波动地低于底线") in inbox
+
+
+def test_the_inbox_shows_the_most_severe_alert_first_unless_asked_for_the_latest(client, signed_in, db_session):
+    red = seed_alert(db_session, MILK, "330106", level="red")
+    yellow = seed_alert(db_session, MILK, "330212", level="yellow")  # changed later
+    signed_in("supervisor")
+
+    def listed(query: str = "") -> list[int]:
+        page = client.get(f"/supervision/alerts{query}").data.decode()
+        return [int(i) for i in re.findall(r'href="/supervision/alerts/(\d+)"', page)]
+
+    assert listed() == [red.id, yellow.id]
+    assert listed("?sort=-updated_at") == [yellow.id, red.id]
+    assert 'value="-updated_at" selected' in client.get("/supervision/alerts?sort=-updated_at").data.decode()

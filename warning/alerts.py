@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, case, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
 from inspection.services.rules import UNKNOWN_CATEGORY, known_region
+from warning.engine.levels import LEVELS
 from warning.models import Alert, AlertEvent, Assessment, Scan
 from warning.notify.outbox import notify_escalation
 
@@ -42,6 +43,7 @@ class AlertFilter:
     status: str | None = None
     category: str | None = None
     region: str | None = None
+    sort: str = "-updated_at"  # or "-severity": the highest level first, then the likeliest
 
 
 def _in_scope(session: Session, region: str, scope: str | None) -> bool:
@@ -49,6 +51,8 @@ def _in_scope(session: Session, region: str, scope: str | None) -> bool:
 
 
 LIST_COLUMNS = tuple(Alert.__table__.columns)  # the order of a listed row's values
+SEVERITY = {level: rank for rank, level in enumerate(LEVELS)}  # none 0 ... red 4
+ALERT_SORTS = ("-updated_at", "-severity")
 
 
 def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: int,
@@ -75,12 +79,12 @@ def list_alerts(session: Session, flt: AlertFilter, scope: str | None, limit: in
                 return []
             regions.append(list(trees.regions.subtree(region)))
     params.update((f"regions{i}", codes) for i, codes in enumerate(regions))
-    stmt = _alert_list("level" in params, "status" in params, "categories" in params, len(regions))
+    stmt = _alert_list("level" in params, "status" in params, "categories" in params, len(regions), flt.sort)
     return session.connection().execute(stmt, params).all()
 
 
 @cache
-def _alert_list(level: bool, status: bool, categories: bool, regions: int):
+def _alert_list(level: bool, status: bool, categories: bool, regions: int, sort: str):
     """The list statement for one combination of filters, built once (its values are parameters)."""
     stmt = select(*LIST_COLUMNS)
     if level:
@@ -91,6 +95,8 @@ def _alert_list(level: bool, status: bool, categories: bool, regions: int):
         stmt = stmt.where(Alert.category_code.in_(bindparam("categories", expanding=True)))
     for i in range(regions):
         stmt = stmt.where(Alert.region_code.in_(bindparam(f"regions{i}", expanding=True)))
+    if sort == "-severity":  # what to look at first: red before orange ..., then the likeliest
+        stmt = stmt.order_by(case(SEVERITY, value=Alert.level, else_=0).desc(), Alert.probability.desc())
     return (stmt.order_by(Alert.updated_at.desc(), Alert.id.desc())
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from warning.alerts import ALERT_SORTS
 from warning.engine.levels import LEVELS
 from warning.models import ALERT_STATUSES, SCAN_STATUSES
 
@@ -16,6 +17,9 @@ class PageArgs(Schema):
 
 class AlertListArgs(PageArgs):
     level = fields.String(validate=validate.OneOf(LEVELS), metadata={"example": "yellow"})
+    sort = fields.String(load_default="-updated_at", validate=validate.OneOf(ALERT_SORTS), metadata={
+        "description": "-updated_at: the latest changed first; -severity: the highest level first, then the "
+                       "likeliest", "example": "-severity"})
     status = fields.String(validate=validate.OneOf(ALERT_STATUSES), metadata={"example": "open"})
     category = fields.String(validate=validate.Length(min=1, max=96),
                              metadata={"description": "Category subtree", "example": "food.dairy"})

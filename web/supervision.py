@@ -16,7 +16,7 @@ from core.reference.trees import PROVINCE, load_trees
 from core.replica import statistics_session
 from followup.services.cases import CaseFilter, list_cases
 from inspection.services.stats import RateQuery, pass_rates, wilson
-from warning.alerts import (TRANSITIONS, AlertFilter, act_on_alert, alert_assessment, get_alert,
+from warning.alerts import (ALERT_SORTS, TRANSITIONS, AlertFilter, act_on_alert, alert_assessment, get_alert,
                             latest_model_summary, list_alerts, series_history)
 from warning.engine.levels import LEVELS
 from warning.scan import last_complete_month
@@ -146,16 +146,18 @@ def series():
 @bp.get("/alerts")
 @page_requires("read")
 def alerts():
-    """The alert inbox: the open ones first by default, filterable by status and level."""
+    """The alert inbox: the open ones by default, the most severe first (or the latest changed),
+    filterable by status and level."""
     status = request.args.get("status", "open")
     status = status if status in STATUSES else None
     level = request.args.get("level") if request.args.get("level") in LEVELS else None
+    sort = request.args.get("sort") if request.args.get("sort") in ALERT_SORTS else "-severity"
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows = list_alerts(db.session, AlertFilter(level=level, status=status), user_scope(), ALERTS_PAGE + 1,
-                       (page - 1) * ALERTS_PAGE)
+    rows = list_alerts(db.session, AlertFilter(level=level, status=status, sort=sort), user_scope(),
+                       ALERTS_PAGE + 1, (page - 1) * ALERTS_PAGE)
     more = len(rows) > ALERTS_PAGE
-    kept = {"status": status or "all", **({"level": level} if level else {})}
-    return render_template("supervision/alerts.html", rows=rows[:ALERTS_PAGE], status=status, level=level,
+    kept = {"status": status or "all", "sort": sort, **({"level": level} if level else {})}
+    return render_template("supervision/alerts.html", rows=rows[:ALERTS_PAGE], status=status, level=level, sort=sort,
                            statuses=STATUSES, level_labels=LEVEL_LABELS, model=latest_model_summary(db.session),
                            prev_url=url_for(".alerts", page=page - 1, **kept) if page > 1 else None,
                            next_url=url_for(".alerts", page=page + 1, **kept) if more else None)
