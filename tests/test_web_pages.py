@@ -256,6 +256,29 @@ def test_void_needs_a_reason(client, signed_in, db_session):
     assert db_session.get(Batch, batch_id).void_reason == "重复录入"
 
 
+def _facts(page: str) -> dict[str, str]:
+    """The batch page's facts as label -> text (tags stripped)."""
+    facts = page.split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
+    return {dt: re.sub(r"<[^>]+>", "", dd).strip()
+            for dt, dd in re.findall(r"<dt>([^<]*)</dt><dd[^>]*>(.*?)</dd>", facts, re.S)}
+
+
+def test_the_batch_page_shows_every_recorded_field_under_the_forms_label(client, signed_in, db_session):
+    signed_in("inspector")
+    batch_id = _record(client, brand="示例", specification="250mL/盒", lot="20250301", production_date="2025-03-01",
+                       stage="distribution", sampling_agency="西湖区市场监督管理局", laboratory="杭州市食品药品检验研究院",
+                       report_no="BG2025-0001")
+    facts = _facts(client.get(f"/batches/{batch_id}").data.decode())
+    assert {label: facts.get(label) for label in (
+        "生产企业名称", "生产企业统一社会信用代码", "产品名称", "商标", "规格型号", "批号", "生产日期", "抽样环节",
+        "抽样单位", "检验机构", "报告编号")} == {
+        "生产企业名称": "杭州示例乳业有限公司", "生产企业统一社会信用代码": VALID_CODE, "产品名称": "纯牛奶",
+        "商标": "示例", "规格型号": "250mL/盒", "批号": "20250301", "生产日期": "2025年3月1日", "抽样环节": "流通",
+        "抽样单位": "西湖区市场监督管理局", "检验机构": "杭州市食品药品检验研究院", "报告编号": "BG2025-0001"}
+    # Fields left blank are marked as not given, not left out unseen nor run together.
+    bare = _facts(client.get(f"/batches/{_record(client, sample_no='W0000002', stage='')}").data.decode())
+    assert bare["商标"] == bare["批号"] == bare["抽样环节"] == bare["抽样单位"] == "（未填写）"
+
 BATCH_LINK = re.compile(r'href="/batches/\d+"')
 
 
@@ -410,6 +433,11 @@ def test_dashboard_colours_cells_by_the_gap_to_the_floor(client, signed_in, make
     assert 'class="cell none"' in page  # cities without batches
     odd = client.get("/supervision/dashboard?period=quarter&at=2025-13").data.decode()
     assert "无法识别周期" in odd
+    # Switching the period with the field still holding the other period's value: its last part
+    for query, shown in (("period=quarter&at=2025", 'value="2025-Q4"'), ("period=month&at=2025-Q1", 'value="2025-03"'),
+                         ("period=year&at=2025-03", 'value="2025"')):
+        page = client.get(f"/supervision/dashboard?{query}").data.decode()
+        assert "无法识别周期" not in page and shown in page, query
 
 
 def test_the_dashboard_shows_the_way_back_up_within_the_users_region(client, signed_in, db_session):

@@ -66,6 +66,16 @@ def _months_of(period: str, at: str) -> tuple[str, str] | None:
     return f"{year}-01", f"{year}-12"
 
 
+def _as_period(at: str, period: str, latest: str) -> str | None:
+    """`at` written for another period (the field still holds "2026" after switching to
+    quarters) as the `period` holding its last month, no later than `latest`."""
+    for other, pattern in PERIOD_PATTERNS.items():
+        if other != period and pattern.match(at):
+            year, month = min(_months_of(other, at)[1], _months_of(period, latest)[1]).split("-")
+            return {"year": year, "quarter": f"{year}-Q{(int(month) - 1) // 3 + 1}", "month": f"{year}-{month}"}[period]
+    return None
+
+
 @bp.get("/dashboard")
 @page_requires("read")
 def dashboard():
@@ -78,6 +88,9 @@ def dashboard():
     at = request.args.get("at", "").strip() or default_at
     problems = []
     span = _months_of(period, at)
+    if span is None and _as_period(at, period, default_at):
+        at = _as_period(at, period, default_at)
+        span = _months_of(period, at)
     if span is None:
         problems.append(_("The period %(at)s is not understood; showing %(default)s.", at=at, default=default_at))
         at, span = default_at, _months_of(period, default_at)
