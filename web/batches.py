@@ -17,7 +17,7 @@ from inspection.services.queries import BatchFilter, list_batches
 from inspection.services.uploads import UploadLimits, import_or_queue
 from web.access import page_requires, user_scope
 from web.choices import category_choices, region_choices
-from web.forms import AmendForm, BatchForm, UploadForm, VoidForm
+from web.forms import AmendForm, BatchForm, UploadForm, VoidForm, stage_choices
 from web.i18n import is_english, translate
 from web.pages import page_blueprint, run_service, usernames
 
@@ -96,7 +96,7 @@ def show(batch_id: int):
     """A batch, its test items and its earlier versions."""
     batch = service.get_batch(db.session, batch_id, user_scope())
     revisions = service.list_revisions(db.session, batch_id, user_scope())
-    return render_template("batches/show.html", batch=batch, revisions=revisions,
+    return render_template("batches/show.html", batch=batch, revisions=revisions, stages=dict(stage_choices()),
                            users=usernames(r.changed_by_id for r in revisions), void_form=VoidForm(version=batch.version))
 
 
@@ -146,7 +146,7 @@ def void(batch_id: int):
             return redirect(url_for(".show", batch_id=batch_id))
     revisions = service.list_revisions(db.session, batch_id, user_scope())
     return render_template("batches/show.html", batch=batch, revisions=revisions, void_form=form,
-                           users=usernames(r.changed_by_id for r in revisions),
+                           stages=dict(stage_choices()), users=usernames(r.changed_by_id for r in revisions),
                            problems=problems), 422
 
 
