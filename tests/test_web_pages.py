@@ -336,6 +336,48 @@ def test_upload_report_counts_rejected_rows_not_problems(client, signed_in, db_s
     assert re.search(r'class="rejected">2</strong>', client.get(f"/batches/import/jobs/{old.id}").data.decode())
 
 
+def _rejections(page: str) -> list[tuple[str, str, str]]:
+    return re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)
+
+
+def test_the_import_report_names_columns_by_the_files_headers_and_the_size_limit_in_mb(
+        app, client, signed_in, make_user, db_session, monkeypatch):
+    from tests.conftest import make_code
+
+    monkeypatch.setitem(app.config, "IMPORT_ASYNC_BYTES", 2 * 1024 * 1024)  # as configured outside tests
+    user = signed_in("inspector")
+    unregistered = make_code("91330106MA2B3C4E6")
+    content = ("抽样单编号,抽样日期,产品类别,抽样地区,检验结论,统一社会信用代码\n"
+               f",2025-03-01,{MILK},330106,合格,\nC2,2025-03-01,{MILK},330106,合格,{unregistered}\n")
+    token = csrf_token(client, "/batches/import")
+    page = client.post("/batches/import", data={"csrf_token": token,
+                                                "file": (io.BytesIO(content.encode()), "batches.csv")},
+                       content_type="multipart/form-data").data.decode()
+    assert _rejections(page) == [("2", "抽样单编号", "必须填写 抽样单编号"),
+                                 ("3", "生产企业名称", f"企业 {unregistered} 尚未登记；请填写 生产企业名称 以登记该企业")]
+    # The limit is 2 MiB: said as 2 MB, not as 2.1 MB (2,097,152 bytes in units of 1,000,000).
+    assert "超过 2 MB 的文件在后台导入" in page
+    # The API's report keeps the column names, in the columns and in the reasons.
+    _, bearer = make_user("inspector")
+    api = client.post("/api/batches/import", data={"file": (io.BytesIO(content.encode()), "again.csv")},
+                      headers=bearer, content_type="multipart/form-data").json
+    assert [(r["column"], r["reason"]) for r in api["rejected"]] == [
+        ("sample_no", "sample_no is required"),
+        ("enterprise_name", f"enterprise {unregistered} is not registered; give enterprise_name to register it")]
+    # A report kept before reports carried the file's headers: Chinese headers on a Chinese page,
+    # column names on an English one.
+    old = Job(kind="import_batches", params={"filename": "old.csv"}, created_by_id=user.id, status="done",
+              result={"accepted": 0, "unchanged": 0, "stored": True, "import_id": None, "rejected_rows": 1,
+                      "rejected": [{"row": 2, "column": "sampled_on", "reason": "sampled_on is required"}]})
+    db_session.add(old)
+    db_session.commit()
+    assert _rejections(client.get(f"/batches/import/jobs/{old.id}").data.decode()) == [
+        ("2", "抽样日期", "必须填写 抽样日期")]
+    client.post("/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en", "next": "/"})
+    assert _rejections(client.get(f"/batches/import/jobs/{old.id}").data.decode()) == [
+        ("2", "sampled_on", "sampled_on is required")]
+
+
 def test_import_page_lists_the_columns_the_codes_and_offers_a_template(client, signed_in, db_session):
     signed_in("inspector", region="330100")
     page = client.get("/batches/import").data.decode()
@@ -640,7 +682,10 @@ def test_admin_pages(client, signed_in, db_session):
     assert created.status_code == 302
     taken = client.post("/admin/users", data={"csrf_token": token, "username": "li", "password": "long enough pw",
                                               "roles": ["agency"], "region": "330100"})
-    assert taken.status_code == 422 and 'id="username-error">已存在' in taken.data.decode()
+    assert taken.status_code == 422 and 'id="username-error">用户名已被占用：用户“li”已存在' in taken.data.decode()
+    same_but_case = client.post("/admin/users", data={"csrf_token": token, "username": "LI", "password": "long enough pw",
+                                                      "roles": ["agency"], "region": "330100"})
+    assert same_but_case.status_code == 422 and "用户“li”已存在" in same_but_case.data.decode()
     from core.auth.models import User
 
     li = db_session.scalar(select(User).where(User.username == "li"))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.audit import audit
@@ -23,7 +23,7 @@ UNKNOWN_ROLES = N_("unknown role(s) %(unknown)s; choose from %(roles)s")
 UNKNOWN_REGION = N_("unknown region code '%(code)s'")
 BAD_USERNAME = N_("username must be 1 to 64 characters")
 USER_EXISTS = N_("user '%(username)s' already exists")
-ALREADY_EXISTS = N_("already exists")
+USERNAME_TAKEN = N_("the name is taken: user '%(username)s' exists (names differ by more than upper and lower case)")
 SHORT_PASSWORD = N_("password must be at least %(length)s characters")
 NO_USER = N_("no user %(id)s")
 NO_USERNAME = N_("no user '%(username)s'")
@@ -72,8 +72,11 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
     if not username or len(username) > 64:
         raise ValidationFailed.on("username", BAD_USERNAME)
     _check_roles_region(session, roles, region_code)
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(USER_EXISTS(username=username), {"username": [ALREADY_EXISTS]})
+    # "Supervisor" next to "supervisor" would be two accounts nobody can tell apart in a list or
+    # an audit trail: names are unique whatever their case.
+    taken = session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
+    if taken is not None:
+        raise Conflict(USER_EXISTS(username=taken), {"username": [USERNAME_TAKEN(username=taken)]})
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed.on("password", SHORT_PASSWORD(length=MIN_PASSWORD_LENGTH))
     user = User(username=username, password_hash=hash_password(password), region_code=region_code,
@@ -94,7 +97,7 @@ def get_user(session: Session, user_id: int) -> User:
 
 def list_users(session: Session, limit: int = 50, offset: int = 0) -> list[User]:
     """Accounts by username, one page at a time."""
-    return list(session.scalars(select(User).order_by(User.username).limit(limit).offset(offset)))
+    return list(session.scalars(select(User).order_by(func.lower(User.username), User.username).limit(limit).offset(offset)))
 
 
 def update_user(session: Session, user_id: int, changes: dict, actor_id: int) -> User:
