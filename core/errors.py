@@ -1,15 +1,17 @@
 """Domain errors and the one JSON error shape of the whole app.
 
-Every error response is `{"code": <http status>, "status": <name>, "message": str,
+Every API error response is `{"code": <http status>, "status": <name>, "message": str,
 "errors": {field: [messages]}}`; nested field errors are flattened to dotted paths
-(`items.0.verdict`) so a client can show each message next to its field.
+(`items.0.verdict`) so a client can show each message next to its field. Outside /api a
+browser is reading: the page layer may register an error page for those paths
+(`use_error_pages`), which core calls without knowing it.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify, make_response, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -106,6 +108,33 @@ def error_response(status: int, message: str, errors: dict | None = None, header
     return response
 
 
+def is_api_request() -> bool:
+    """Whether the request is for the JSON API (whose errors always keep the JSON shape)."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+ErrorPage = Callable[[Exception, int], Any]
+
+
+def use_error_pages(app: Flask, render: ErrorPage) -> None:
+    """Answer errors outside /api with `render(error, status)`, a page, instead of JSON."""
+    app.extensions["error_page"] = render
+
+
+def _answer(error: Exception, status: int, message: str, errors: dict | None = None, headers=None):
+    render = current_app.extensions.get("error_page")
+    if render is not None and not is_api_request():
+        try:
+            response = make_response(render(error, status))
+        except Exception:  # noqa: BLE001 - e.g. the database is down and the page reads it
+            log.exception("error page failed; answering JSON")
+        else:
+            response.status_code = status
+            response.headers.update(headers or {})
+            return response
+    return error_response(status, message, errors, headers)
+
+
 def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
@@ -122,37 +151,38 @@ def handle_http_exception(error: HTTPException):
     # but not its HTML Content-Type: the body is JSON.
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     headers.update(data.get("headers") or {})
-    return error_response(error.code or 500, message, errors, headers)
+    return _answer(error, error.code or 500, message, errors, headers)
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Map every failure to the one JSON shape; never send a stack trace to a client."""
+    """Map every failure to the one JSON shape (or a registered page outside /api); never send a
+    stack trace to a client."""
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        return error_response(error.status, error.message, error.errors)
+        return _answer(error, error.status, error.message, error.errors)
 
     @app.errorhandler(StaleDataError)
     def _stale(error):
-        return error_response(412, "the record was changed by someone else; reload it and retry")
+        return _answer(error, 412, "the record was changed by someone else; reload it and retry")
 
     @app.errorhandler(IntegrityError)
     def _integrity(error):
         log.warning("integrity error: %s", error.orig)
-        return error_response(409, "the change conflicts with a stored record")
+        return _answer(error, 409, "the change conflicts with a stored record")
 
     @app.errorhandler(DataError)
     def _data(error):
         # Input the database refuses to store or compare, e.g. a NUL character in text on
         # PostgreSQL (SQLite takes it), or a value beyond a column's range.
         log.warning("data error: %s", error.orig)
-        return error_response(422, "the input contains a value the database cannot store "
+        return _answer(error, 422, "the input contains a value the database cannot store "
                                    "(e.g. a NUL character or a number out of range)")
 
     @app.errorhandler(OperationalError)
     def _db_down(error):
         log.error("database unavailable: %s", error.orig)
-        return error_response(503, "the database is unavailable; try again shortly")
+        return _answer(error, 503, "the database is unavailable; try again shortly")
 
     @app.errorhandler(HTTPException)
     def _http(error):
@@ -161,4 +191,4 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error):
         log.exception("unhandled error")
-        return error_response(500, "internal error; it has been logged")
+        return _answer(error, 500, "internal error; it has been logged")

@@ -208,11 +208,11 @@ def test_unknown_api_route_is_404_json_after_auth(client, admin):
     assert body["code"] == 404 and body["status"] == "Not Found"
 
 
-def test_unknown_page_outside_the_api_is_404_json(client):
+def test_unknown_page_outside_the_api_is_a_404_page(client):
     response = client.get("/no-such-page")
 
     assert response.status_code == 404
-    assert response.get_json()["code"] == 404
+    assert response.mimetype == "text/html"  # a browser reads it (tests/test_web_error_pages.py)
 
 
 def test_method_not_allowed_is_json(client, admin):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 from flask_babel import lazy_gettext as _l
 
+from core.errors import use_error_pages
 from core.extensions import db, login_manager
 from core.reference.trees import load_trees
 from web.access import can
@@ -11,6 +12,7 @@ from web.charts import plotly_js
 from web.forms import EmptyForm
 from web.i18n import node_name, register_i18n
 from web.navigation import menu
+from web.pages import error_page
 
 ROLE_LABELS = {"inspector": _l("Inspector"), "supervisor": _l("Supervisor"), "agency": _l("Enforcement agency"),
                "admin": _l("Administrator")}
@@ -42,6 +44,9 @@ def register_pages(app: Flask) -> None:
     from web.supervision import bp as supervision_bp
 
     register_i18n(app)
+    # A browser reads every path outside /api: its errors (an unknown URL, a POST-only URL
+    # reached by GET after a refused form) are pages too, not the API's JSON.
+    use_error_pages(app, error_page)
     # Flask-Login flashes its own English default to a visitor who is not signed in; ours is
     # translated when flashed (str() resolves the lazy text in the visitor's language, and the
     # session stores the plain text).

@@ -9,6 +9,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from core.audit import audit
 from core.auth.models import User
@@ -28,6 +30,30 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("web.home")
+
+
+def _answers_get(path: str) -> bool:
+    try:
+        current_app.create_url_adapter(request).match(urlsplit(path).path, method="GET")
+    except RequestRedirect:
+        return True  # e.g. a missing trailing slash: the browser follows it to the page
+    except HTTPException:
+        return False
+    return True
+
+
+def _page_to_return_to(target: str | None) -> str:
+    """The page to show after switching language: `target` if it answers GET, else the page of
+    the record it acted on (a refused form leaves the browser on its POST-only URL, such as
+    /batches/<id>/void), else the referring page of this site, else home."""
+    target = _safe_next(target)
+    path = urlsplit(target).path.rstrip("/")
+    candidates = [target] + ["/".join(path.split("/")[:end]) for end in range(path.count("/"), 1, -1)]
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path:
+        candidates.append(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+    return next((c for c in candidates if c.startswith("/") and not c.startswith("//") and _answers_get(c)),
+                url_for("web.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -99,7 +125,7 @@ def language():
     accepted = EmptyForm().validate_on_submit() and chosen in LANGUAGES
     if accepted:
         session[COOKIE] = chosen
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(_page_to_return_to(request.form.get("next")))
     if accepted:
         response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                             secure=current_app.config["SESSION_COOKIE_SECURE"])

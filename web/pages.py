@@ -19,16 +19,39 @@ def _error_page(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
-def _http_error(error: HTTPException):
+def _status_message(status: int) -> str:
     messages = {400: _("The form had expired or was incomplete; go back, reload the page and try again."),
                 403: _("Your role does not allow this page."), 404: _("This page or record does not exist."),
-                405: _("This action is not available here.")}
-    return _error_page(error.code or 500, messages.get(error.code, error.description or ""))
+                405: _("This action is not available here."),
+                409: _("The change conflicts with a stored record; reload the page and try again."),
+                412: _("The record was changed by someone else; reload it and try again."),
+                413: _("The upload is too large."),
+                422: _("The input contains a value that cannot be stored."),
+                429: _("Too many attempts; wait a minute and try again."),
+                500: _("Something went wrong on our side; it has been logged."),
+                503: _("The database is unavailable; try again shortly.")}
+    return messages.get(status, "")
+
+
+def _http_error(error: HTTPException):
+    return _error_page(error.code or 500, _status_message(error.code or 500) or error.description or "")
 
 
 def _domain_error(error: DomainError):
     # A domain error a view did not turn into form messages (e.g. out of scope, not found).
     return _error_page(error.status, translate(error.message))
+
+
+def error_page(error: Exception, status: int):
+    """Any error outside /api as a page in the reader's language (registered with core.errors)."""
+    # The page reads the session (the signed-in user, the menu): a failed statement must not
+    # leave it unusable.
+    db.session.rollback()
+    if isinstance(error, DomainError):
+        return _domain_error(error)
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    return _error_page(status, _status_message(status))
 
 
 def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:
