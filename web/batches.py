@@ -19,6 +19,7 @@ from web.access import page_requires, user_scope
 from web.choices import category_choices, region_choices
 from web.forms import AmendForm, BatchForm, UploadForm, VoidForm, stage_choices
 from web.i18n import is_english, translate
+from web.import_report import file_size, shown_report
 from web.pages import page_blueprint, run_service, usernames
 
 bp = page_blueprint("batch_pages", __name__, url_prefix="/batches")
@@ -177,10 +178,10 @@ def upload():
             g.user.id, user_scope(), limits))
         if isinstance(outcome, Job):
             return redirect(url_for(".job", job_id=outcome.id))
-        report = outcome
+        report = shown_report(outcome)
     # What a file holds, and the codes it takes, so an inspector can write one without the README.
     return render_template("batches/upload.html", form=form, report=report, problems=problems,
-                           async_bytes=current_app.config["IMPORT_ASYNC_BYTES"], columns=FILE_COLUMNS,
+                           async_size=file_size(current_app.config["IMPORT_ASYNC_BYTES"]), columns=FILE_COLUMNS,
                            categories=category_choices(), regions=region_choices(user_scope())
                            ), 422 if form.errors or problems else 200
 
@@ -200,7 +201,7 @@ def import_template():
 def job(job_id: int):
     """A queued import: its progress while it runs, its report once done."""
     queued = job_for(db.session, job_id, g.user)
-    report = queued.result if queued.status == "done" else None
+    report = shown_report(queued.result) if queued.status == "done" else None
     return render_template("batches/job.html", job=queued, report=report)
 
 

@@ -52,8 +52,8 @@ CONTENT_COLUMNS = (*BATCH_FIELDS, "sample_no", "category_code", "region_code")
 FAILED = BATCH_FIELDS.index("conclusion")
 # (rows read so far, rejections as (row, column, reason), rows that passed, and in the last
 #  chunk only: the series aggregate of every row that passed, as `aggregates.spread()` converted
-#  by `aggregates.binder`)
-Chunk = tuple[int, list[tuple[int, str, str]], list[Parsed], "list[tuple] | None"]
+#  by `aggregates.binder`, and the file's headers by column name)
+Chunk = tuple[int, list[tuple[int, str, str]], list[Parsed], "list[tuple] | None", "dict[str, str] | None"]
 
 
 def counted_local(code: str | None) -> bool:
@@ -89,8 +89,8 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
     Values come converted for `dialect`'s driver, as the importer inserts them.
     """
     bind = row_binder(dialect, Batch.__table__, CONTENT_COLUMNS)
-    header, rows = read_table(content, limits.filename)
-    header = canonical_header(header)
+    written, rows = read_table(content, limits.filename)
+    header = canonical_header(written)
     check_header(header)
     width = len(header)
     scope_subtree = trees.regions.subtree(limits.scope) if limits.scope else None
@@ -108,7 +108,7 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
             raise FileRefused(TOO_MANY_ROWS(max_rows=f"{max_rows:,}"))
         if index and not index % CHUNK_ROWS:
             _count(passed, counted, failed)
-            yield index, rejected, passed, None
+            yield index, rejected, passed, None, None
             rejected, passed = [], []
         if not "".join(cells).strip():
             continue  # blank line
@@ -136,7 +136,8 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
     _count(passed, counted, failed)
     bind_series = binder(dialect)
     aggregate = spread(trees, list(counted), list(counted.values()), [failed[key] for key in counted])
-    yield index + 1, rejected, passed, [bind_series(row) for row in aggregate]
+    # The headers as the file wrote them, so a report can name a column as its sender knows it.
+    yield index + 1, rejected, passed, [bind_series(row) for row in aggregate], dict(zip(header, written))
 
 
 _CONTENT_KEYS = (*BATCH_FIELDS, "sample_no", "category", "region")

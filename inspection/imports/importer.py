@@ -40,7 +40,8 @@ TOO_BIG = N_("the file is %(size)s bytes; the limit is %(limit)s")
 REPEATED_SAMPLE = N_("sample number %(sample_no)s appears in row %(row)s with different content")
 VOIDED_SAMPLE = N_("sample number %(sample_no)s belongs to a voided batch")
 RECORDED_SAMPLE = N_("sample number %(sample_no)s is already recorded with different content; amend it instead")
-UNREGISTERED = N_("enterprise %(code)s is not registered; give enterprise_name to register it")
+# The column is a parameter so that a page can name it as the file did (the API keeps the name).
+UNREGISTERED = N_("enterprise %(code)s is not registered; give %(column)s to register it")
 STORED_REJECTIONS = 10_000  # the import run keeps this many; the caller gets them all
 BATCH_COLUMNS = (*CONTENT_COLUMNS, "enterprise_id", "local", "version", "created_at", "created_by_id",
                  "import_id")
@@ -68,6 +69,7 @@ class ImportResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     import_id: int | None = None
     stored: bool = True
+    headers: dict[str, str] = field(default_factory=dict)  # column name -> the file's header for it
 
     @property
     def rejected_rows(self) -> int:
@@ -76,7 +78,8 @@ class ImportResult:
 
     def report(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "unchanged": self.unchanged, "rejected_rows": self.rejected_rows,
-                "rejected": self.rejected, "import_id": self.import_id, "stored": self.stored}
+                "rejected": self.rejected, "import_id": self.import_id, "stored": self.stored,
+                "headers": self.headers}
 
     def reject(self, row: int, column: str, reason: str) -> None:
         self.rejected.append({"row": row, "column": column, "reason": reason})
@@ -126,9 +129,9 @@ def _import(session: Session, content: bytes, options: ImportOptions,
             held: list[Parsed] = []
             read = 0
             chunks = stack.enter_context(_chunks(content, limits, trees, options, dialect))
-            for read, rejected, passed, spread in chunks:
+            for read, rejected, passed, spread, headers in chunks:
                 if spread is not None:  # the last chunk
-                    store.spread = spread
+                    store.spread, result.headers = spread, headers
                 result.rejected += [{"row": r, "column": c, "reason": why} for r, c, why in rejected]
                 fresh = accepting.accept(passed)
                 if early:
@@ -280,7 +283,7 @@ class _Accepting:
             if not row[NAME]:
                 rejected.add(row[ROW])
                 self.dropped.append(row)
-                self.result.reject(row[ROW], "enterprise_name", UNREGISTERED(code=code))
+                self.result.reject(row[ROW], "enterprise_name", UNREGISTERED(code=code, column="enterprise_name"))
                 continue
             self.new[code] = {**enterprise_values(code, row[NAME]), "blacklisted": False,
                               "created_at": utcnow(), "created_by_id": self.user_id}
