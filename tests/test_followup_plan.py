@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from core.clock import shift_month
+from core.clock import local_today, month_of, shift_month
 from followup.models import BlacklistEntry
 from tests.conftest import batch_payload
 from tests.test_api_fuzz import seed_alert
@@ -48,6 +48,9 @@ def test_plan_ranks_warning_thin_series_and_low_credit(client, admin, make_user,
     scoped = client.get("/api/sampling-plan?month=2025-05", headers=nb).json["lines"]
     assert scoped and {line["region"] for line in scoped} == {"330212"}
     assert client.get("/api/sampling-plan?month=2025-13", headers=h).status_code == 422
+    later = shift_month(shift_month(month_of(local_today()), 1), 1)  # the month after next: no data behind it
+    too_late = client.get(f"/api/sampling-plan?month={later}", headers=h)
+    assert too_late.status_code == 422 and "at the latest" in too_late.json["errors"]["month"][0]
 
 
 def _ningbo_batch(client, h, sample_no, sampled_on, reported_on):

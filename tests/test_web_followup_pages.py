@@ -206,6 +206,7 @@ def test_trace_credit_and_plan_pages_render(client, signed_in, db_session):
     assert 'id="credit-score"' in client.get(f"/followup/enterprises/{enterprise.id}").data.decode()
     assert client.get("/followup/plan").status_code == 200
     assert "2025-13" in client.get("/followup/plan?month=2025-13").data.decode()
+    assert "最晚只能编制到下个月" in client.get("/followup/plan?month=2999-01").data.decode()
 
 
 def test_supervisor_reads_without_the_forms_and_may_not_act(client, signed_in, db_session):

@@ -793,3 +793,9 @@ def test_the_inbox_shows_the_most_severe_alert_first_unless_asked_for_the_latest
     assert listed() == [red.id, yellow.id]
     assert listed("?sort=-updated_at") == [yellow.id, red.id]
     assert 'value="-updated_at" selected' in client.get("/supervision/alerts?sort=-updated_at").data.decode()
+
+
+def test_a_batch_list_date_that_is_not_a_date_is_named_not_ignored(client, signed_in, db_session):
+    signed_in("inspector")
+    page = client.get("/batches?sampled_from=2026-02-30").data.decode()
+    assert "无法识别日期 2026-02-30，列表未按该日期筛选。" in page

@@ -32,8 +32,9 @@ def _choose(form: BatchForm) -> None:
     form.region.choices = region_choices(user_scope(), blank=_("(choose)"))
 
 
-def _filter_from_args() -> tuple[BatchFilter, dict]:
+def _filter_from_args() -> tuple[BatchFilter, dict, list[str]]:
     args = {k: request.args.get(k, "").strip() for k in FILTERS}
+    problems = []
     flt = BatchFilter(search=args["search"] or None, category=args["category"] or None,
                       region=args["region"] or None,
                       conclusion=args["conclusion"] if args["conclusion"] in CONCLUSIONS else None,
@@ -42,22 +43,23 @@ def _filter_from_args() -> tuple[BatchFilter, dict]:
     for name in ("sampled_from", "sampled_to"):
         try:
             setattr(flt, name, date.fromisoformat(args[name]) if args[name] else None)
-        except ValueError:
+        except ValueError:  # say so: a silently dropped date would list every batch as if filtered
+            problems.append(_("The date %(value)s is not understood; the list is not limited by it.",
+                              value=args[name]))
             args[name] = ""
-    return flt, args
+    return flt, args, problems
 
 
 @bp.get("")
 @page_requires("read")
 def index():
     """List and search batches, newest first, one page at a time."""
-    flt, args = _filter_from_args()
-    problems = []
+    flt, args, problems = _filter_from_args()
     try:
         rows, next_cursor = list_batches(db.session, flt, "-sampled_on", PAGE_SIZE, request.args.get("cursor") or None,
                                          user_scope())
     except DomainError as error:
-        rows, next_cursor, problems = [], None, [translate(error.message)]
+        rows, next_cursor, problems = [], None, [*problems, translate(error.message)]
     kept = {k: v for k, v in request.args.items() if k != "cursor" and v}
     return render_template(
         "batches/index.html", rows=rows, args=args, problems=problems, voided=flt.include_voided,

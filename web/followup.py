@@ -16,7 +16,7 @@ from followup.services import blacklist, cases, disposals
 from followup.services.common import enterprise_in_scope
 from followup.services.credit import credit_record
 from followup.services.deadlines import FINISHED
-from followup.services.sampling_plan import sampling_plan
+from followup.services.sampling_plan import next_plan_month, sampling_plan
 from inspection.credit_code import credit_code_error
 from inspection.models import Batch, Enterprise
 from inspection.services.batches import in_scope
@@ -294,6 +294,9 @@ def plan():
     problems = []
     if month and not MONTH.match(month):
         problems.append(_("The month %(month)s is not understood; showing next month.", month=month))
+        month = ""
+    elif month > next_plan_month():
+        problems.append(_("A plan is drawn up for next month at the latest; showing it."))
         month = ""
     page, region = _page(), _region()
     result = sampling_plan(db.session, month or None, region, user_scope(), PAGE, (page - 1) * PAGE)

@@ -22,6 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import local_today, month_end, month_of, parse_month, shift_month
+from core.errors import ValidationFailed
 from core.messages import N_
 from core.reference.trees import load_trees
 from followup.models import BlacklistEntry
@@ -42,6 +43,9 @@ AT_RISK = N_("probability %(probability)s of falling below the floor %(floor)s")
 THIN = N_("thin series: batches in the 12 months to %(month)s: %(n)s (fewer than %(least)s)")
 LOW_CREDIT = N_("credit grade %(grade)s (score %(score)s): %(failures)s failures in %(months)s months")
 BLACKLISTED = N_("blacklisted")
+# Beyond next month there is no data behind a plan: its credit would be scored on a record
+# months away and its series on a scan not run yet.
+TOO_LATE = N_("a plan is drawn up for next month (%(latest)s) at the latest")
 
 
 def _latest_scan(session: Session, as_of: str) -> Scan | None:
@@ -129,10 +133,17 @@ def _enterprise_lines(session: Session, as_of: str, codes: frozenset[str] | None
     return lines
 
 
+def next_plan_month() -> str:
+    return shift_month(month_of(local_today()), 1)
+
+
 def sampling_plan(session: Session, month: str | None, region: str | None, scope: str | None,
                   limit: int = 100, offset: int = 0) -> dict[str, Any]:
     """The ranked plan for `month` (default: next month) within the caller's region."""
-    month = month or shift_month(month_of(local_today()), 1)
+    latest = next_plan_month()
+    month = month or latest
+    if month > latest:
+        raise ValidationFailed.on("month", TOO_LATE(latest=latest))
     as_of = shift_month(month, -1)
     codes = region_codes(session, region, scope)
     scan = _latest_scan(session, as_of)
