@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from marshmallow import validate
 from marshmallow.exceptions import ValidationError as MarshmallowError
-from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
+from wtforms import (BooleanField, DateField, DecimalField, EmailField, FieldList, Form, FormField, HiddenField,
                      PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import (URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
@@ -188,7 +188,8 @@ def email_address(form, field):
 
 
 class SubscriptionForm(AlertFilterForm):
-    email = StringField(_l("Email address"), validators=[DataRequired(REQUIRED), Length(max=254), email_address])
+    # type=email for the phone keyboard; the server still applies the API's check (email_address).
+    email = EmailField(_l("Email address"), validators=[DataRequired(REQUIRED), Length(max=254), email_address])
     active = BooleanField(_l("Active"), default=True)
 
 
