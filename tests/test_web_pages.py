@@ -718,9 +718,19 @@ def test_the_audit_log_reads_as_words_with_names_links_and_the_fields_changed(cl
     row = rows[0]
     assert f">{inspector.username}</a>" in row and ">已更正<" in row
     assert f'<a href="/batches/{batch_id}">{batch_id}</a>' in row and "批次" in row
-    changed = dict(re.findall(r'<tr class="change"><td>(\w+)</td><td>[^<]*</td><td>([^<]*)</td>', row))
-    assert changed["product"] == "高钙纯牛奶" and "region_code" not in changed  # only what changed
+    changed = {code: (label, before, after) for code, label, before, after in re.findall(
+        r'<tr class="change"><td title="(\w+)">([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>', row)}
+    assert changed["product"] == ("产品名称", "纯牛奶", "高钙纯牛奶") and "region_code" not in changed  # only what changed
     assert "没有符合条件的记录" in client.get("/admin/audit?user=no-such-user").data.decode()
+    # Codes read as the pages' words: a status, a yes/no, a time in Beijing time
+    alert = seed_alert(db_session, MILK, "330106")
+    token = csrf_token(client, f"/supervision/alerts/{alert.id}")
+    client.post(f"/supervision/alerts/{alert.id}/dismiss", data={"csrf_token": token, "note": "样品登记错误"})
+    page = client.get("/admin/audit?entity=alert&action=dismiss").data.decode()
+    cells = dict((code, (before, after)) for code, _label, before, after in re.findall(
+        r'<tr class="change"><td title="(\w+)">([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>', page))
+    assert cells["status"] == ("待处理", "已撤销"), cells
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2}", cells["dismissed_until"][1]), cells
 
 
 def test_audit_log_pages_back(client, signed_in, db_session):
