@@ -1,6 +1,7 @@
 """Agency pages: concluding a retest, deciding an objection, and the region filters of the lists."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -139,3 +140,68 @@ def test_lists_filter_by_region_within_the_users_scope(client, signed_in, db_ses
     assert f"/followup/cases/{case_id}\"" not in client.get("/followup/cases?region=330106").data.decode()
     plan = client.get("/followup/plan?region=330106").data.decode()
     assert '<option value="330106" selected>' in plan
+
+
+def _value(page: str, field: str) -> str:
+    return re.search(rf'id="{field}"[^>]*value="([^"]*)"', page).group(1)
+
+
+def test_a_recall_case_page_names_its_level_statuses_regions_and_quantities_as_people_say_them(
+        client, signed_in, db_session):
+    from tests.test_web_followup_pages import _open_recall
+
+    signed_in("agency")
+    batch_id = _failed(db_session)
+    levels = client.get(f"/followup/disposals/{batch_id}/recall").data.decode().split('id="level"', 1)[1]
+    assert '<option value="I">一级</option>' in levels.split("</select>", 1)[0]
+    case_id = _open_recall(client, batch_id)  # level II
+    token = csrf_token(client, f"/followup/cases/{case_id}")
+    assert client.post(f"/followup/cases/{case_id}/details", data={
+        "csrf_token": token, "quantity_concerned": "2400", "unit": "箱", "distribution": "平阳县 330106",
+        "quantity_recovered": "", "recovered_disposal": ""}).status_code == 302
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    assert re.search(r"<h1>二级召回 · ", page) and 'id="recall-level">二级<' in page
+    # The form shows what the summary shows, in a form it takes back.
+    assert "2,400 箱" in page and _value(page, "quantity_concerned") == "2400"
+    assert _value(page, "distribution") == "平阳县 西湖区"
+    for step in ("investigating", "action_taken"):
+        assert client.post(f"/followup/cases/{case_id}/transition",
+                           data={"csrf_token": token, "to": step}).status_code == 302
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    workflow = page.split('id="transition-form"', 1)[1].split("</form>", 1)[0]
+    assert 'name="to"' not in workflow and 'id="next-step">下一步：在下方结案' in workflow
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/"), "next": "/"})
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    assert re.search(r"<h1>Class II recall · ", page)
+    events = page.split('<ol class="events">', 1)[1].split("</ol>", 1)[0]
+    assert "Open → Investigating" in events and "Investigating → Action taken" in events
+    assert "open -&gt; investigating" not in events and "->" not in events
+
+
+def test_a_traceability_case_offers_no_recall_fields_and_closes_with_its_outcome(client, signed_in, db_session):
+    from followup.models import Case
+    from tests.web_helpers import seed_alert
+
+    alert = seed_alert(db_session, "food.dairy.liquid_milk", "330106")
+    signed_in("agency", region="330100")
+    token = csrf_token(client, f"/followup/alerts/{alert.id}/case")
+    opened = client.post(f"/followup/alerts/{alert.id}/case", data={
+        "csrf_token": token, "kind": "traceability", "title": "西湖区液态奶溯源", "level": "", "product_type": "food"})
+    case_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    db_session.get(Case, case_id).quantity_recovered = 5  # as the API may record it
+    db_session.commit()
+    assert client.post(f"/followup/cases/{case_id}/details", data={
+        "csrf_token": token, "quantity_concerned": "300", "unit": "箱", "distribution": ""}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Case, case_id).quantity_recovered == 5  # a field the form left out stays as stored
+    for step in ("investigating", "action_taken"):
+        assert client.post(f"/followup/cases/{case_id}/transition",
+                           data={"csrf_token": token, "to": step}).status_code == 302
+    page = client.get(f"/followup/cases/{case_id}").data.decode()
+    forms = page.split('id="transition-form"', 1)[1]
+    assert 'name="quantity_recovered"' not in forms and 'name="recovered_disposal"' not in forms
+    assert 'id="next-step">下一步：在下方结案，填写处理结果。' in forms and 'name="outcome"' in forms
+    assert client.post(f"/followup/cases/{case_id}/close",
+                       data={"csrf_token": token, "outcome": "已查明来源"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Case, case_id).status == "closed"

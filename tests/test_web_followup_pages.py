@@ -346,7 +346,7 @@ def test_a_recall_needs_a_chosen_level_and_its_case_page_shows_the_batch_and_the
     response = client.post(f"/followup/disposals/{batch_id}/recall",
                            data={"csrf_token": token, "title": "纯牛奶召回", "product_type": ""})
     assert response.status_code == 422
-    assert _error_of(response.data.decode(), "level") == "请选择召回级别：I、II 或 III 级。"
+    assert _error_of(response.data.decode(), "level") == "请选择召回级别：一级、二级或三级。"
     assert db_session.scalar(select(Case.id)) is None
     case_id = _open_recall(client, batch_id)
     sample_no = db_session.get(Batch, batch_id).sample_no

@@ -21,9 +21,10 @@ from inspection.credit_code import credit_code_error
 from inspection.models import Batch, Enterprise
 from inspection.services.batches import in_scope
 from web.access import page_requires, user_scope
+from web.case_display import history, regions_reached, split_regions
 from web.choices import region_choices
-from web.followup_forms import (PRODUCT_TYPE_LABELS, SEVERITY_LABELS, ActionForm, CancelForm, CaseDetailsForm,
-                                CloseCaseForm, ReasonForm)
+from web.followup_forms import (PRODUCT_TYPE_LABELS, RECALL_LEVELS, SEVERITY_LABELS, ActionForm, CancelForm,
+                                CaseDetailsForm, CloseCaseForm, ReasonForm)
 from web.forms import REQUIRED, EmptyForm
 from web.i18n import translate
 from web.pages import page_blueprint, run_service
@@ -91,7 +92,7 @@ def cases_index():
     return render_template("followup/cases.html", rows=rows[:PAGE], kind=kind, status=status, region=region,
                            regions=_regions(),
                            overdue=request.args.get("overdue", ""), kinds=CASE_KINDS, statuses=CASE_STATUSES,
-                           is_overdue=cases.is_overdue, prev_url=prev_url, next_url=next_url)
+                           is_overdue=cases.is_overdue, levels=RECALL_LEVELS, prev_url=prev_url, next_url=next_url)
 
 
 class TransitionForm(EmptyForm):
@@ -102,7 +103,7 @@ def _case_page(case_id: int, problems=(), status: int = 200, **forms):
     case = cases.get_case(db.session, case_id, user_scope())
     forms.setdefault("details_form", CaseDetailsForm(data={
         "quantity_concerned": case.quantity_concerned, "quantity_recovered": case.quantity_recovered,
-        "unit": case.unit, "distribution": " ".join(case.distribution or []),
+        "unit": case.unit, "distribution": regions_reached(case.distribution, load_trees(db.session).regions),
         "recovered_disposal": case.recovered_disposal}, formdata=None))
     # Closing usually confirms what the details form already saved: start from the stored values.
     forms.setdefault("close_form", CloseCaseForm(data={
@@ -116,7 +117,7 @@ def _case_page(case_id: int, problems=(), status: int = 200, **forms):
                            steps=[t for t in allowed if t not in ("closed", "cancelled")],
                            finished=case.status in FINISHED, overdue=cases.is_overdue(case),
                            statuses=CASE_STATUSES, kinds=CASE_KINDS, product_types=PRODUCT_TYPE_LABELS,
-                           **forms), status
+                           levels=RECALL_LEVELS, history=history(case), **forms), status
 
 
 def _case_batches(case) -> list[tuple[Batch, bool]]:
@@ -197,11 +198,13 @@ def case_details(case_id: int):
     regions = load_trees(db.session).regions
     # An officer writes where the goods went as they say it (杭州市 宁波市) or as codes; a name
     # stands for the one region it names, anything else is named back as unknown.
-    given = [c for c in re.split(r"[\s,，、]+", form.distribution.data or "") if c]
+    given = split_regions(form.distribution.data)
     reached = [c if c in regions or len(regions.named(c)) != 1 else regions.named(c)[0] for c in given]
     data = {"quantity_concerned": _number(form.quantity_concerned), "quantity_recovered":
             _number(form.quantity_recovered), "unit": form.unit.data or None, "distribution": reached,
             "recovered_disposal": form.recovered_disposal.data or None}
+    # A traceability case's form leaves out the recall's fields: what it does not send stays as stored.
+    data = {name: value for name, value in data.items() if getattr(form, name).raw_data}
     unknown = [c for c in reached if c not in regions]
     if unknown and form.validate_on_submit():
         form.distribution.errors = [_("Unknown region codes: %(codes)s", codes=", ".join(unknown))]
@@ -264,6 +267,7 @@ def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
     prev_url, next_url = _pager(".enterprise", page, len(failed) > PAGE, enterprise_id=enterprise_id)
     return render_template("followup/enterprise.html", r=credit_record(db.session, found, user_scope()),
                            form=form or ReasonForm(), problems=problems, severities=SEVERITY_LABELS, rules=RULES,
+                           levels=RECALL_LEVELS,
                            failed_batches=failed[:PAGE],
                            prev_url=prev_url, next_url=next_url), status
 

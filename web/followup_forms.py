@@ -1,6 +1,8 @@
 """Forms of the agency (follow-up) pages; the services check the rules, these only parse input."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
@@ -13,6 +15,21 @@ PRODUCT_TYPE_LABELS = {"": _l("(from the category)"), "food": _l("Food"), "drug"
                        "farm": _l("Farm produce"), "industrial": _l("Industrial product")}
 OBJECTION_SUBJECTS = {"sampling": _l("The sampling"), "method": _l("The test method")}
 QUANTITY = NumberRange(min=0, max=1e12, message=_l("From 0 to 1,000,000,000,000."))  # the API's bound
+# How people name the levels (一级召回); the API and the database keep I, II, III.
+RECALL_LEVELS = {"I": _l("Class I"), "II": _l("Class II"), "III": _l("Class III")}
+
+
+def recall_level_choices():
+    return options([("", _l("(choose)")), *RECALL_LEVELS.items()])
+
+
+class QuantityField(NumberField):
+    """A quantity as a person writes it: a stored 2400.0 shows as 2400, not 2400.00."""
+
+    def _value(self):
+        if self.raw_data or self.data is None:
+            return super()._value()
+        return format(Decimal(str(self.data)).normalize(), "f")
 
 
 class DisposalForm(FlaskForm):
@@ -62,11 +79,10 @@ class ObjectionDecisionForm(FlaskForm):
 class RecallForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
     # No preselected level: a blank form must not open a level I recall (the most urgent one).
-    level = SelectField(_l("Recall level"), choices=options([("", _l("(choose)")), ("I", "I"), ("II", "II"),
-                                                             ("III", "III")]),
-                        validators=[DataRequired(_l("Choose the recall level: I, II or III."))])
+    level = SelectField(_l("Recall level"), choices=recall_level_choices,
+                        validators=[DataRequired(_l("Choose the recall level: Class I, II or III."))])
     product_type = SelectField(_l("Product type"), choices=options(PRODUCT_TYPE_LABELS.items()))
-    quantity_concerned = NumberField(_l("Quantity concerned"), validators=[Optional(), QUANTITY])
+    quantity_concerned = QuantityField(_l("Quantity concerned"), validators=[Optional(), QUANTITY])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
@@ -76,15 +92,14 @@ class AlertCaseForm(FlaskForm):
     from); a recall needs its level, which the service asks for next to the field."""
     kind = SelectField(_l("Kind"), choices=options([("traceability", _l("Traceability")), ("recall", _l("Recall"))]))
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    level = SelectField(_l("Recall level"), choices=options([("", _l("(choose)")), ("I", "I"), ("II", "II"),
-                                                             ("III", "III")]), default="")
+    level = SelectField(_l("Recall level"), choices=recall_level_choices, default="")
     product_type = SelectField(_l("Product type"), choices=options(PRODUCT_TYPE_LABELS.items()))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
 class CaseDetailsForm(FlaskForm):
-    quantity_concerned = NumberField(_l("Quantity concerned"), validators=[Optional(), QUANTITY])
-    quantity_recovered = NumberField(_l("Quantity recovered"), validators=[Optional(), QUANTITY])
+    quantity_concerned = QuantityField(_l("Quantity concerned"), validators=[Optional(), QUANTITY])
+    quantity_recovered = QuantityField(_l("Quantity recovered"), validators=[Optional(), QUANTITY])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
     distribution = StringField(_l("Regions reached (names or codes, separated by spaces or commas)"),
                                validators=[Optional(), Length(max=2000)])
@@ -101,7 +116,7 @@ class CancelForm(FlaskForm):
 
 
 class CloseCaseForm(FlaskForm):
-    quantity_recovered = NumberField(_l("Quantity recovered"), validators=[Optional(), QUANTITY])
+    quantity_recovered = QuantityField(_l("Quantity recovered"), validators=[Optional(), QUANTITY])
     recovered_disposal = TextAreaField(_l("Disposal of the recovered goods"), validators=[Optional(), Length(max=4000)])
     outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=4000)])
 
