@@ -517,8 +517,9 @@ def test_series_page_carries_the_chart_data_and_reasons(client, signed_in, make_
     import json
 
     data = json.loads(html.unescape(chart))
-    assert data["months"] == ["2025-05", "2025-06"] and data["rate"] == [1.0, 0.8]
-    assert data["floor"] == [0.93, 0.93] and data["forecast"]["months"] == ["2025-07"]
+    assert data["months"] == ["2025年5月", "2025年6月"] and data["rate"] == [1.0, 0.8]
+    assert data["floor"] == [0.93, 0.93] and data["forecast"]["months"] == ["2025年7月"]
+    assert data["locale"]["dictionary"]["Zoom in"] == "放大"  # plotly's toolbar in the page's language
     assert 0.58 < data["low"][1] < 0.8 < data["high"][1] < 0.93  # Wilson interval of 16/20
     assert client.get(f"/supervision/series?category={MILK}&region=330212").status_code == 404  # out of scope
 

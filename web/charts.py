@@ -6,8 +6,10 @@ from functools import cache
 from pathlib import Path
 
 from flask import Response, request, send_file
+from flask_babel import lazy_gettext as _l
 
 from core.security import CSP
+from web.i18n import is_english
 
 # plotly.js 4.1.1 (plotly==7.1.0) adds two <style> elements when it draws: an empty one it then
 # fills through CSSOM, and MapLibre's fixed stylesheet. Their hashes let exactly these through a
@@ -41,6 +43,26 @@ def plotly_js():
     response.cache_control.public, response.cache_control.max_age = True, 86400
     response.set_etag(etag)
     return response.make_conditional(request)
+
+
+# The words plotly writes in its toolbar and notices (its own English texts are the keys), for
+# the buttons a line chart keeps: a Chinese page would otherwise show "Download plot as a PNG".
+PLOTLY_WORDS = {
+    "Download plot as a PNG": _l("Download the chart as PNG"), "Download plot": _l("Download the chart"),
+    "Zoom": _l("Zoom"), "Pan": _l("Pan"), "Zoom in": _l("Zoom in"), "Zoom out": _l("Zoom out"),
+    "Autoscale": _l("Autoscale"), "Reset axes": _l("Reset axes"),
+    "Double-click to zoom back out": _l("Double-click to zoom back out"),
+    "Preparing image - this may take a few seconds": _l("Preparing the image; this may take a few seconds"),
+    "Image download succeeded": _l("Image downloaded"),
+    "Sorry, there was a problem downloading your image!": _l("The image could not be downloaded."),
+}
+
+
+def plotly_locale() -> dict | None:
+    """plotly's locale module for the page's language (None: plotly's own English)."""
+    if is_english():
+        return None
+    return {"name": "zh-CN", "dictionary": {key: str(words) for key, words in PLOTLY_WORDS.items()}}
 
 
 def with_chart_csp(response: Response) -> Response:

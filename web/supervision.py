@@ -22,11 +22,11 @@ from warning.engine.levels import LEVELS
 from warning.scan import last_complete_month
 from warning.track_record import track_record
 from web.access import page_requires, user_scope
-from web.charts import with_chart_csp
+from web.charts import plotly_locale, with_chart_csp
 from web.choices import category_choices, region_choices
 from web.followup import CASE_KINDS, CASE_STATUSES
 from web.forms import AlertActionForm
-from web.i18n import is_english
+from web.i18n import is_english, month_name
 from web.pages import page_blueprint, usernames
 
 bp = page_blueprint("supervision", __name__, url_prefix="/supervision")
@@ -143,13 +143,15 @@ def series():
     forecast = assessment.forecast if assessment else []
     reasons = _reasons_of(assessment)
     chart = {
-        "months": [m["month"] for m in months], "rate": [m["pass_rate"] for m in months],
+        # the months as the tables write them (2025年7月), not ISO
+        "months": [month_name(m["month"]) for m in months], "rate": [m["pass_rate"] for m in months],
         "low": [m["ci_low"] for m in months], "high": [m["ci_high"] for m in months],
         "floor": [m["floor"] for m in months],
-        "forecast": {"months": [f["month"] for f in forecast], "rate": [f.get("rate") for f in forecast],
+        "forecast": {"months": [month_name(f["month"]) for f in forecast], "rate": [f.get("rate") for f in forecast],
                      "low": [f.get("lo") for f in forecast], "high": [f.get("hi") for f in forecast]},
         "labels": {"rate": _("Pass rate"), "interval": _("95 percent interval"), "floor": _("Floor"),
                    "forecast": _("Forecast"), "band": _("Forecast band"), "month": _("Month")},
+        "locale": plotly_locale(),
     }
     return with_chart_csp(make_response(render_template(
         "supervision/series.html", category=category, region=region, months=months, assessment=assessment,

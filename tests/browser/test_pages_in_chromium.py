@@ -114,6 +114,10 @@ def test_supervisor_dashboard_series_and_alert(open_page, make_user, db_session)
     expect(page.locator(".reasons")).to_contain_text("近三个月合格率低于底线")
     names = page.locator("#series-chart .legendtext").all_text_contents()
     assert {"合格率", "底线", "预测", "预测区间"} <= set(names), names
+    # the toolbar in Chinese, and the months as the tables write them
+    titles = page.locator("#series-chart .modebar-btn").evaluate_all("bs => bs.map(b => b.getAttribute('data-title'))")
+    assert "下载图表（PNG）" in titles and "放大" in titles and not {"Zoom in", "Box Select"} & set(titles), titles
+    assert "2025年6月" in page.locator("#series-chart .xtick").all_text_contents()
     screenshot(page, "series.png")
     page.goto("/supervision/alerts")
     page.locator("#alerts").get_by_role("link").first.click()

@@ -70,7 +70,12 @@ function drawSeries(box) {
   var layout = { margin: { t: 20, r: 20, b: 50, l: 60 }, yaxis: { tickformat: ".0%", rangemode: "normal" },
                  xaxis: { type: "category", title: { text: L.month } }, legend: { orientation: "h", y: -0.2 },
                  hovermode: "x unified" };
-  window.Plotly.newPlot(box, traces, layout, { responsive: true, displaylogo: false });
+  var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+  if (d.locale) {  // the toolbar in the page's language (web/charts.py PLOTLY_WORDS)
+    window.Plotly.register({ moduleType: "locale", name: d.locale.name, dictionary: d.locale.dictionary });
+    config.locale = d.locale.name;
+  }
+  window.Plotly.newPlot(box, traces, layout, config);
 }
 
 document.addEventListener("DOMContentLoaded", function () {
