@@ -205,3 +205,21 @@ def test_a_traceability_case_offers_no_recall_fields_and_closes_with_its_outcome
                        data={"csrf_token": token, "outcome": "已查明来源"}).status_code == 302
     db_session.expire_all()
     assert db_session.get(Case, case_id).status == "closed"
+
+
+def test_the_credit_page_lists_failed_batches_by_the_sampling_date_it_shows_newest_first(
+        client, signed_in, db_session):
+    from inspection.models import Enterprise
+
+    signed_in("agency")
+    base = local_today() - timedelta(days=90)
+    # (days after base: sampled, reported); the disposal deadlines follow the report dates, in another order.
+    for sampled, reported in ((4, 10), (0, 40), (5, 45), (30, 31)):
+        _failed(db_session, sampled_on=base + timedelta(days=sampled),
+                reported=base + timedelta(days=reported))
+    enterprise = db_session.scalar(select(Enterprise))
+    page = client.get(f"/followup/enterprises/{enterprise.id}").data.decode()
+    listed = page.split("<h2>不合格批次</h2>", 1)[1].split("</ul>", 1)[0]
+    shown = [sample for sample in re.findall(r'href="/followup/disposals/\d+">([^<]+)</a>', listed)]
+    by_sampling = db_session.scalars(select(Batch.sample_no).order_by(Batch.sampled_on.desc())).all()
+    assert shown == by_sampling and len(shown) == 4

@@ -263,7 +263,7 @@ def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
     found = blacklist.get_enterprise(db.session, enterprise_id, user_scope())
     page = _page()
     failed = disposals.list_disposals(db.session, "all", enterprise_id=enterprise_id, scope=user_scope(),
-                                      limit=PAGE + 1, offset=(page - 1) * PAGE)
+                                      limit=PAGE + 1, offset=(page - 1) * PAGE, newest_first=True)
     prev_url, next_url = _pager(".enterprise", page, len(failed) > PAGE, enterprise_id=enterprise_id)
     return render_template("followup/enterprise.html", r=credit_record(db.session, found, user_scope()),
                            form=form or ReasonForm(), problems=problems, severities=SEVERITY_LABELS, rules=RULES,

@@ -79,8 +79,9 @@ def _failed_stmt(session: Session, region: str | None, scope: str | None):
 
 def list_disposals(session: Session, state: str = "open", region: str | None = None,
                    enterprise_id: int | None = None, scope: str | None = None,
-                   limit: int = 100, offset: int = 0, today: date | None = None) -> list[DisposalRow]:
-    """Failed batches by disposal state, earliest deadline first.
+                   limit: int = 100, offset: int = 0, today: date | None = None,
+                   newest_first: bool = False) -> list[DisposalRow]:
+    """Failed batches by disposal state, earliest deadline first (or the latest sampled first).
 
     `open` is every failed batch without a closed disposal (so it includes due and overdue ones),
     `due` those whose deadline falls within the due window, `overdue` those past it.
@@ -105,7 +106,10 @@ def list_disposals(session: Session, state: str = "open", region: str | None = N
             for b, d in session.execute(stmt)]
     if state in ("due", "overdue"):
         rows = [r for r in rows if r.state == state]
-    rows.sort(key=lambda r: (r.deadline, r.batch.id))
+    if newest_first:  # an enterprise's record lists its failures by the sampling date it shows
+        rows.sort(key=lambda r: (r.batch.sampled_on, r.batch.id), reverse=True)
+    else:
+        rows.sort(key=lambda r: (r.deadline, r.batch.id))
     return rows[offset:offset + limit]
 
 
