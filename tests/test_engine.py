@@ -170,7 +170,7 @@ def test_reasons_mention_floor_and_month():
     out = assess(make_panel(bad=bad, seed=2))
     r = _row(out, "food.a", "330000")
     assert "93% floor" in r["reason_en"] and "2025-03" in r["reason_en"]
-    assert "93%底线" in r["reason_zh"] and "2025-03" in r["reason_zh"]
+    assert "93%底线" in r["reason_zh"] and "2025年3月" in r["reason_zh"]
     assert r["level"] in ("orange", "red")
 
 
@@ -371,7 +371,7 @@ def test_a_red_series_never_shows_a_low_probability_of_being_below():
 def test_reasons_name_the_months_they_cover():
     out = assess(make_panel(T=24, small={("food.a", "330102"): 1}), Settings())
     r = _row(out, "food.a", "330102")  # the panel's last month is 2024-12
-    assert r["reason_zh"].startswith("2024-10至2024-12合格率") and "（3批）" in r["reason_zh"]
+    assert r["reason_zh"].startswith("2024年10月至2024年12月合格率") and "（3批）" in r["reason_zh"]
     assert r["reason_en"].startswith("pass rate ") and " in 2024-10 to 2024-12 (3 batches)" in r["reason_en"]
     one = assess(make_panel(T=22, small={("food.a", "330102"): 1}).upto(20, 24), Settings())
     assert "2024-07 to 2024-09" in _row(one, "food.a", "330102")["reason_en"]
@@ -432,6 +432,6 @@ def test_reasons_say_when_the_recent_rate_is_under_the_floor_and_which_months_ar
                      "in 2026-12 to 2027-02")
     assert en[1].endswith("about flat; 1% chance below the 93% floor in 2026-12 to 2027-02")
     zh = reasons(*args, "zh", [0.28, 1.0])
-    assert zh[0] == ("2026-09至2026-11合格率91.7%（156批），低于93%底线，尚在偶然波动范围内，"
-                     "每月下降0.2个百分点；2026-12至2027-02低于底线的概率为5%")
-    assert zh[1].endswith("2026-12至2027-02低于93%底线的概率为1%")
+    assert zh[0] == ("2026年9月至2026年11月合格率91.7%（156批），低于93%底线，尚在偶然波动范围内，"
+                     "每月下降0.2个百分点；2026年12月至2027年2月低于底线的概率为5%")
+    assert zh[1].endswith("2026年12月至2027年2月低于93%底线的概率为1%")

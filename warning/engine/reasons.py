@@ -12,6 +12,13 @@ def _month_after(label, h: int) -> str:
     return f"month {int(label) + h}"
 
 
+def _zh(month: str) -> str:
+    """'2025-09' as Chinese pages write a month (2025年9月); other labels as they are."""
+    if len(month) == 7 and month[4] == "-":
+        return f"{month[:4]}年{int(month[5:])}月"
+    return month
+
+
 def reasons(rate3, n3, slope_pts, prob, floor, last_month, horizon: int, level, lang="en",
             own_p=None, own_alpha: float = 0.05):
     """One sentence per series, e.g. 'pass rate 94.1% in 2025-01 to 2025-03 (57 batches),
@@ -24,8 +31,10 @@ def reasons(rate3, n3, slope_pts, prob, floor, last_month, horizon: int, level, 
     series' parents, so a series at 91.7% can be given a small chance of staying below 93%,
     and the reader must see that the sentence knows the rate is under the floor."""
     first, last = _month_after(last_month, -2), _month_after(last_month, 0)
-    ahead = f"{_month_after(last_month, 1)}" + (
-        "" if horizon == 1 else f"{'至' if lang == 'zh' else ' to '}{_month_after(last_month, horizon)}")
+    ahead = f"{_month_after(last_month, 1)}" + ("" if horizon == 1 else f" to {_month_after(last_month, horizon)}")
+    if lang == "zh":  # the months as the Chinese pages' tables write them
+        first, last = _zh(first), _zh(last)
+        ahead = _zh(_month_after(last_month, 1)) + ("" if horizon == 1 else f"至{_zh(_month_after(last_month, horizon))}")
     own_p = np.ones(len(level)) if own_p is None else own_p
     out = []
     for r, n, s, p, fl, lv, op in zip(rate3, n3, slope_pts, prob, floor, level, own_p):
