@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from core.clock import local_today
 from followup.services import blacklist
+from inspection.models import Batch
 from inspection.services.batches import create_batch
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import batch_payload, make_code
@@ -60,8 +61,6 @@ def test_pages_fit_a_phone_and_tables_scroll_in_their_box(open_page, make_user, 
 def test_short_columns_do_not_wrap_beside_a_long_reason(open_page, make_user, db_session):
     user, _ = make_user("admin", username="b-laptop")
     batch_id = _failed_batch(db_session, user.id)
-    from inspection.models import Batch
-
     enterprise_id = db_session.get(Batch, batch_id).enterprise_id
     blacklist.add(db_session, enterprise_id, "拒不整改，" * 40 + "多次抽检不合格且未按期完成核查处置", user.id, None)
     db_session.commit()
