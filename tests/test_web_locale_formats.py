@@ -44,3 +44,15 @@ def test_an_enterprises_failed_batches_are_paged(client, signed_in, db_session):
     assert f'href="/followup/enterprises/{enterprise.id}?page=2" rel="next"' in page
     second = client.get(f"/followup/enterprises/{enterprise.id}?page=2").data.decode()
     assert len(re.findall(r'href="/followup/disposals/\d+"', second)) == 1 and 'rel="prev"' in second
+
+
+def test_a_month_inside_a_services_message_follows_the_locale(app):
+    """A plan's reason says "截至 2025年4月" as the tables do, not "2025-04"; the API keeps ISO."""
+    from followup.services.sampling_plan import THIN
+    from web.i18n import translate
+
+    reason = THIN(n=3, month="2025-04", least=20)
+    assert str(reason) == "thin series: batches in the 12 months to 2025-04: 3 (fewer than 20)"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert "2025年4月" in translate(reason) and "2025-04" not in translate(reason)
+        assert "2025年4月" in translate(str(reason))  # the same text read back from storage

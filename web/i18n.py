@@ -77,6 +77,7 @@ def month_name(value: str | None) -> str:
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def translate(text: Any) -> str:
@@ -104,6 +105,8 @@ def _param(value: Any, stored: bool) -> str:
         return format_decimal(value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return ("、" if not is_english() else ", ").join(_param(v, stored) for v in value)
+    if isinstance(value, str) and _ISO_MONTH.match(value):
+        return month_name(value)  # "as of 2025年6月", as the tables write months
     if isinstance(value, str) and stored:
         # Parameters read back from stored text: a date, or a word the services declared.
         if _ISO_DAY.match(value):
