@@ -240,7 +240,7 @@ def test_webhook_secret_is_shown_once_and_deactivation(client, signed_in, db_ses
     token = csrf_token(client, "/admin/webhooks")
     bad = client.post("/admin/webhooks", data={"csrf_token": token, "url": "ftp://x", "region": "330000",
                                                "category": "*", "min_level": "orange"})
-    assert bad.status_code == 422 and _error_of(bad.data.decode(), "url")
+    assert bad.status_code == 422 and _error_of(bad.data.decode(), "url") == "仅支持 http 和 https 地址。"  # one message
     response = client.post("/admin/webhooks", data={"csrf_token": token, "url": "https://hooks.example.gov.cn/w",
                                                     "region": "330100", "category": "*", "min_level": "orange"})
     hook = db_session.scalar(select(Webhook))

@@ -8,8 +8,8 @@ from marshmallow import validate
 from marshmallow.exceptions import ValidationError as MarshmallowError
 from wtforms import (BooleanField, DateField, DecimalField, EmailField, FieldList, Form, FormField, HiddenField,
                      PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import (URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp,
-                                ValidationError)
+from wtforms.validators import (URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional,
+                                StopValidation, ValidationError)
 
 from inspection.models import CONCLUSIONS, STAGES
 
@@ -193,7 +193,14 @@ class SubscriptionForm(AlertFilterForm):
     active = BooleanField(_l("Active"), default=True)
 
 
+def http_address(form, field):
+    # Checked before the address itself, and alone: "ftp://x" would otherwise get both messages
+    # joined ("Not a web address.; Only http and https addresses.").
+    if not (field.data or "").lower().startswith(("http://", "https://")):
+        raise StopValidation(_l("Only http and https addresses."))
+
+
 class WebhookForm(AlertFilterForm):
     url = StringField(_l("Address (URL)"), validators=[
-        DataRequired(REQUIRED), Length(max=2000), URL(require_tld=False, message=_l("Not a web address.")),
-        Regexp(r"^https?://", message=_l("Only http and https addresses."))])
+        DataRequired(REQUIRED), Length(max=2000), http_address,
+        URL(require_tld=False, message=_l("Not a web address."))])

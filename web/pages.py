@@ -55,11 +55,9 @@ def error_page(error: Exception, status: int):
 
 
 def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:
-    """A blueprint whose errors are HTML pages (the app-wide handlers answer JSON for the API)."""
-    bp = Blueprint(name, import_name, url_prefix=url_prefix, template_folder="templates")
-    bp.register_error_handler(HTTPException, _http_error)
-    bp.register_error_handler(DomainError, _domain_error)
-    return bp
+    """A blueprint of pages (their errors are pages: `error_page`, registered for every path
+    outside /api)."""
+    return Blueprint(name, import_name, url_prefix=url_prefix, template_folder="templates")
 
 
 def form_errors(form, error: DomainError) -> list[str]:
