@@ -52,6 +52,19 @@ def test_sign_in_and_out(client, make_user, db_session):
     assert "login" in actions and "logout" in actions
 
 
+def test_the_name_signs_in_whatever_its_case_unless_two_accounts_differ_only_by_it(client, make_user, db_session):
+    from core.auth.models import User
+
+    user, _ = make_user("inspector", username="zhou")
+    assert sign_in(client, "Zhou").status_code == 302 and "zhou" in client.get("/").data.decode()
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    # Accounts made before names were unique whatever their case: only the exact spelling
+    db_session.add(User(username="ZHOU", password_hash=user.password_hash, region_code="330000"))
+    db_session.commit()
+    assert sign_in(client, "Zhou").status_code == 401
+    assert sign_in(client, "ZHOU").status_code == 302
+
+
 def test_wrong_password_is_refused_logged_and_audited(client, make_user, db_session, caplog):
     make_user("inspector", username="li")
     r = sign_in(client, "li", "not the password")

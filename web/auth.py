@@ -8,13 +8,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from core.audit import audit
-from core.auth.models import User
-from core.auth.services import change_password, verify_password
+from core.auth.services import change_password, user_named, verify_password
 from core.errors import DomainError
 from core.extensions import db, limiter
 from web.forms import EmptyForm, LoginForm, PasswordForm
@@ -62,7 +60,7 @@ def login():
     """Sign in with username and password."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        user = user_named(db.session, form.username.data.strip())
         if user is not None and user.active and verify_password(user, form.password.data):
             language = session.get(COOKIE)
             session.clear()

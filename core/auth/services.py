@@ -131,9 +131,18 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     session.commit()
 
 
+def user_named(session: Session, username: str) -> User | None:
+    """The user of this name, its case aside ("Li" signs in as "li"): names are unique whatever
+    their case. Two accounts made before that rule that differ only in case are told apart by
+    the exact spelling, and neither is guessed at when it is not given."""
+    users = list(session.scalars(select(User).where(func.lower(User.username) == username.lower())))
+    exact = [u for u in users if u.username == username]
+    return exact[0] if exact else users[0] if len(users) == 1 else None
+
+
 def issue_token(session: Session, username: str, expires_days: int = 90, actor_id: int | None = None) -> str:
     """Create a random API token for the user and return it; only its digest is kept."""
-    user = session.scalar(select(User).where(User.username == username))
+    user = user_named(session, username)
     if user is None:
         raise NotFound(NO_USERNAME(username=username))
     if not 1 <= expires_days <= 3650:
@@ -195,7 +204,7 @@ def principal_of(rows) -> Principal | None:
 
 def revoke_tokens(session: Session, username: str, actor_id: int | None = None) -> int:
     """Revoke every live token of a user; return how many."""
-    user = session.scalar(select(User).where(User.username == username))
+    user = user_named(session, username)
     if user is None:
         raise NotFound(NO_USERNAME(username=username))
     rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
