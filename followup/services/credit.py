@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from core.clock import LOCAL_TZ, local_today
 from followup.models import BlacklistEntry, Case, Disposal, Retest
-from followup.services.common import add_months, region_codes, report_date
+from followup.services.common import add_months, region_codes
 from followup.settings import FollowupSettings, load_settings
 from inspection.models import Batch, Enterprise
 
@@ -76,21 +76,20 @@ def load_facts(session: Session, enterprise_ids: Iterable[int], today: date | No
                                   .where(*live, Batch.sampled_on >= since, Batch.sampled_on <= today)
                                   .group_by(Batch.enterprise_id)):
         facts[eid].batches = n
-    # lazyload: the facts read columns only; the entities' eager relationships (a batch's items,
-    # a case's events) cost the sampling plan half its time loading what nobody reads
-    rows = session.execute(select(Batch, Disposal).options(lazyload("*"))
+    # Columns, not entities: building a Batch and a Disposal per failure was most of a province's
+    # sampling plan (2,855 objects, 0.4 s of its 0.7 s on the demo data).
+    reported = func.coalesce(Batch.reported_on, Batch.sampled_on)
+    rows = session.execute(select(Batch.id, Batch.enterprise_id, Batch.sample_no, reported, Batch.fail_reason,
+                                  Batch.region_code, Disposal.batch_id, Disposal.severity, Disposal.status,
+                                  Disposal.closed_on)
                            .outerjoin(Disposal, Disposal.batch_id == Batch.id)
-                           .where(*live, Batch.conclusion == "fail",
-                                  func.coalesce(Batch.reported_on, Batch.sampled_on).between(since, today)))
-    for batch, disposal in rows:
-        refused = is_refusal(batch.fail_reason, settings)
-        severity = "serious" if refused else (disposal.severity if disposal else "general")
-        closed = (disposal is not None and disposal.status == "closed"
-                  and (disposal.closed_on is None or disposal.closed_on <= today))
-        overdue = not closed and add_months(report_date(batch), settings.disposal_months) < today
-        facts[batch.enterprise_id].failures.append(
-            Failure(batch.id, batch.sample_no, report_date(batch), severity, refused, closed, overdue,
-                    batch.region_code))
+                           .where(*live, Batch.conclusion == "fail", reported.between(since, today)))
+    for batch_id, eid, sample_no, on, fail_reason, region, disposal, severity, status, closed_on in rows:
+        refused = is_refusal(fail_reason, settings)
+        severity = "serious" if refused else (severity if disposal is not None else "general")
+        closed = disposal is not None and status == "closed" and (closed_on is None or closed_on <= today)
+        overdue = not closed and add_months(on, settings.disposal_months) < today
+        facts[eid].failures.append(Failure(batch_id, sample_no, on, severity, refused, closed, overdue, region))
     for f in facts.values():
         f.failures.sort(key=lambda x: (x.reported_on, x.batch_id), reverse=True)
     for case in session.scalars(select(Case).options(lazyload("*")).where(Case.enterprise_id.in_(ids))):
