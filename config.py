@@ -109,6 +109,9 @@ class Config:
     NOTIFY_MAX_ATTEMPTS = 12  # about 6 hours of retries before a notice is marked failed
     NOTIFY_STALE_SECONDS = 600.0  # a notice left "sending" this long (worker died) is resent
 
+    # /metrics (Prometheus) answers only a scraper sending this as a bearer token; empty: off (404)
+    METRICS_TOKEN = ""
+
     TESTING = False
     DEBUG = False
 

@@ -28,6 +28,7 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
     register_error_handlers(app)
     register_commands(app)
     register_jobs(app)
+    register_metrics(app)
     return app
 
 
@@ -102,6 +103,14 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(group)
     for command in (worker_command, backup_command, restore_command):
         app.cli.add_command(command)
+
+
+def register_metrics(app: Flask) -> None:
+    from core.metrics import bp, job_families, register_metrics as register
+    from warning.metrics import warning_families
+
+    app.register_blueprint(bp)
+    register(app, job_families, warning_families)
 
 
 def register_jobs(app: Flask) -> None:
