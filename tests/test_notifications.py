@@ -407,7 +407,8 @@ def test_a_supervisors_escalation_notifies_by_email_and_webhook_with_actor_and_r
         assert alert.group_id != scan_group and {r.group_id for r in new} == {group.id}
         assert (group.scan_id, group.user_id, group.level) == (None, actor.id, alert.level)
         for row in new:
-            assert row.payload["escalated_by"] == {"id": actor.id, "username": actor.username}
+            assert row.payload["escalated_by"] == {"id": actor.id, "username": actor.username,
+                                                   "region": NINGBO, "region_name": "宁波市"}
             assert row.payload["reason"] == reason and row.payload["as_of"] == AS_OF
             [item] = row.payload["alerts"]
             assert (item["id"], item["action"], item["level"], item["status"]) == (
@@ -447,3 +448,125 @@ def test_an_escalation_and_its_notices_commit_together(db_session, world, make_u
     monkeypatch.undo()
     alert_service.act_on_alert(db_session, alert.id, "escalate", "why", actor.id, NINGBO, 90.0)
     assert len(outbox(db_session)) == count + 1
+
+
+def _header_block(message) -> bytes:
+    return message.as_bytes().split(b"\n\n", 1)[0]
+
+
+def test_a_scan_email_reads_in_chinese_with_names_figures_and_links_not_codes(db_session, world, make_user):
+    county = subscribe(db_session, make_user, YINZHOU, MILK)
+    city = subscribe(db_session, make_user, NINGBO, "food")
+    run_scan(db_session, AS_OF, "test")
+    server = SmtpServer().start()
+    try:
+        deliver_due(db_session, settings_for(server.port))
+    finally:
+        server.stop()
+    by_rcpt = {rcpt[0]: message for rcpt, message in server.messages}
+    assert sorted(by_rcpt) == sorted([county.email, city.email]), "one email each"
+    for message in by_rcpt.values():
+        head = _header_block(message)
+        head.decode("ascii")  # 8-bit headers are mangled by some clients: every header is RFC 2047 ASCII
+        assert b"=?utf-8?" in head and message.get_content_charset() == "utf-8"
+        assert str(message["From"]) == "抽检预警系统 <warning@example.test>"
+        assert message["Auto-Submitted"] == "auto-generated" and message["Date"].endswith("+0800")
+        text = message["Subject"] + message.get_content()
+        for raw in ("330212", "330200", "food.dairy", "liquid_milk", "None", "red", "2024-06", "{", "第 1 次"):
+            assert raw not in text, f"{raw!r} shown to a supervisor"
+    alert = active(db_session)[(MILK, YINZHOU)]
+    mine = by_rcpt[county.email]
+    assert mine["Subject"] == "【红色预警】宁波市鄞州区 液体乳（截至2024年6月）"
+    body = mine.get_content()
+    assert body.startswith("截至2024年6月的预警扫描，您订阅的范围内有 1 项预警新发或升级：\n")
+    assert "1. 【红色】新预警：宁波市鄞州区 液体乳\n" in body
+    assert ("   2024年4月至2024年6月合格率36.7%（60批），低于93%底线" in body
+            and "2024年7月至2024年9月低于底线的概率为100%" in body)
+    assert f"   查看：https://warning.example.test/alerts/{alert.id}\n" in body
+    told = outbox(db_session)
+    [city_row] = [r for r in told if r.address == city.email]
+    n = len(city_row.payload["alerts"])
+    assert n > 3 and by_rcpt[city.email]["Subject"] == f"【红色预警】宁波市 食品等{n}项（截至2024年6月）"
+    assert by_rcpt[city.email].get_content().count("查看：https://warning.example.test/alerts/") == n
+
+
+def test_a_raised_level_says_from_which_level_to_which(db_session, world, make_user):
+    from warning.notify.words import level_zh
+
+    sub = subscribe(db_session, make_user, YINZHOU, MILK)
+    run_scan(db_session, AS_OF, "test")
+    alert = active(db_session)[(MILK, YINZHOU)]
+    reached, alert.level = alert.level, "yellow"
+    db_session.commit()
+    run_scan(db_session, AS_OF, "test")
+    server = SmtpServer().start()
+    try:
+        deliver_due(db_session, settings_for(server.port))
+    finally:
+        server.stop()
+    [message] = [m for rcpt, m in server.messages if "升级" in m["Subject"]]
+    assert message["Subject"] == f"【预警升级为{level_zh(reached)}】宁波市鄞州区 液体乳（截至2024年6月）"
+    assert f"1. 【{level_zh(reached)}】预警升级（黄色→{level_zh(reached)}）：宁波市鄞州区 液体乳\n" in message.get_content()
+    assert outbox(db_session)[-1].address == sub.email
+
+
+def test_unrelated_groups_of_one_scan_are_one_email_per_address_and_one_webhook_post_per_group(
+        db_session, make_user, admin):
+    from warning.models import AlertEvent, Scan
+    from warning.notify.mail import compose
+    from warning.notify.outbox import notify_scan
+
+    province = subscribe(db_session, make_user, "330000")
+    services.create_webhook(db_session, {"url": "https://hooks.example.test/w", "secret": SECRET}, admin[0].id)
+    scan = Scan(as_of="2025-06", status="done", model_version="t", series_assessed=3, alerts_raised=3)
+    db_session.add(scan)
+    db_session.flush()
+    for region in (XIHU, YINZHOU, HAISHU):  # three counties, no alert above them: three groups
+        db_session.add(Alert(category_code=MILK, region_code=region, level="orange", status="open",
+                             opened_scan_id=scan.id, last_scan_id=scan.id, probability=0.8,
+                             events=[AlertEvent(action="raised", scan_id=scan.id, to_level="orange")]))
+    db_session.flush()
+    notify_scan(db_session, scan)
+    rows = outbox(db_session)
+    emails = [r for r in rows if r.channel == "email"]
+    assert [r.address for r in emails] == [province.email], "one email for the scan"
+    assert len(emails[0].payload["group_ids"]) == 3 == len([r for r in rows if r.channel == "webhook"])
+    message = compose(emails[0].payload, emails[0].id, "w@example.test", province.email, "https://x")
+    assert message["Subject"] == "【橙色预警】杭州市西湖区 液体乳等3项（截至2025年6月）"
+    body = message.get_content()
+    assert [line[3:] for line in body.splitlines() if line[:3] in ("1. ", "2. ", "3. ")] == [
+        "【橙色】新预警：杭州市西湖区 液体乳", "【橙色】新预警：宁波市鄞州区 液体乳", "【橙色】新预警：宁波市海曙区 液体乳"]
+    assert body.count("——") == 2, "the groups set apart"
+
+
+def test_webhook_json_is_versioned_with_codes_names_times_and_a_delivery_id(
+        db_session, world, admin, make_user, client):
+    from datetime import datetime
+
+    actor, actor_headers = make_user("supervisor", region=NINGBO)
+    with WebhookReceiver(SECRET) as receiver:
+        services.create_webhook(db_session, {"url": receiver.url, "secret": SECRET, "region_code": YINZHOU,
+                                             "category_code": MILK}, admin[0].id)
+        run_scan(db_session, AS_OF, "test")
+        alert = active(db_session)[(MILK, YINZHOU)]
+        client.post(f"/api/alerts/{alert.id}/escalate", json={"note": "请市局统筹"}, headers=actor_headers)
+        deliver_due(db_session, settings_for(free_port()))
+    scan_post, escalation_post = receiver.received
+    for post, kind in ((scan_post, "scan"), (escalation_post, "escalation")):
+        body = post["json"]
+        assert post["verified"] and body["version"] == 1 and body["type"] == kind
+        assert body["delivery_id"] == post["delivery_id"]
+        assert datetime.fromisoformat(body["created_at"]).utcoffset() is not None
+        assert (body["level"], body["level_name"]) == ("red", "红色") and body["as_of"] == AS_OF
+        [item] = body["alerts"]
+        assert {k: item[k] for k in ("id", "category", "category_name", "region", "region_name",
+                                     "region_full_name", "level", "level_name", "floor", "forecast_months")} == {
+            "id": alert.id, "category": MILK, "category_name": "液体乳", "region": YINZHOU, "region_name": "鄞州区",
+            "region_full_name": "宁波市鄞州区", "level": "red", "level_name": "红色", "floor": 0.93,
+            "forecast_months": {"from": "2024-07", "to": "2024-09"}}
+        assert 0 <= item["estimated_pass_rate"] <= 1 and 0 <= item["probability"] <= 1
+        assert item["url"] == f"https://warning.example.test/alerts/{alert.id}"
+    assert scan_post["json"]["alerts"][0]["action"] == "raised" and "escalated_by" not in scan_post["json"]
+    assert escalation_post["json"]["escalated_by"] == {"id": actor.id, "username": actor.username,
+                                                       "region": NINGBO, "region_name": "宁波市"}
+    assert datetime.fromisoformat(escalation_post["json"]["escalated_at"]).utcoffset() is not None

@@ -130,4 +130,8 @@ def test_an_email_gives_each_alerts_reason_or_else_its_probability_below_the_flo
     bare = {**PAYLOAD["alerts"][0], "reason_zh": ""}
     body = compose({**PAYLOAD, "alerts": [PAYLOAD["alerts"][0], bare]}, 1, "w@example.test",
                    "chief@example.test", "https://x").get_content()
-    assert "  合格率下降\n" in body and "  低于底线的概率 80%\n" in body and "不合格概率" not in body
+    assert "   合格率下降\n" in body and "   今后几个月低于底线的概率为80%\n" in body and "不合格概率" not in body
+    with_months = {**bare, "estimated_pass_rate": 0.9134, "floor": 0.93,
+                   "forecast_months": {"from": "2024-07", "to": "2024-09"}}
+    body = compose({**PAYLOAD, "alerts": [with_months]}, 1, "w@example.test", "c@example.test", "https://x").get_content()
+    assert "   估计合格率91.3%，底线93%；2024年7月至2024年9月低于底线的概率为80%\n" in body

@@ -103,7 +103,7 @@ def _send(session: Session, row: OutboxMessage, settings: DeliverySettings) -> N
         raise RuntimeError(f"webhook {row.target_id} was deactivated")
     # The secret is read now, so a rotated secret signs the retries too.
     webhook.post(hook.url, sealing.unseal(hook.secret_encrypted),
-                 webhook.body_of(row.payload, row.id, settings.base_url), row.id, settings.timeout)
+                 webhook.body_of(row.payload, row.id, settings.base_url, row.created_at), row.id, settings.timeout)
 
 
 def deliver_due(session: Session, settings: DeliverySettings, now: datetime | None = None,

@@ -1,42 +1,87 @@
-"""The email notice of one alert group: composed in Chinese, sent with smtplib."""
+"""The email notice of a scan's alert groups or of an escalation: composed in Chinese, sent with smtplib."""
 from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import format_datetime, formataddr, parseaddr
 
-LEVEL_ZH = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
-ACTION_ZH = {"raised": "新预警", "escalated": "预警升级", "escalated_by_user": "人工上报"}
+from core.clock import LOCAL_TZ
+from warning.notify.words import ACTION_ZH, level_zh, month_zh, percent, span_zh
+
+SENDER_NAME = "抽检预警系统"
+
+
+def _where(item: dict) -> str:
+    return f"{item.get('region_full_name') or item['region_name']} {item['category_name']}"
+
+
+def _headline(item: dict) -> str:
+    """[红色] 预警升级（黄色→红色）：宁波市鄞州区 液体乳"""
+    action = ACTION_ZH.get(item["action"], "预警")
+    if item["action"] == "escalated" and item.get("from_level"):
+        action += f"（{level_zh(item['from_level'])}→{level_zh(item['level'])}）"
+    return f"【{level_zh(item['level'])}】{action}：{_where(item)}"
+
+
+def _why(item: dict) -> str:
+    """The reason the engine wrote (months, pass rate, floor, probability); else built from the figures."""
+    if item.get("reason_zh"):
+        return item["reason_zh"]
+    parts = []
+    if item.get("estimated_pass_rate") is not None:
+        parts.append(f"估计合格率{percent(item['estimated_pass_rate'])}，底线{percent(item.get('floor'))}")
+    parts.append(f"{span_zh(item.get('forecast_months')) or '今后几个月'}低于底线的概率为{percent(item['probability'])}")
+    return "；".join(parts)
+
+
+def _subject(payload: dict, alerts: list[dict]) -> str:
+    level = level_zh(payload["level"])
+    top = next((a for a in alerts if a["level"] == payload["level"]), alerts[0])  # the subject's level is its series'
+    more = f"等{len(alerts)}项" if len(alerts) > 1 else ""
+    as_of = f"（截至{month_zh(payload['as_of'])}）" if payload.get("as_of") else ""
+    if payload.get("escalated_by"):
+        tag = f"【上报】【{level}预警】"
+    elif all(a["action"] == "escalated" for a in alerts):
+        tag = f"【预警升级为{level}】"
+    else:
+        tag = f"【{level}预警】"
+    return f"{tag}{_where(top)}{more}{as_of}"
 
 
 def compose(payload: dict, outbox_id: int, sender: str, to: str, base_url: str) -> EmailMessage:
-    """The message: a subject naming the top alert, one paragraph per alert with its link."""
+    """The message, in Chinese: a subject naming the top alert and how many more, one numbered
+    paragraph per alert (where and what by name, level in words, the reason with its months,
+    pass rate, floor and probability, the link), the scan's groups one after another."""
     alerts = payload["alerts"]
-    top = alerts[0]
-    more = f"等{len(alerts)}条" if len(alerts) > 1 else ""
+    base = base_url.rstrip("/")
     msg = EmailMessage()
-    msg["Subject"] = (f"【{LEVEL_ZH.get(payload['level'], payload['level'])}预警】"
-                      f"{top['region_name']} {top['category_name']}{more}（{payload['as_of']}）")
-    msg["From"], msg["To"] = sender, to
-    msg["Date"] = formatdate(localtime=False)
+    msg["Subject"] = _subject(payload, alerts)
+    name, address = parseaddr(sender)
+    msg["From"] = formataddr((name or SENDER_NAME, address or sender))
+    msg["To"] = to
+    msg["Date"] = format_datetime(datetime.now(LOCAL_TZ))
     # Stable per outbox row: a resend after a crash carries the same id, so mail clients can merge it.
-    msg["Message-ID"] = f"<outbox-{outbox_id}.group-{payload['group_id']}@{sender.rpartition('@')[2] or 'localhost'}>"
+    msg["Message-ID"] = f"<outbox-{outbox_id}.group-{payload['group_id']}@{address.rpartition('@')[2] or 'localhost'}>"
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to the system
     actor = payload.get("escalated_by")
     if actor:
-        lines = [f"监管人员 {actor['username']} 上报了以下预警（{payload['as_of']} 扫描）。",
-                 f"理由：{payload.get('reason') or '（未填写）'}", ""]
-        msg.replace_header("Subject", f"【上报】{msg['Subject']}")
+        by = actor["username"] + (f"（{actor['region_name']}）" if actor.get("region_name") else " ")
+        as_of = f"（依据截至{month_zh(payload['as_of'])}的扫描）" if payload.get("as_of") else ""
+        lines = [f"监管人员 {by}上报了以下预警{as_of}，请关注。",
+                 f"上报理由：{payload.get('reason') or '（未填写）'}", ""]
     else:
-        lines = [f"{payload['as_of']} 预警扫描（第 {payload['scan_id']} 次）发现以下情况：", ""]
-    for item in alerts:
-        # The reason names the months its probability is about; without one, the bare figure.
-        why = item["reason_zh"] or f"低于底线的概率 {item['probability']:.0%}"
-        lines += [f"[{LEVEL_ZH.get(item['level'], item['level'])}] {ACTION_ZH.get(item['action'], item['action'])}："
-                  f"{item['region_name']}（{item['region']}） {item['category_name']}（{item['category']}）",
-                  f"  {why}",
-                  f"  {base_url.rstrip('/')}{item['path']}", ""]
-    lines.append("此邮件由抽检预警系统自动发送；如需调整订阅，请登录系统修改。")
+        lines = [f"截至{month_zh(payload['as_of'])}的预警扫描，您订阅的范围内有 {len(alerts)} 项预警新发或升级：", ""]
+    group = alerts[0].get("group_id")
+    for number, item in enumerate(alerts, 1):
+        if item.get("group_id") != group:  # the next group of a scan's email: set apart
+            lines += ["——", ""]
+            group = item.get("group_id")
+        lines += [f"{number}. {_headline(item)}",
+                  f"   {_why(item)}",
+                  f"   查看：{base}{item['path']}", ""]
+    lines.append("此邮件由抽检预警系统自动发送，请勿回复。调整订阅请登录系统：" f"{base}/supervision/subscriptions")
     msg.set_content("\n".join(lines))
     return msg
 

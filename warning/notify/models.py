@@ -48,7 +48,8 @@ class Webhook(Base):
 
 
 class OutboxMessage(Base):
-    """One notice of one alert group to one recipient, written with the alerts it tells about."""
+    """One notice to one recipient, written with the alerts it tells about: of one alert group (a
+    webhook, an escalation), or of every group of a scan (an email; `group_id` is the first)."""
 
     __tablename__ = "outbox"
     __table_args__ = (

@@ -2,7 +2,9 @@
 
 A group is a connected set of the scan's new or escalated alerts where one series descends from
 another (same or narrower region and category): a city-wide drift alerted in the city and in
-its counties is one group, so each recipient gets one notice about it, not one per county.
+its counties is one group, so each recipient gets one notice about it, not one per county. A
+webhook gets one notice per group; an email address one per scan, listing its groups in turn (a
+city with many unrelated drifts is one email, not one per drift).
 A supervisor's escalation of an alert is a group of its own, told to the same recipients as a
 scan's notice about that alert would be (the supervisor's own subscriptions excepted), with who
 escalated it and why.
@@ -16,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from core.auth.models import User
 from core.auth.permissions import may, scope_of
+from core.models import utcnow
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import Trees, load_trees
 from warning.engine.levels import RANK
 from warning.models import Alert, AlertEvent, AlertGroup, Assessment, Scan
 from warning.notify.models import OutboxMessage, Subscription, Webhook
+from warning.notify.words import level_zh
 
 NOTIFYING_ACTIONS = ("raised", "escalated")
 
@@ -105,19 +109,46 @@ def _filters(session: Session) -> list[_Filter]:
     return out
 
 
-def _describe(trees: Trees, alert: Alert, action: str, reasons: dict) -> dict:
+def _region_full_name(trees: Trees, code: str) -> str:
+    """A region as a reader places it: 宁波市鄞州区 (the province named only for itself)."""
+    if code not in trees.regions:
+        return code
+    chain = [trees.regions.nodes[c] for c in reversed(trees.regions.ancestors(code))]
+    return "".join(node.name_zh for node in (chain[1:] if len(chain) > 1 else chain))
+
+
+def _span(months: list[str]) -> dict | None:
+    return {"from": months[0], "to": months[-1]} if months else None
+
+
+def _describe(trees: Trees, alert: Alert, action: str, assessment: Assessment | None,
+              from_level: str | None = None) -> dict:
+    """One alert as a notice tells of it: codes and names, the figures behind its level, its link."""
     cat = trees.categories.nodes.get(alert.category_code)
     region = trees.regions.nodes.get(alert.region_code)
-    return {"id": alert.id, "action": action, "level": alert.level, "status": alert.status,
-            "probability": round(alert.probability, 4),
-            "category": alert.category_code, "category_name": cat.name_zh if cat else "全部产品",
+    reasons = (assessment.reasons if assessment is not None else None) or {}
+    forecast = [point["month"] for point in (assessment.forecast if assessment is not None else None) or []
+                if point.get("month")]
+    return {"id": alert.id, "action": action, "level": alert.level, "level_name": level_zh(alert.level),
+            "from_level": from_level, "from_level_name": level_zh(from_level) if from_level else None,
+            "status": alert.status, "probability": round(alert.probability, 4),
+            "category": alert.category_code,
+            "category_name": cat.name_zh if cat else ("全部产品" if alert.category_code == ALL_PRODUCTS
+                                                      else alert.category_code),
             "region": alert.region_code, "region_name": region.name_zh if region else alert.region_code,
+            "region_full_name": _region_full_name(trees, alert.region_code),
+            # the engine's estimate (smoothed with related series, as the series page says), not
+            # the raw rate of the last three months that the reason quotes
+            "estimated_pass_rate": round(assessment.pass_rate, 4) if assessment is not None else None,
+            "floor": round(assessment.floor, 4) if assessment is not None else None,
+            "forecast_months": _span(forecast),  # the months the probability is about
             "reason_zh": reasons.get("zh", ""), "reason_en": reasons.get("en", ""),
             "path": f"/alerts/{alert.id}"}
 
 
-def _recipients(trees: Trees, filters: list[_Filter], described: list[dict]) -> list[tuple[str, _Notice]]:
-    """One notice per recipient (an email address, a webhook) with the alerts its filters take in."""
+def _recipients(trees: Trees, filters: list[_Filter], described: list[dict]) -> dict[tuple[str, str], _Notice]:
+    """One notice per recipient (channel and key: an email address, a webhook) with the alerts its
+    filters take in."""
     notices: dict[tuple[str, str], _Notice] = {}
     for flt in filters:
         for item in described:
@@ -126,22 +157,30 @@ def _recipients(trees: Trees, filters: list[_Filter], described: list[dict]) -> 
                 notice = notices.setdefault((flt.channel, flt.key), _Notice(flt.address, flt.target_id))
                 if item not in notice.alerts:
                     notice.alerts.append(item)
-    return [(channel, notice) for (channel, _), notice in notices.items()]
+    return notices
+
+
+def _top_level(alerts: list[dict]) -> str:
+    # graded by the alerts this recipient is told of: the group's top member may be outside their
+    # region, and its level would tell them of it
+    return max((a["level"] for a in alerts), key=RANK.__getitem__)
 
 
 def notify_scan(session: Session, scan: Scan) -> int:
-    """Group the alerts `scan` raised or escalated; write one outbox row per group and recipient."""
-    actions = dict(session.execute(
-        select(AlertEvent.alert_id, AlertEvent.action)
-        .where(AlertEvent.scan_id == scan.id, AlertEvent.action.in_(NOTIFYING_ACTIONS))).all())
-    if not actions:
+    """Group the alerts `scan` raised or escalated; write the outbox rows: one per group and
+    webhook, one per email address for the whole scan (its groups one after another), so a
+    supervisor of a city with many unrelated alerts gets one email a scan, not one per group."""
+    events = session.execute(
+        select(AlertEvent.alert_id, AlertEvent.action, AlertEvent.from_level)
+        .where(AlertEvent.scan_id == scan.id, AlertEvent.action.in_(NOTIFYING_ACTIONS))).all()
+    if not events:
         return 0
+    actions = {alert_id: (action, from_level) for alert_id, action, from_level in events}
     trees = load_trees(session)
     alerts = list(session.scalars(select(Alert).where(Alert.id.in_(actions))))
     regions = {a.region_code for a in alerts}
-    reasons = {(c, r): why for c, r, why in session.execute(
-        select(Assessment.category_code, Assessment.region_code, Assessment.reasons)
-        .where(Assessment.scan_id == scan.id, Assessment.region_code.in_(regions)))}
+    assessments = {(row.category_code, row.region_code): row for row in session.scalars(
+        select(Assessment).where(Assessment.scan_id == scan.id, Assessment.region_code.in_(regions)))}
     filters = _filters(session)
     grouped = [(members, AlertGroup(scan_id=scan.id, category_code=members[0].category_code,
                                     region_code=members[0].region_code,
@@ -149,22 +188,34 @@ def notify_scan(session: Session, scan: Scan) -> int:
                for members in group_alerts(trees, alerts)]
     session.add_all([group for _, group in grouped])
     session.flush()  # the groups' ids, once for all
+    emails: dict[str, tuple[_Notice, list[int]]] = {}  # address -> its notice and groups, in order
     written = 0
     for members, group in grouped:
         described = []
         for alert in members:
             alert.group_id = group.id
-            described.append(_describe(trees, alert, actions[alert.id],
-                                       reasons.get((alert.category_code, alert.region_code)) or {}))
-        for channel, notice in _recipients(trees, filters, described):
+            action, from_level = actions[alert.id]
+            described.append({**_describe(trees, alert, action, assessments.get((alert.category_code,
+                                                                                 alert.region_code)),
+                                          from_level if action == "escalated" else None),
+                              "group_id": group.id})
+        for (channel, key), notice in _recipients(trees, filters, described).items():
+            if channel == "email":
+                told, groups = emails.setdefault(key, (_Notice(notice.address, notice.target_id), []))
+                told.alerts.extend(notice.alerts)
+                groups.append(group.id)
+                continue
             session.add(OutboxMessage(
                 group_id=group.id, channel=channel, target_id=notice.target_id, address=notice.address,
-                # graded by the alerts this recipient is told of: the group's top member may be
-                # outside their region, and its level would tell them of it
                 payload={"group_id": group.id, "scan_id": scan.id, "as_of": scan.as_of,
-                         "level": max((a["level"] for a in notice.alerts), key=RANK.__getitem__),
-                         "alerts": notice.alerts}))
+                         "level": _top_level(notice.alerts), "alerts": notice.alerts}))
             written += 1
+    for notice, groups in emails.values():
+        session.add(OutboxMessage(
+            group_id=groups[0], channel="email", target_id=notice.target_id, address=notice.address,
+            payload={"group_id": groups[0], "group_ids": groups, "scan_id": scan.id, "as_of": scan.as_of,
+                     "level": _top_level(notice.alerts), "alerts": notice.alerts}))
+        written += 1
     return written
 
 
@@ -176,18 +227,21 @@ def notify_escalation(session: Session, alert: Alert, user: User, note: str | No
     session.add(group)
     session.flush()
     alert.group_id = group.id
-    as_of, reasons = session.execute(
-        select(Scan.as_of, Assessment.reasons).join(Assessment, Assessment.scan_id == Scan.id)
-        .where(Scan.id == alert.last_scan_id, Assessment.category_code == alert.category_code,
-               Assessment.region_code == alert.region_code)).first() or (None, None)
-    described = [_describe(trees, alert, "escalated_by_user", reasons or {})]
+    scan = session.get(Scan, alert.last_scan_id)
+    as_of = scan.as_of if scan is not None else None
+    assessment = session.scalar(select(Assessment).where(
+        Assessment.scan_id == alert.last_scan_id, Assessment.category_code == alert.category_code,
+        Assessment.region_code == alert.region_code))
+    described = [{**_describe(trees, alert, "escalated_by_user", assessment), "group_id": group.id}]
     others = [f for f in _filters(session) if f.user_id != user.id]
+    actor = {"id": user.id, "username": user.username, "region": user.region_code,
+             "region_name": _region_full_name(trees, user.region_code)}
+    at = (alert.updated_at or utcnow()).isoformat()
     written = 0
-    for channel, notice in _recipients(trees, others, described):
+    for (channel, _), notice in _recipients(trees, others, described).items():
         session.add(OutboxMessage(
             group_id=group.id, channel=channel, target_id=notice.target_id, address=notice.address,
             payload={"group_id": group.id, "scan_id": None, "as_of": as_of, "level": group.level,
-                     "escalated_by": {"id": user.id, "username": user.username}, "reason": note,
-                     "alerts": notice.alerts}))
+                     "escalated_by": actor, "escalated_at": at, "reason": note, "alerts": notice.alerts}))
         written += 1
     return written

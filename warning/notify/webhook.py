@@ -12,7 +12,10 @@ import hmac
 import json
 import time
 import urllib.request
+from datetime import datetime, timezone
 from urllib.error import HTTPError
+
+from warning.notify.words import SCHEMA_VERSION, level_zh
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -20,10 +23,17 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def body_of(payload: dict, outbox_id: int, base_url: str) -> bytes:
-    alerts = [{**item, "url": base_url.rstrip("/") + item["path"]} for item in payload["alerts"]]
-    return json.dumps({**payload, "delivery_id": outbox_id, "alerts": alerts}, ensure_ascii=False,
-                      sort_keys=True, separators=(",", ":")).encode()
+def body_of(payload: dict, outbox_id: int, base_url: str, created_at: datetime | None = None) -> bytes:
+    """The JSON the receiver gets (README, "Alerts and notifications": version 1); the same bytes
+    on every retry of one row (only the signed timestamp in the headers is fresh)."""
+    alerts = [{**item, "level_name": level_zh(item["level"]), "url": base_url.rstrip("/") + item["path"]}
+              for item in payload["alerts"]]
+    body = {**payload, "version": SCHEMA_VERSION,
+            "type": "escalation" if payload.get("escalated_by") else "scan",
+            "delivery_id": str(outbox_id), "level_name": level_zh(payload["level"]),
+            "created_at": created_at.astimezone(timezone.utc).isoformat() if created_at else None,
+            "alerts": alerts}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
