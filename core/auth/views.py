@@ -60,7 +60,7 @@ class UserResource(MethodView):
         return services.get_user(db.session, user_id)
 
     @require("administer")
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema, required=False)  # no body: nothing changes (as with {})
     @blp.response(200, UserSchema)
     def patch(self, data, user_id: int):
         """Change a user's roles or region, or disable or re-enable the account."""
@@ -70,7 +70,7 @@ class UserResource(MethodView):
 @blp.route(f"/users/{ID}/tokens")
 class UserTokens(MethodView):
     @require("administer")
-    @blp.arguments(TokenRequestSchema)
+    @blp.arguments(TokenRequestSchema, required=False)  # no body: the default lifetime
     @blp.response(201, TokenSchema)
     def post(self, data, user_id: int):
         """Issue an API token for a user (shown once)."""
