@@ -4,7 +4,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
+from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -38,6 +38,22 @@ class Blueprint(SmorestBlueprint):
     """The API's blueprints: flask-smorest's, with the strict argument parser."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+
+class Api(SmorestApi):
+    """flask-smorest's Api, documenting the app's one error shape and completing every operation's
+    documentation (errors it answers, who may call it, parameters' meaning: core/openapi.py)."""
+
+    def __init__(self, *args, **kwargs):
+        from core.openapi import ErrorSchema
+
+        self.ERROR_SCHEMA = ErrorSchema
+        super().__init__(*args, **kwargs)
+
+    def _init_spec(self, *, extra_plugins=None, **options):
+        from core.openapi import ContractPlugin
+
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), ContractPlugin(self._app)], **options)
 
 
 db = SQLAlchemy(model_class=Base)

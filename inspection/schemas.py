@@ -21,6 +21,11 @@ MonthStr = lambda **kw: fields.String(validate=validate.Regexp(MONTH_PATTERN,  #
                                                                error="must be a month in YYYY-MM form"), **kw)
 
 
+def Month(description: str = "A month, YYYY-MM", **kw) -> fields.String:
+    """A month in an answer: documented with the pattern months are given in."""
+    return fields.String(metadata={"description": description, "pattern": MONTH_PATTERN, "example": "2025-04"}, **kw)
+
+
 class TestItemSchema(Schema):
     __test__ = False
     item = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"example": "蛋白质"})
@@ -153,21 +158,25 @@ class BatchPageSchema(Schema):
 
 
 class BatchListArgs(Schema):
-    sampled_from = fields.Date(metadata={"example": "2025-01-01"})
-    sampled_to = fields.Date(metadata={"example": "2025-12-31"})
+    sampled_from = fields.Date(metadata={"description": "Sampled on or after this date", "example": "2025-01-01"})
+    sampled_to = fields.Date(metadata={"description": "Sampled on or before this date", "example": "2025-12-31"})
     category = fields.String(validate=validate.Length(min=1, max=96), metadata={"description": "Category subtree",
                                                                          "example": "food.dairy"})
     region = fields.String(validate=validate.Length(min=1, max=6), metadata={"description": "Region subtree",
                                                                       "example": "330106"})
     enterprise_id = fields.Integer(validate=validate.Range(1, MAX_ID), metadata={"example": 1})
-    conclusion = fields.String(validate=validate.OneOf(CONCLUSIONS), metadata={"example": "pass"})
-    stage = fields.String(validate=validate.OneOf(STAGES), metadata={"example": "production"})
-    include_voided = fields.Boolean(load_default=False, metadata={"example": False})
+    conclusion = fields.String(validate=validate.OneOf(CONCLUSIONS),
+                               metadata={"description": "Only batches with this conclusion", "example": "pass"})
+    stage = fields.String(validate=validate.OneOf(STAGES), metadata={
+        "description": "Only batches sampled at this stage of the supply chain", "example": "production"})
+    include_voided = fields.Boolean(load_default=False, metadata={"description": "Also list voided batches",
+                                                                  "example": False})
     search = fields.String(validate=validate.Length(max=SEARCH_MAX), metadata={
         "description": "A sample number's beginning or any part of the product name", "example": "牛奶"})
     sort = fields.String(load_default="-sampled_on",
                          validate=validate.OneOf([*SORTS, *(f"-{s}" for s in SORTS)]),
-                         metadata={"example": "-sampled_on"})
+                         metadata={"description": "The order: a field, descending with a leading '-'; ties "
+                                                  "broken by id", "example": "-sampled_on"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500), metadata={"example": 50})
     cursor = fields.String(validate=validate.Length(max=512),
                            metadata={"description": "The next_cursor of the previous page"})
@@ -215,6 +224,11 @@ IF_MATCH = {"in": "header", "name": "If-Match", "required": True,
             "schema": {"type": "string"}, "example": '"1"'}
 IF_MATCH_OPTIONAL = {**IF_MATCH, "required": False,
                      "description": "The batch's ETag; when sent, a stale version is refused with 412"}
+# The headers a batch's answers carry (GET, POST, PATCH, void).
+ETAG_HEADER = {"ETag": {"description": "The batch's version, quoted (e.g. \"1\"): send it back in If-Match",
+                        "required": True, "schema": {"type": "string"}, "example": '"1"'}}
+CREATED_HEADERS = {**ETAG_HEADER, "Location": {"description": "The new batch's URL", "required": True,
+                                               "schema": {"type": "string"}, "example": "/api/batches/1"}}
 EXAMPLE_IMPORT_CSV = ("sample_no,sampled_on,category,region,result,enterprise_credit_code,enterprise_name,"
                       "failed_items,fail_reason\r\n"
                       f"SP2025-0310-101,2025-03-10,food.dairy.liquid_milk,330106,pass,{EXAMPLE_CODE},"
@@ -238,12 +252,16 @@ class PassRateArgs(Schema):
                              metadata={"description": "Category node; default all products", "example": "food.dairy"})
     region = fields.String(validate=validate.Length(min=1, max=6),
                            metadata={"description": "Region node; default 330000", "example": "330106"})
-    period = fields.String(load_default="month", validate=validate.OneOf(PERIODS), metadata={"example": "month"})
+    period = fields.String(load_default="month", validate=validate.OneOf(PERIODS), metadata={
+        "description": "The period each row covers (rows' `period`: YYYY-MM, YYYY-Qn or YYYY)", "example": "month"})
     from_ = MonthStr(data_key="from", metadata={"description": "First month, inclusive; default 11 months before 'to'",
                                                 "example": "2025-01"})
     to = MonthStr(metadata={"description": "Last month, inclusive; default this month", "example": "2025-06"})
-    breakdown = fields.String(load_default="none", validate=validate.OneOf(BREAKDOWNS), metadata={"example": "none"})
-    origin = fields.String(load_default="all", validate=validate.OneOf(("all", "local")), metadata={"example": "all"})
+    breakdown = fields.String(load_default="none", validate=validate.OneOf(BREAKDOWNS), metadata={
+        "description": "Rows per period for the node as a whole (none), or per direct child category, "
+                       "per direct sub-region, or both", "example": "none"})
+    origin = fields.String(load_default="all", validate=validate.OneOf(("all", "local")), metadata={
+        "description": "all producers, or local: only producers registered in the province", "example": "all"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")),
                            metadata={"example": "json"})
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from inspection.schemas import Month
 from warning.alerts import ALERT_SORTS
 from warning.engine.levels import LEVELS
 from warning.models import ALERT_STATUSES, SCAN_STATUSES
@@ -16,11 +17,13 @@ class PageArgs(Schema):
 
 
 class AlertListArgs(PageArgs):
-    level = fields.String(validate=validate.OneOf(LEVELS), metadata={"example": "yellow"})
+    level = fields.String(validate=validate.OneOf(LEVELS), metadata={"description": "Only alerts at this level",
+                                                                     "example": "yellow"})
     sort = fields.String(load_default="-updated_at", validate=validate.OneOf(ALERT_SORTS), metadata={
         "description": "-updated_at: the latest changed first; -severity: the highest level first, then the "
                        "likeliest", "example": "-severity"})
-    status = fields.String(validate=validate.OneOf(ALERT_STATUSES), metadata={"example": "open"})
+    status = fields.String(validate=validate.OneOf(ALERT_STATUSES),
+                           metadata={"description": "Only alerts in this state", "example": "open"})
     category = fields.String(validate=validate.Length(min=1, max=96),
                              metadata={"description": "Category subtree", "example": "food.dairy"})
     region = fields.String(validate=validate.Length(min=1, max=6),
@@ -38,7 +41,7 @@ class DismissSchema(Schema):
 
 
 class ForecastPointSchema(Schema):
-    month = fields.String()
+    month = Month()
     rate = fields.Float()
     lo = fields.Float()
     hi = fields.Float()
@@ -51,7 +54,7 @@ class ReasonsSchema(Schema):
 
 class AssessmentSchema(Schema):
     scan_id = fields.Integer()
-    as_of = fields.String(attribute="scan.as_of")
+    as_of = Month("The month the scan assessed, YYYY-MM", attribute="scan.as_of")
     category = fields.String(attribute="category_code")
     region = fields.String(attribute="region_code")
     floor = fields.Float()
@@ -104,7 +107,7 @@ class AlertDetailSchema(AlertSchema):
 
 class ScanSchema(Schema):
     id = fields.Integer()
-    as_of = fields.String()
+    as_of = Month("The month the scan assessed, YYYY-MM")
     status = fields.String(validate=validate.OneOf(SCAN_STATUSES))
     started_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
@@ -122,11 +125,12 @@ class ScanSchema(Schema):
 
 class TrackRecordArgs(Schema):
     scans = fields.Integer(load_default=12, validate=validate.Range(1, 60), metadata={
-        "description": "How many past scans (the latest of each as-of month whose forecast months are over)"})
+        "description": "How many past scans (the latest of each as-of month whose forecast months are over)",
+        "example": 12})
 
 
 class RecordScanSchema(Schema):
-    as_of = fields.String()
+    as_of = Month("The month the scan assessed, YYYY-MM")
     horizon = fields.Integer()
     series = fields.Integer(metadata={"description": "Series assessed with a batch in the months after"})
     fell_below = fields.Integer()
@@ -153,7 +157,7 @@ class TrackRecordSchema(Schema):
 
 
 class SeriesMonthSchema(Schema):
-    month = fields.String()
+    month = Month()
     batches = fields.Integer()
     failed = fields.Integer()
     pass_rate = fields.Float(allow_none=True)

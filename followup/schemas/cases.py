@@ -27,8 +27,10 @@ def _timestamp(description: str, example: str):
 
 
 class CaseListArgs(CsvPageArgs):
-    kind = fields.String(validate=validate.OneOf(CASE_KINDS), metadata={"example": "recall"})
-    status = fields.String(validate=validate.OneOf(CASE_STATUSES), metadata={"example": "open"})
+    kind = fields.String(validate=validate.OneOf(CASE_KINDS), metadata={"description": "Only cases of this kind",
+                                                                        "example": "recall"})
+    status = fields.String(validate=validate.OneOf(CASE_STATUSES),
+                           metadata={"description": "Only cases in this state", "example": "open"})
     region = fields.String(validate=validate.Length(min=1, max=6), metadata={"example": "330106"})
     enterprise_id = Id(metadata={"example": 1})
     batch_id = Id(metadata={"example": 8})

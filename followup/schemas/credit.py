@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from followup.schemas.common import Id, PageArgs, Required, plannable_month
-from inspection.schemas import MONTH_PATTERN, EnterpriseBriefSchema
+from inspection.schemas import MONTH_PATTERN, EnterpriseBriefSchema, Month
 
 
 # Credit and blacklist ----------------------------------------------------------------------------
@@ -105,10 +105,10 @@ class PlanLineSchema(Schema):
 
 
 class PlanSchema(Schema):
-    month = fields.String()
-    as_of = fields.String(metadata={"description": "The month whose data and scan the plan rests on"})
+    month = Month("The month planned, YYYY-MM")
+    as_of = Month("The month whose data and scan the plan rests on, YYYY-MM")
     scan_id = fields.Integer(allow_none=True)
-    scan_as_of = fields.String(allow_none=True, metadata={
-        "description": "The month of the scan the plan ranks by (the latest finished one up to as_of)"})
+    scan_as_of = Month("The month of the scan the plan ranks by (the latest finished one up to as_of), YYYY-MM",
+                       allow_none=True)
     total = fields.Integer()
     lines = fields.List(fields.Nested(PlanLineSchema))

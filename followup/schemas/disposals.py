@@ -127,7 +127,9 @@ class RetestSchema(Schema):
 
 class AppealListArgs(PageArgs):
     batch_id = Id(metadata={"example": 8})
-    status = fields.String(validate=validate.Length(max=12), metadata={"example": "requested"})
+    status = fields.String(validate=validate.Length(max=12), metadata={
+        "description": "Only those in this state: a retest is requested or concluded; an objection open, "
+                       "upheld or rejected", "example": "requested"})
 
 
 class ObjectionRaiseSchema(Schema):

@@ -10,8 +10,8 @@ from core.etags import etag_for, expected_version
 from core.extensions import Blueprint, db
 from core.fast_dump import Dumper, json_response
 from core.jobs import Job
-from inspection.schemas import (IF_MATCH, IF_MATCH_OPTIONAL, IMPORT_FILE_BODY, BatchAmendSchema,
-                                BatchCreateSchema, BatchListArgs, BatchPageSchema, BatchSchema,
+from inspection.schemas import (CREATED_HEADERS, ETAG_HEADER, IF_MATCH, IF_MATCH_OPTIONAL, IMPORT_FILE_BODY,
+                                BatchAmendSchema, BatchCreateSchema, BatchListArgs, BatchPageSchema, BatchSchema,
                                 EnterpriseBriefSchema, ImportArgs, ImportReportSchema, JobLinkSchema,
                                 ReasonSchema, RevisionSchema, TestItemSchema)
 from inspection.services import batches as service
@@ -40,7 +40,7 @@ class Batches(MethodView):
 
     @require("record")
     @blp.arguments(BatchCreateSchema())  # an instance: a class is instantiated per request
-    @blp.response(201, BatchSchema)
+    @blp.response(201, BatchSchema, headers=CREATED_HEADERS)
     def post(self, data):
         """Record a sampled batch with its test items."""
         batch = service.create_batch(db.session, data, g.user.id, scope_of(g.user))
@@ -67,14 +67,14 @@ def _recorded(batch) -> dict:
 @blp.route(f"/{ID}")
 class Batch(MethodView):
     @require("read")
-    @blp.response(200, BatchSchema)
+    @blp.response(200, BatchSchema, headers=ETAG_HEADER)
     def get(self, batch_id: int):
         """Show one batch; its ETag is the version to send back when amending."""
         return _with_etag(service.get_batch(db.session, batch_id, scope_of(g.user)))
 
     @require("record")
     @blp.arguments(BatchAmendSchema)
-    @blp.response(200, BatchSchema)
+    @blp.response(200, BatchSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, data, batch_id: int):
         """Amend a batch with a reason; requires If-Match with its current ETag."""
@@ -89,7 +89,7 @@ class Batch(MethodView):
 class BatchVoid(MethodView):
     @require("record")
     @blp.arguments(ReasonSchema)
-    @blp.response(200, BatchSchema)
+    @blp.response(200, BatchSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH_OPTIONAL])
     def post(self, data, batch_id: int):
         """Void a batch with a reason (it stays on record but leaves every statistic)."""
@@ -112,7 +112,10 @@ class BatchImport(MethodView):
     @require("record")
     @blp.arguments(ImportArgs, location="query")
     @blp.response(200, ImportReportSchema)
-    @blp.alt_response(202, schema=JobLinkSchema, description="Large file queued for the worker")
+    @blp.alt_response(202, schema=JobLinkSchema, description="Large file queued for the worker",
+                      headers={"Location": {"description": "The job's URL: poll it for progress and the report",
+                                            "required": True, "schema": {"type": "string"},
+                                            "example": "/api/jobs/1"}})
     @blp.doc(requestBody=IMPORT_FILE_BODY)
     def post(self, args):
         """Import batches from a CSV or XLSX file (multipart field `file`)."""
