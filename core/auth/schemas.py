@@ -4,20 +4,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.auth.models import ROLES
+from core.fields import JsonBoolean
 
 Roles = lambda **kw: fields.List(fields.String(validate=validate.OneOf(ROLES)),  # noqa: E731
                                  validate=validate.Length(min=1, max=len(ROLES)),
                                  metadata={"example": ["inspector"]}, **kw)
-
-
-class JsonBoolean(fields.Boolean):
-    """true or false, nothing else (marshmallow's Boolean also takes 0, 1, "yes", ...)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
 
 Region = lambda **kw: fields.String(validate=validate.Length(equal=6),  # noqa: E731
                                     metadata={"description": "Home region (GB/T 2260 code)", "example": "330106"}, **kw)

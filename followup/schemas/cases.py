@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, fields, validate
 
+from core.fields import JsonBoolean
 from followup.models import CASE_KINDS, CASE_STATUSES, PRODUCT_TYPES, RECALL_LEVELS
-from followup.schemas.common import CsvPageArgs, Id, JsonBoolean, Required, Text
+from followup.schemas.common import CsvPageArgs, Id, Required, Text
 from followup.services.deadlines import complete_overdue, start_overdue
 from inspection.schemas import EnterpriseBriefSchema
 

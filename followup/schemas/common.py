@@ -9,15 +9,6 @@ Required = lambda n, **kw: fields.String(required=True, validate=validate.Length
 Id = lambda **kw: fields.Integer(validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
 
 
-class JsonBoolean(fields.Boolean):
-    """true or false, nothing else (marshmallow's Boolean also takes 0, 1, "yes", ...)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
 def plannable_month(text: str) -> None:
     if text[:4].isdigit() and not 1900 <= int(text[:4]) <= 2999:
         raise ValidationError("must be a month between 1900-01 and 2999-12")

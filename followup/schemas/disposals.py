@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from core.fields import JsonBoolean
 from followup.models import OBJECTION_SUBJECTS, SEVERITIES
-from followup.schemas.common import CsvPageArgs, Id, JsonBoolean, PageArgs, Required, Text
+from followup.schemas.common import CsvPageArgs, Id, PageArgs, Required, Text
 from followup.services.disposals import STATES
 from inspection.models import CONCLUSIONS
 from inspection.schemas import EnterpriseBriefSchema, TestItemSchema

@@ -3,19 +3,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from core.fields import JsonBoolean
 from warning.models import ALERT_LEVELS
 from warning.notify.models import CHANNELS, OUTBOX_STATUSES
 from warning.schemas import PageArgs
-
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON true or false only: not 0, 1 or "yes" (0 == False in Python, so truthy sets cannot)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 def _region(**kw):
@@ -46,7 +37,7 @@ class SubscriptionCreateSchema(FilterFields):
 
 class SubscriptionUpdateSchema(FilterFields):
     email = fields.Email(validate=validate.Length(max=254), metadata={"example": "supervisor@hz.example.gov.cn"})
-    active = StrictBoolean(metadata={"description": "false stops the notices", "example": True})
+    active = JsonBoolean(metadata={"description": "false stops the notices", "example": True})
 
 
 class FilterOutFields(Schema):
@@ -81,7 +72,7 @@ class WebhookUpdateSchema(FilterFields):
                      metadata={"example": "https://hooks.example.gov.cn/warning"})
     secret = fields.String(load_only=True, validate=validate.Length(min=16, max=200),
                            metadata={"description": "A new signing secret", "example": "rotated-signing-key-0123456789"})
-    active = StrictBoolean(metadata={"description": "false stops the notices", "example": True})
+    active = JsonBoolean(metadata={"description": "false stops the notices", "example": True})
 
 
 class WebhookSchema(FilterOutFields):
@@ -94,7 +85,9 @@ class WebhookCreatedSchema(WebhookSchema):
 
 
 class OutboxListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES), metadata={"example": "pending"})
+    status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES), metadata={
+        "description": "pending: waiting for its (next) attempt; sending: being delivered now; sent; failed: "
+                       "given up after NOTIFY_MAX_ATTEMPTS", "example": "pending"})
 
 
 class OutboxSchema(Schema):
