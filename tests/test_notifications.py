@@ -450,6 +450,16 @@ def test_an_escalation_and_its_notices_commit_together(db_session, world, make_u
     assert len(outbox(db_session)) == count + 1
 
 
+def _emails_delivered(db_session) -> list:
+    """Deliver what is due to a local SMTP server; the (recipients, message) pairs it received."""
+    server = SmtpServer().start()
+    try:
+        deliver_due(db_session, settings_for(server.port))
+    finally:
+        server.stop()
+    return server.messages
+
+
 def _header_block(message) -> bytes:
     return message.as_bytes().split(b"\n\n", 1)[0]
 
@@ -458,12 +468,7 @@ def test_a_scan_email_reads_in_chinese_with_names_figures_and_links_not_codes(db
     county = subscribe(db_session, make_user, YINZHOU, MILK)
     city = subscribe(db_session, make_user, NINGBO, "food")
     run_scan(db_session, AS_OF, "test")
-    server = SmtpServer().start()
-    try:
-        deliver_due(db_session, settings_for(server.port))
-    finally:
-        server.stop()
-    by_rcpt = {rcpt[0]: message for rcpt, message in server.messages}
+    by_rcpt = {rcpt[0]: message for rcpt, message in _emails_delivered(db_session)}
     assert sorted(by_rcpt) == sorted([county.email, city.email]), "one email each"
     for message in by_rcpt.values():
         head = _header_block(message)
@@ -499,12 +504,7 @@ def test_a_raised_level_says_from_which_level_to_which(db_session, world, make_u
     reached, alert.level = alert.level, "yellow"
     db_session.commit()
     run_scan(db_session, AS_OF, "test")
-    server = SmtpServer().start()
-    try:
-        deliver_due(db_session, settings_for(server.port))
-    finally:
-        server.stop()
-    [message] = [m for rcpt, m in server.messages if "升级" in m["Subject"]]
+    [message] = [m for rcpt, m in _emails_delivered(db_session) if "升级" in m["Subject"]]
     assert message["Subject"] == f"【预警升级为{level_zh(reached)}】宁波市鄞州区 液体乳（截至2024年6月）"
     assert f"1. 【{level_zh(reached)}】预警升级（黄色→{level_zh(reached)}）：宁波市鄞州区 液体乳\n" in message.get_content()
     assert outbox(db_session)[-1].address == sub.email
