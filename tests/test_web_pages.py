@@ -810,3 +810,12 @@ def test_a_batch_list_date_that_is_not_a_date_is_named_not_ignored(client, signe
     signed_in("inspector")
     page = client.get("/batches?sampled_from=2026-02-30").data.decode()
     assert "无法识别日期 2026-02-30，列表未按该日期筛选。" in page
+
+
+def test_a_new_worker_compresses_plotly_before_its_first_chart(app):
+    from core.warmup import warm_up
+    from web.charts import plotly_gzipped
+
+    plotly_gzipped.cache_clear()
+    warm_up(app)  # gunicorn's post_worker_init
+    assert plotly_gzipped.cache_info().currsize == 1

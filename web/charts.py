@@ -26,7 +26,7 @@ def _plotly_path() -> Path:
 
 
 @cache
-def _plotly_gzipped() -> tuple[bytes, str]:
+def plotly_gzipped() -> tuple[bytes, str]:
     # 4.8 MB as it is, 1.4 MB compressed: over a county office's line that is seconds on the first
     # chart. Compressed once a process (about 0.3 s), not on every request.
     import plotly
@@ -37,7 +37,7 @@ def _plotly_gzipped() -> tuple[bytes, str]:
 def plotly_js():
     if "gzip" not in request.accept_encodings:
         return send_file(_plotly_path(), mimetype="text/javascript", max_age=86400)
-    body, etag = _plotly_gzipped()
+    body, etag = plotly_gzipped()
     response = Response(body, mimetype="text/javascript", headers={"Content-Encoding": "gzip"})
     response.vary.add("Accept-Encoding")
     response.cache_control.public, response.cache_control.max_age = True, 86400
