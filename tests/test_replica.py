@@ -16,6 +16,7 @@ from core.replica import statistics_session
 from factory import create_app
 from tests.conftest import IsolatedClient, batch_payload
 from tests.web_helpers import sign_in
+from warning.models import Scan
 
 MARCH = "/api/stats/pass-rates?region=330106&from=2025-03&to=2025-03"
 
@@ -68,6 +69,10 @@ def test_statistics_are_read_from_the_replica_and_all_else_from_the_primary(data
     _post(client, headers, 2)  # written to the primary
 
     assert _march(client, headers) == (4, 1)  # the replica's figures
+    db_session.add(Scan(as_of="2025-03", status="done", model_version="t", settings={}))  # on the primary only
+    db_session.commit()
+    record = client.get("/api/scans/track-record", headers=headers)  # read on the replica too: no scan there
+    assert record.status_code == 200 and record.json["scans"] == []
     assert len(client.get("/api/batches", headers=headers).json["items"]) == 2  # the primary's list
     assert client.get("/readyz").json["statistics_replica"] == "reachable"
     # The pages that show statistics read them from the replica too.
@@ -77,6 +82,8 @@ def test_statistics_are_read_from_the_replica_and_all_else_from_the_primary(data
 
     primary_only = _app(tmp_path, "primary", DATABASE_URL=database_url)  # no replica configured
     assert _march(primary_only.test_client(), headers) == (2, 0)
+    assert [s["as_of"] for s in primary_only.test_client().get("/api/scans/track-record",
+                                                                   headers=headers).json["scans"]] == ["2025-03"]
     assert "statistics_replica" not in primary_only.test_client().get("/readyz").json
 
 

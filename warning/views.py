@@ -7,6 +7,7 @@ from flask.views import MethodView
 from core.auth.permissions import require, scope_of
 from core.extensions import Blueprint, db
 from core.fast_dump import Dumper
+from core.replica import statistics_session
 from warning import alerts as service
 from warning.scan import last_complete_month
 from warning.schemas import (AlertDetailSchema, AlertListArgs, AlertSchema, DismissSchema, NoteSchema,
@@ -96,4 +97,5 @@ class TrackRecord(MethodView):
     def get(self, args):
         """How past warnings turned out: by level, the share of series that went on to fall below
         the floor in the scan's forecast months (within the caller's region)."""
-        return track_record(db.session, scope_of(g.user), last_complete_month(), args["scans"])
+        with statistics_session() as session:  # months of aggregates: a replica's lag does not matter
+            return track_record(session, scope_of(g.user), last_complete_month(), args["scans"])

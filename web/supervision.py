@@ -198,7 +198,8 @@ def alert(alert_id: int):
 @page_requires("read")
 def track_record_page():
     """How past warnings turned out, by level, within the user's region."""
-    record = track_record(db.session, user_scope(), last_complete_month())
+    with statistics_session() as session:
+        record = track_record(session, user_scope(), last_complete_month())
     return render_template("supervision/track_record.html", record=record, level_labels=LEVEL_LABELS)
 
 
