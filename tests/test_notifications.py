@@ -570,3 +570,18 @@ def test_webhook_json_is_versioned_with_codes_names_times_and_a_delivery_id(
     assert escalation_post["json"]["escalated_by"] == {"id": actor.id, "username": actor.username,
                                                        "region": NINGBO, "region_name": "宁波市"}
     assert datetime.fromisoformat(escalation_post["json"]["escalated_at"]).utcoffset() is not None
+
+
+def test_an_email_about_many_alerts_lists_the_most_severe_and_sends_the_reader_to_the_inbox():
+    from warning.notify.mail import LISTED, compose
+
+    levels = ["yellow"] * 30 + ["red"] * 3 + ["orange"] * 2  # the red ones last in the scan's order
+    alerts = [{"id": i, "action": "raised", "level": level, "region_name": f"县{i}", "region_full_name": f"某市县{i}",
+               "category_name": "液体乳", "reason_zh": "理由", "path": f"/alerts/{i}", "group_id": i,
+               "probability": 0.5} for i, level in enumerate(levels)]
+    body = compose({"alerts": alerts, "level": "red", "as_of": "2024-06", "group_id": 0}, 1,
+                   "warning@hz.gov.cn", "a@hz.gov.cn", "https://x").get_content()
+    listed = [line for line in body.splitlines() if line[:1].isdigit()]
+    assert len(listed) == LISTED and all("【红色】" in line for line in listed[:3])
+    assert all("【橙色】" in line for line in listed[3:5])
+    assert f"另有 {len(alerts) - LISTED} 项预警未列出" in body and "/supervision/alerts?sort=-severity" in body

@@ -8,9 +8,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 
 from core.clock import LOCAL_TZ
+from warning.engine.levels import RANK
 from warning.notify.words import ACTION_ZH, level_zh, month_zh, percent, span_zh
 
 SENDER_NAME = "抽检预警系统"
+# A province-wide subscriber may be told of a hundred alerts by one scan: the email lists this
+# many, the most severe first, and sends the reader to the inbox for the rest.
+LISTED = 30
 
 
 def _where(item: dict) -> str:
@@ -73,14 +77,18 @@ def compose(payload: dict, outbox_id: int, sender: str, to: str, base_url: str) 
                  f"上报理由：{payload.get('reason') or '（未填写）'}", ""]
     else:
         lines = [f"截至{month_zh(payload['as_of'])}的预警扫描，您订阅的范围内有 {len(alerts)} 项预警新发或升级：", ""]
-    group = alerts[0].get("group_id")
-    for number, item in enumerate(alerts, 1):
-        if item.get("group_id") != group:  # the next group of a scan's email: set apart
+    capped = len(alerts) > LISTED
+    shown = sorted(alerts, key=lambda a: -RANK[a["level"]])[:LISTED] if capped else alerts
+    group = shown[0].get("group_id")
+    for number, item in enumerate(shown, 1):
+        if item.get("group_id") != group and not capped:  # the next group of a scan's email: set apart
             lines += ["——", ""]
-            group = item.get("group_id")
+        group = item.get("group_id")
         lines += [f"{number}. {_headline(item)}",
                   f"   {_why(item)}",
                   f"   查看：{base}{item['path']}", ""]
+    if capped:
+        lines += [f"另有 {len(alerts) - LISTED} 项预警未列出，请在系统中查看：{base}/supervision/alerts?sort=-severity", ""]
     lines.append("此邮件由抽检预警系统自动发送，请勿回复。调整订阅请登录系统：" f"{base}/supervision/subscriptions")
     msg.set_content("\n".join(lines))
     return msg
