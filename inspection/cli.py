@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from core.auth.models import User
+from core.auth.permissions import may, scope_of
 from core.extensions import db
 from inspection.imports.importer import ImportOptions, import_batches
 from inspection.imports.reader import FileRefused
@@ -28,20 +29,27 @@ def _user_id(username: str) -> int:
 
 @inspection_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--user", "username", required=True, help="The user the rows are recorded for.")
+@click.option("--user", "username", required=True,
+              help="The user the rows are recorded for, with that user's rights and region.")
 @click.option("--atomic", is_flag=True, help="Store nothing if any row is rejected.")
 def import_command(file: Path, username: str, atomic: bool) -> None:
     """Import batches from a CSV/XLSX FILE; print the report as JSON.
 
     Exit 0 when nothing was rejected, 1 when some rows were, 2 when the file was refused.
     """
-    user_id = _user_id(username)
+    user = db.session.get(User, _user_id(username))
+    # The rows are recorded as this user's: with that user's rights, as over the API.
+    if not user.active or not may(user, "record"):
+        click.echo(f"error: user '{username}' may not record batches (disabled, or no inspector "
+                   "or admin role)", err=True)
+        sys.exit(2)
     limit = current_app.config["IMPORT_MAX_BYTES"]
     if file.stat().st_size > limit:
         click.echo(json.dumps({"refused": f"the file is over the {limit:,}-byte limit"}))
         sys.exit(2)
     content = file.read_bytes()
-    options = ImportOptions(filename=file.name, user_id=user_id, atomic=atomic, max_bytes=limit,
+    options = ImportOptions(filename=file.name, user_id=user.id, atomic=atomic, scope=scope_of(user),
+                            max_bytes=limit,
                             max_rows=current_app.config["IMPORT_MAX_ROWS"],
                             parallel_bytes=current_app.config["IMPORT_PARALLEL_BYTES"])
     with click.progressbar(length=max(content.count(b"\n"), 1), label="validating rows",

@@ -241,6 +241,28 @@ def test_cli_import_exit_codes(runner, admin, db_session, tmp_path):
     assert result.exit_code == 2
 
 
+def test_cli_import_runs_with_the_users_rights_and_region(runner, make_user, db_session, tmp_path):
+    # `--user` once only named who the rows were recorded for: an agency account could record
+    # batches and an inspector of Xihu those of Ningbo, which the API refuses them.
+    good = tmp_path / "good.csv"
+    good.write_bytes(rows_csv(*GOOD))
+    agency, _ = make_user("agency", region="330100")
+    result = runner.invoke(args=["inspection", "import", str(good), "--user", agency.username])
+    assert result.exit_code == 2 and "may not record" in result.output
+    disabled, _ = make_user("inspector", region="330100")
+    disabled.active = False
+    db_session.commit()
+    result = runner.invoke(args=["inspection", "import", str(good), "--user", disabled.username])
+    assert result.exit_code == 2 and n(db_session) == 0
+    inspector, _ = make_user("inspector", region="330106")
+    result = runner.invoke(args=["inspection", "import", str(good), "--user", inspector.username])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["accepted"] == 2 and {(r["row"], r["column"]) for r in report["rejected"]} == {
+        (4, "region"), (5, "region")}
+    assert set(db_session.scalars(select(Batch.sample_no))) == {"I-1", "I-2"}
+
+
 def test_outside_producer_counts_as_not_local(client, admin, db_session):
     _, h = admin
     line = f"O-1,2025-04-01,food.dairy,330106,pass,{OUTSIDE_CODE},南京某乳业有限公司,,"
