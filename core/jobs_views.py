@@ -24,7 +24,7 @@ class JobSchema(Schema):
     finished_at = fields.DateTime(allow_none=True)
 
 
-@blp.route("/<int(max=2147483647):job_id>")
+@blp.route("/<int(min=1, max=2147483647):job_id>")
 class JobResource(MethodView):
     @blp.response(200, JobSchema)
     def get(self, job_id: int):

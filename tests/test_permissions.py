@@ -11,7 +11,7 @@ from core.auth.permissions import GRANTS
 from tests.conftest import batch_payload
 
 # Routes any signed-in user may call, whatever their roles.
-OPEN_TO_ALL = {"/api/me", "/api/me/password", "/api/jobs/<int(max=2147483647):job_id>"}
+OPEN_TO_ALL = {"/api/me", "/api/me/password", "/api/jobs/<int(min=1, max=2147483647):job_id>"}
 PUBLIC = ("/api/openapi.json", "/api/docs")
 
 

@@ -15,7 +15,7 @@ from warning.schemas import (AlertDetailSchema, AlertListArgs, AlertSchema, Dism
 from warning.track_record import track_record
 
 blp = Blueprint("warning", __name__, url_prefix="/api", description="Early warning: alerts, scans, series")
-ID = "<int(max=2147483647):alert_id>"
+ID = "<int(min=1, max=2147483647):alert_id>"
 ALERT_ID_DOC = [{"in": "path", "name": "alert_id", "example": 1}]
 # A hot list: the schema's JSON without marshmallow's per-value cost.
 ALERTS = Dumper(AlertSchema).for_columns(service.LIST_COLUMNS)

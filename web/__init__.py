@@ -59,7 +59,7 @@ def register_pages(app: Flask) -> None:
     # Compressing plotly.js takes about 0.3 s a process: done before the first chart, not during it.
     on_warm_up(app, plotly_gzipped)
     # Notification emails link to BASE_URL/alerts/<id> (warning.notify.outbox): send it to the alert page.
-    app.add_url_rule("/alerts/<int(max=2147483647):alert_id>", "alert_link",
+    app.add_url_rule("/alerts/<int(min=1, max=2147483647):alert_id>", "alert_link",
                      lambda alert_id: redirect(url_for("supervision.alert", alert_id=alert_id)))
     app.jinja_env.globals.update(menu=menu, can=can, region_label=region_label, category_label=category_label,
                                  role_labels=role_labels)

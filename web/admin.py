@@ -51,7 +51,7 @@ def users():
         422 if form.errors or problems else 200
 
 
-@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
+@bp.route("/users/<int(min=1, max=2147483647):user_id>", methods=["GET", "POST"])
 @page_requires("administer")
 def user(user_id: int):
     """Change a user's roles, region or active flag (accounts are disabled, never deleted)."""
@@ -157,7 +157,7 @@ def webhooks():
         422 if form.errors or problems else 200
 
 
-@bp.post("/webhooks/<int(max=2147483647):hook_id>/deactivate")
+@bp.post("/webhooks/<int(min=1, max=2147483647):hook_id>/deactivate")
 @page_requires("administer")
 def webhook_deactivate(hook_id: int):
     if EmptyForm().validate_on_submit():

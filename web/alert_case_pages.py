@@ -15,7 +15,7 @@ from web.followup_forms import AlertCaseForm
 from web.pages import run_service
 
 
-@bp.route("/alerts/<int(max=2147483647):alert_id>/case", methods=["GET", "POST"])
+@bp.route("/alerts/<int(min=1, max=2147483647):alert_id>/case", methods=["GET", "POST"])
 @page_requires("followup_write")
 def new_alert_case(alert_id: int):
     """Open a case from an alert in the officer's region."""

@@ -93,7 +93,7 @@ def new():
         422 if form.errors or problems else 200
 
 
-@bp.get("/<int(max=2147483647):batch_id>")
+@bp.get("/<int(min=1, max=2147483647):batch_id>")
 @page_requires("read")
 def show(batch_id: int):
     """A batch, its test items and its earlier versions."""
@@ -103,7 +103,7 @@ def show(batch_id: int):
                            users=usernames(r.changed_by_id for r in revisions), void_form=VoidForm(version=batch.version))
 
 
-@bp.route("/<int(max=2147483647):batch_id>/amend", methods=["GET", "POST"])
+@bp.route("/<int(min=1, max=2147483647):batch_id>/amend", methods=["GET", "POST"])
 @page_requires("record")
 def amend(batch_id: int):
     """Correct a batch, giving a reason; refused when someone changed it meanwhile."""
@@ -132,7 +132,7 @@ def amend(batch_id: int):
         422 if form.errors or problems else 200
 
 
-@bp.post("/<int(max=2147483647):batch_id>/void")
+@bp.post("/<int(min=1, max=2147483647):batch_id>/void")
 @page_requires("record")
 def void(batch_id: int):
     """Void a batch with a reason (it stays on record but leaves every statistic)."""
@@ -198,7 +198,7 @@ def import_template():
     return download(header, [example], fmt, "import-template")
 
 
-@bp.get("/import/jobs/<int(max=2147483647):job_id>")
+@bp.get("/import/jobs/<int(min=1, max=2147483647):job_id>")
 @page_requires("record")
 def job(job_id: int):
     """A queued import: its progress while it runs, its report once done."""
@@ -207,7 +207,7 @@ def job(job_id: int):
     return render_template("batches/job.html", job=queued, report=report)
 
 
-@bp.get("/import/jobs/<int(max=2147483647):job_id>/progress")
+@bp.get("/import/jobs/<int(min=1, max=2147483647):job_id>/progress")
 @page_requires("record")
 def job_progress(job_id: int):
     """The job's progress for the page's progress bar (polled by app.js)."""

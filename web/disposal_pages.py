@@ -58,7 +58,7 @@ def _disposal_page(batch_id: int, problems=(), status: int = 200, **forms):
                            **forms), status
 
 
-@bp.get("/disposals/<int(max=2147483647):batch_id>")
+@bp.get("/disposals/<int(min=1, max=2147483647):batch_id>")
 @page_requires("followup_read")
 def disposal(batch_id: int):
     """One failed batch's disposal: its deadline, its steps, retests, objections and cases."""
@@ -78,7 +78,7 @@ def _submit_on_disposal_page(batch_id: int, posted, service, message: str, **pag
     return _disposal_page(batch_id, problems, 422, **page_forms)
 
 
-@bp.post("/disposals/<int(max=2147483647):batch_id>/<any(record, close):action>")
+@bp.post("/disposals/<int(min=1, max=2147483647):batch_id>/<any(record, close):action>")
 @page_requires("followup_write")
 def disposal_action(batch_id: int, action: str):
     """Record disposal steps, or close the disposal (the service names what is missing)."""
@@ -94,7 +94,7 @@ def disposal_action(batch_id: int, action: str):
     return _submit_on_disposal_page(batch_id, form, service, message, form=form)
 
 
-@bp.post("/disposals/<int(max=2147483647):batch_id>/retest")
+@bp.post("/disposals/<int(min=1, max=2147483647):batch_id>/retest")
 @page_requires("followup_write")
 def retest(batch_id: int):
     """The producer's retest application (refused after its due date, which the message names)."""
@@ -107,7 +107,7 @@ def retest(batch_id: int):
     return _submit_on_disposal_page(batch_id, form, service, _("Retest application recorded."), retest_form=form)
 
 
-@bp.post("/disposals/<int(max=2147483647):batch_id>/objection")
+@bp.post("/disposals/<int(min=1, max=2147483647):batch_id>/objection")
 @page_requires("followup_write")
 def objection(batch_id: int):
     def service(form):
@@ -118,7 +118,7 @@ def objection(batch_id: int):
     return _submit_on_disposal_page(batch_id, form, service, _("Objection recorded."), objection_form=form)
 
 
-@bp.post("/retests/<int(max=2147483647):retest_id>/conclude")
+@bp.post("/retests/<int(min=1, max=2147483647):retest_id>/conclude")
 @page_requires("followup_write")
 def conclude(retest_id: int):
     """Record a retest's final conclusion; a pass amends the batch to pass (its revision kept)."""
@@ -140,7 +140,7 @@ def conclude(retest_id: int):
     return _disposal_page(batch_id, problems, 422, conclusion_form=form)
 
 
-@bp.post("/objections/<int(max=2147483647):objection_id>/decide")
+@bp.post("/objections/<int(min=1, max=2147483647):objection_id>/decide")
 @page_requires("followup_write")
 def decide(objection_id: int):
     """Uphold or reject an objection, with the grounds of the decision."""
@@ -156,7 +156,7 @@ def decide(objection_id: int):
                                     decide_forms={objection_id: form})
 
 
-@bp.route("/disposals/<int(max=2147483647):batch_id>/recall", methods=["GET", "POST"])
+@bp.route("/disposals/<int(min=1, max=2147483647):batch_id>/recall", methods=["GET", "POST"])
 @page_requires("followup_write")
 def new_recall(batch_id: int):
     """Open a recall case from a failed batch."""
@@ -177,7 +177,7 @@ def new_recall(batch_id: int):
     return render_template("followup/recall.html", row=row, form=form, problems=problems), _status(form, problems)
 
 
-@bp.get("/trace/<int(max=2147483647):batch_id>")
+@bp.get("/trace/<int(min=1, max=2147483647):batch_id>")
 @page_requires("followup_read")
 def trace(batch_id: int):
     """The traceability timeline of a failed batch: its producer's other batches, retests, cases."""

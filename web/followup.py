@@ -130,7 +130,7 @@ def _case_batches(case) -> list[tuple[Batch, bool]]:
     return [(found[i], in_scope(trees, scope, found[i].region_code)) for i in case.batch_ids if i in found]
 
 
-@bp.get("/cases/<int(max=2147483647):case_id>")
+@bp.get("/cases/<int(min=1, max=2147483647):case_id>")
 @page_requires("followup_read")
 def case(case_id: int):
     """A case: its facts, deadlines, events and the workflow steps its status allows."""
@@ -147,7 +147,7 @@ def _case_post(case_id: int, form, form_name: str, call, done_message):
     return _case_page(case_id, problems, 422, **{form_name: form})
 
 
-@bp.post("/cases/<int(max=2147483647):case_id>/transition")
+@bp.post("/cases/<int(min=1, max=2147483647):case_id>/transition")
 @page_requires("followup_write")
 def case_transition(case_id: int):
     """Move the case one step on (investigating, action taken); the service refuses a move its
@@ -157,7 +157,7 @@ def case_transition(case_id: int):
         db.session, case_id, {"to": form.to.data}, g.user.id, user_scope()), _("Case status changed."))
 
 
-@bp.post("/cases/<int(max=2147483647):case_id>/cancel")
+@bp.post("/cases/<int(min=1, max=2147483647):case_id>/cancel")
 @page_requires("followup_write")
 def case_cancel(case_id: int):
     form = CancelForm()
@@ -170,7 +170,7 @@ def _number(field):
     return float(field.data) if field.data is not None else None
 
 
-@bp.post("/cases/<int(max=2147483647):case_id>/close")
+@bp.post("/cases/<int(min=1, max=2147483647):case_id>/close")
 @page_requires("followup_write")
 def case_close(case_id: int):
     """Close: a recall needs the quantity recovered and the disposal of the recovered goods."""
@@ -181,7 +181,7 @@ def case_close(case_id: int):
                               "outcome": form.outcome.data or None}, g.user.id, user_scope()), _("Case closed."))
 
 
-@bp.post("/cases/<int(max=2147483647):case_id>/action")
+@bp.post("/cases/<int(min=1, max=2147483647):case_id>/action")
 @page_requires("followup_write")
 def case_action(case_id: int):
     form = ActionForm()
@@ -190,7 +190,7 @@ def case_action(case_id: int):
         user_scope()), _("Action recorded."))
 
 
-@bp.post("/cases/<int(max=2147483647):case_id>/details")
+@bp.post("/cases/<int(min=1, max=2147483647):case_id>/details")
 @page_requires("followup_write")
 def case_details(case_id: int):
     """Quantities and the regions the goods reached."""
@@ -256,7 +256,7 @@ def blacklist_add():
     return blacklist_index(form, problems, 422)
 
 
-@bp.get("/enterprises/<int(max=2147483647):enterprise_id>")
+@bp.get("/enterprises/<int(min=1, max=2147483647):enterprise_id>")
 @page_requires("followup_read")
 def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
     """An enterprise's quality-credit record and blacklist history."""
@@ -272,7 +272,7 @@ def enterprise(enterprise_id: int, form=None, problems=(), status: int = 200):
                            prev_url=prev_url, next_url=next_url), status
 
 
-@bp.post("/enterprises/<int(max=2147483647):enterprise_id>/<any(blacklist, unblacklist):action>")
+@bp.post("/enterprises/<int(min=1, max=2147483647):enterprise_id>/<any(blacklist, unblacklist):action>")
 @page_requires("followup_write")
 def enterprise_blacklist(enterprise_id: int, action: str):
     """Blacklist an enterprise or take it off, always with a reason."""

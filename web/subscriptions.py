@@ -42,7 +42,7 @@ def index():
         422 if form.errors or problems else 200
 
 
-@bp.route("/<int(max=2147483647):sub_id>", methods=["GET", "POST"])
+@bp.route("/<int(min=1, max=2147483647):sub_id>", methods=["GET", "POST"])
 @page_requires("triage")
 def edit(sub_id: int):
     sub = get_subscription(db.session, sub_id, g.user.id, False)
@@ -60,7 +60,7 @@ def edit(sub_id: int):
         422 if form.errors or problems else 200
 
 
-@bp.post("/<int(max=2147483647):sub_id>/deactivate")
+@bp.post("/<int(min=1, max=2147483647):sub_id>/deactivate")
 @page_requires("triage")
 def deactivate(sub_id: int):
     if EmptyForm().validate_on_submit():

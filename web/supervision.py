@@ -178,7 +178,7 @@ def alerts():
                            next_url=url_for(".alerts", page=page + 1, **kept) if more else None)
 
 
-@bp.get("/alerts/<int(max=2147483647):alert_id>")
+@bp.get("/alerts/<int(min=1, max=2147483647):alert_id>")
 @page_requires("read")
 def alert(alert_id: int):
     """One alert: its series, its history of events and the triage actions its status allows."""
@@ -207,7 +207,7 @@ ACTION_DONE = {"acknowledge": _l("Alert acknowledged."), "escalate": _l("Alert e
                "dismiss": _l("Alert dismissed.")}
 
 
-@bp.post("/alerts/<int(max=2147483647):alert_id>/<any(acknowledge, escalate, dismiss):action>")
+@bp.post("/alerts/<int(min=1, max=2147483647):alert_id>/<any(acknowledge, escalate, dismiss):action>")
 @page_requires("triage")
 def alert_action(alert_id: int, action: str):
     """Acknowledge, escalate or dismiss (with a reason) an alert."""

@@ -13,7 +13,7 @@ from core.auth.schemas import (PasswordChangeSchema, RevokedSchema, TokenRequest
 from core.extensions import Blueprint, db
 
 blp = Blueprint("users", __name__, url_prefix="/api", description="Accounts")
-ID = "<int(max=2147483647):user_id>"
+ID = "<int(min=1, max=2147483647):user_id>"
 
 
 @blp.route("/me")

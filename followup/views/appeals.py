@@ -37,7 +37,7 @@ class RetestApply(MethodView):
         return service.apply_for_retest(db.session, batch_id, data, g.user.id, scope_of(g.user))
 
 
-@blp.route("/retests/<int(max=2147483647):retest_id>", parameters=RETEST_DOC)
+@blp.route("/retests/<int(min=1, max=2147483647):retest_id>", parameters=RETEST_DOC)
 class Retest(MethodView):
     @require("followup_read")
     @blp.response(200, RetestSchema)
@@ -46,7 +46,7 @@ class Retest(MethodView):
         return service.get_retest(db.session, retest_id, scope_of(g.user))
 
 
-@blp.route("/retests/<int(max=2147483647):retest_id>/conclude", parameters=RETEST_DOC)
+@blp.route("/retests/<int(min=1, max=2147483647):retest_id>/conclude", parameters=RETEST_DOC)
 class RetestConclude(MethodView):
     @require("followup_write")
     @blp.arguments(RetestConcludeSchema)
@@ -77,7 +77,7 @@ class ObjectionRaise(MethodView):
         return service.raise_objection(db.session, batch_id, data, g.user.id, scope_of(g.user))
 
 
-@blp.route("/objections/<int(max=2147483647):objection_id>/decide", parameters=OBJECTION_DOC)
+@blp.route("/objections/<int(min=1, max=2147483647):objection_id>/decide", parameters=OBJECTION_DOC)
 class ObjectionDecide(MethodView):
     @require("followup_write")
     @blp.arguments(ObjectionDecideSchema)

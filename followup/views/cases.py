@@ -12,7 +12,7 @@ from followup.schemas.cases import (CaseActionSchema, CaseDetailSchema, CaseList
 from followup.services import cases as service
 from followup.views import blp
 
-CASE = "<int(max=2147483647):case_id>"
+CASE = "<int(min=1, max=2147483647):case_id>"
 CASE_DOC = [{"in": "path", "name": "case_id", "example": 1}]
 CSV_COLUMNS = ("id", "kind", "title", "status", "source", "region", "enterprise_id", "enterprise_blacklisted",
                "alert_id", "batch_ids", "product_type", "level", "quantity_concerned", "quantity_recovered",

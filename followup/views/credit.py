@@ -12,7 +12,7 @@ from followup.services import blacklist as service
 from followup.services.credit import credit_record
 from followup.views import blp
 
-ENTERPRISE = "<int(max=2147483647):enterprise_id>"
+ENTERPRISE = "<int(min=1, max=2147483647):enterprise_id>"
 
 
 @blp.route(f"/enterprises/{ENTERPRISE}/credit", parameters=[{"in": "path", "name": "enterprise_id", "example": 1}])

@@ -12,7 +12,7 @@ from followup.schemas.disposals import (DisposalCloseSchema, DisposalListArgs, D
 from followup.services import disposals as service
 from followup.views import blp
 
-BATCH = "<int(max=2147483647):batch_id>"
+BATCH = "<int(min=1, max=2147483647):batch_id>"
 BATCH_DOC = [{"in": "path", "name": "batch_id", "example": 8}]
 CSV_COLUMNS = ("batch_id", "sample_no", "product", "lot", "category", "region", "sampled_on", "reported_on",
                "deadline", "days_left", "state", "severity", "notified_on", "unit_notified_on", "measures",

@@ -19,7 +19,7 @@ from inspection.services.queries import BatchFilter, list_batches
 from inspection.services.uploads import UploadLimits, import_or_queue
 
 blp = Blueprint("batches", __name__, url_prefix="/api/batches", description="Sampling batches")
-ID = "<int(max=2147483647):batch_id>"
+ID = "<int(min=1, max=2147483647):batch_id>"
 
 
 def _with_etag(batch):

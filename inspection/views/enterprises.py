@@ -29,7 +29,7 @@ class Enterprises(MethodView):
         return service.create_enterprise(db.session, data, g.user.id)
 
 
-@blp.route("/<int(max=2147483647):enterprise_id>")
+@blp.route("/<int(min=1, max=2147483647):enterprise_id>")
 class Enterprise(MethodView):
     @require("read")
     @blp.response(200, EnterpriseSchema)

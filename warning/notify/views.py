@@ -14,8 +14,8 @@ from warning.schemas import PageArgs
 
 blp = Blueprint("notifications", __name__, url_prefix="/api",
                 description="Alert notifications: subscriptions, webhooks, outbox")
-SUB_ID = "<int(max=2147483647):sub_id>"
-HOOK_ID = "<int(max=2147483647):hook_id>"
+SUB_ID = "<int(min=1, max=2147483647):sub_id>"
+HOOK_ID = "<int(min=1, max=2147483647):hook_id>"
 
 
 def _is_admin() -> bool:
