@@ -58,6 +58,10 @@ def register_replica(app: Flask) -> None:
     if not url:
         return
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Test every connection handed out (one round trip per statistics request): a replica that
+    # went away since its connection's last use then fails in `Replica.open`, which falls back
+    # to the primary, instead of in the query, a 503 (the primary's pool pings only when idle).
+    options["pool_pre_ping"] = True
     if url.startswith("postgresql"):
         # An unreachable host must cost a statistics request seconds, not the TCP timeout.
         options.setdefault("connect_args", {}).setdefault("connect_timeout", app.config["REPLICA_CONNECT_SECONDS"])

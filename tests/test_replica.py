@@ -15,6 +15,7 @@ from core.reference.seed import seed_reference
 from core.replica import statistics_session
 from factory import create_app
 from tests.conftest import IsolatedClient, batch_payload
+from tests.faultkit import TcpProxy
 from tests.web_helpers import sign_in
 from warning.models import Scan
 
@@ -116,6 +117,32 @@ def test_an_unreachable_replica_leaves_statistics_on_the_primary_and_is_retried_
     replica.down_until = 0.0  # it has now
     assert _march(client, headers) == (0, 0)  # read from the replica again
     assert client.get("/readyz").json["statistics_replica"] == "reachable"
+
+
+def test_a_replica_that_goes_away_while_in_use_leaves_statistics_on_the_primary(database_url, tmp_path, admin):
+    """The replica stops (or its network goes) between two statistics requests: the second is
+    answered from the primary, not a 503 from the dead pooled connection (it was, once per
+    process, until the replica's pool tested each connection it handed out)."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("a replica reached over TCP: PostgreSQL only")
+    from sqlalchemy.engine import make_url
+
+    _, headers = admin
+    target = make_url(database_url)
+    proxy = TcpProxy((target.host or "127.0.0.1", target.port or 5432))
+    try:
+        through_proxy = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        routed = _app(tmp_path, "routed", DATABASE_URL=database_url, STATS_DATABASE_URL=through_proxy,
+                      REPLICA_RETRY_SECONDS=3600)
+        client = routed.test_client()
+        _post(client, headers, 2)
+        assert _march(client, headers) == (2, 0)  # through the proxy: its connection stays pooled
+        assert client.get("/readyz").json["statistics_replica"] == "reachable"
+        proxy.cut()
+        assert _march(client, headers) == (2, 0)  # not a 503: the primary answered
+        assert client.get("/readyz").json["statistics_replica"].startswith("unreachable")
+    finally:
+        proxy.cut()
 
 
 def _replayed(primary, standby) -> None:
