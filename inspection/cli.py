@@ -19,12 +19,12 @@ inspection_cli = click.Group("inspection", help="Inspection records.")
 demo_cli = click.Group("demo", help="Demo data for a newcomer's first look.")
 
 
-def _user_id(username: str) -> int:
-    user_id = db.session.scalar(select(User.id).where(User.username == username))
-    if user_id is None:
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
         click.echo(f"error: no user '{username}'", err=True)
         sys.exit(2)
-    return user_id
+    return user
 
 
 @inspection_cli.command("import")
@@ -37,7 +37,7 @@ def import_command(file: Path, username: str, atomic: bool) -> None:
 
     Exit 0 when nothing was rejected, 1 when some rows were, 2 when the file was refused.
     """
-    user = db.session.get(User, _user_id(username))
+    user = _user(username)
     # The rows are recorded as this user's: with that user's rights, as over the API.
     if not user.active or not may(user, "record"):
         click.echo(f"error: user '{username}' may not record batches (disabled, or no inspector "

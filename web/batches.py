@@ -112,7 +112,8 @@ def amend(batch_id: int):
     _choose(form)
     problems: list[str] = []
     if form.validate_on_submit():
-        if _version(form) is None:
+        version = _version(form)
+        if version is None:
             # Without the version it was opened at, a save could overwrite someone's change
             # unseen (the API answers 428 to an amendment without If-Match).
             problems = [_("The form does not say which version of the batch it was opened at. "
@@ -121,7 +122,7 @@ def amend(batch_id: int):
             changes = form.to_data()
             changes.pop("sample_no")
             done, problems = run_service(
-                form, lambda: service.amend_batch(db.session, batch_id, changes, form.reason.data, _version(form),
+                form, lambda: service.amend_batch(db.session, batch_id, changes, form.reason.data, version,
                                                   g.user.id, user_scope()),
                 stale=_("Someone else changed this batch while you were editing. "
                         "Open it again to see the current version, then redo your change."))

@@ -2,8 +2,6 @@
 plan; the disposal pages (web/disposal_pages.py) share this blueprint and its helpers."""
 from __future__ import annotations
 
-import re
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,7 +24,7 @@ from web.choices import region_choices
 from web.followup_forms import (PRODUCT_TYPE_LABELS, RECALL_LEVELS, SEVERITY_LABELS, ActionForm, CancelForm,
                                 CaseDetailsForm, CloseCaseForm, ReasonForm)
 from web.forms import REQUIRED, EmptyForm
-from web.i18n import translate
+from web.i18n import ISO_MONTH, translate
 from web.pages import page_blueprint, run_service
 
 bp = page_blueprint("followup_pages", __name__, url_prefix="/followup")
@@ -47,7 +45,6 @@ TIMELINE = {"sampled": _l("Sampled (passed)"), "failed": _l("Sampled (failed)"),
             "blacklist_removed": _l("Taken off the blacklist")}
 # The blacklist rules by name (followup.services.blacklist.rule_findings), for the pages.
 RULES = {"serious_failures": _l("repeated serious failures"), "refused_sampling": _l("refusal of sampling")}
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _page() -> int:
@@ -296,7 +293,7 @@ def plan():
     """Next month's sampling plan: series and producers ranked by risk, with the reasons."""
     month = request.args.get("month", "").strip()
     problems = []
-    if month and not MONTH.match(month):
+    if month and not ISO_MONTH.match(month):
         problems.append(_("The month %(month)s is not understood; showing next month.", month=month))
         month = ""
     elif month > next_plan_month():

@@ -69,15 +69,17 @@ def when(value: date | datetime | None, style: str = "medium") -> str:
     return format_date(value, style)
 
 
+ISO_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
 def month_name(value: str | None) -> str:
     """A month 'YYYY-MM' as the locale writes it (2025年7月, Jul 2025); other text as it is."""
-    if not value or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    if not value or not ISO_MONTH.match(value):
         return value or "–"
     return format_skeleton("yMMM", date(int(value[:4]), int(value[5:]), 1), locale=get_locale())
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def translate(text: Any) -> str:
@@ -105,7 +107,7 @@ def _param(value: Any, stored: bool) -> str:
         return format_decimal(value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return ("、" if not is_english() else ", ").join(_param(v, stored) for v in value)
-    if isinstance(value, str) and _ISO_MONTH.match(value):
+    if isinstance(value, str) and ISO_MONTH.match(value):
         return month_name(value)  # "as of 2025年6月", as the tables write months
     if isinstance(value, str) and stored:
         # Parameters read back from stored text: a date, or a word the services declared.
