@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy import select
 
 from core.auth.models import User
 from core.auth.permissions import may, scope_of
+from core.auth.services import user_named
 from core.extensions import db
 from inspection.imports.importer import ImportOptions, import_batches
 from inspection.imports.reader import FileRefused
@@ -20,7 +20,7 @@ demo_cli = click.Group("demo", help="Demo data for a newcomer's first look.")
 
 
 def _user(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = user_named(db.session, username)  # any case, as at sign-in
     if user is None:
         click.echo(f"error: no user '{username}'", err=True)
         sys.exit(2)

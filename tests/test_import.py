@@ -220,7 +220,8 @@ def test_cli_import_exit_codes(runner, admin, db_session, tmp_path):
     user, _ = admin
     good = tmp_path / "good.csv"
     good.write_bytes(rows_csv(*GOOD))
-    result = runner.invoke(args=["inspection", "import", str(good), "--user", user.username])
+    # Any case, as at sign-in: the account is named once, whatever its spelling
+    result = runner.invoke(args=["inspection", "import", str(good), "--user", user.username.upper()])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout[result.stdout.index("{"):])
     assert report["accepted"] == 4

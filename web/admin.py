@@ -5,11 +5,10 @@ from datetime import date
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from core.audit import list_audit
-from core.auth.models import ROLES, User
-from core.auth.services import create_user, get_user, list_users, update_user
+from core.auth.models import ROLES
+from core.auth.services import create_user, get_user, list_users, update_user, user_named
 from core.extensions import db
 from core.clock import local_today
 from core.reference.floors import list_floors, set_floor
@@ -96,7 +95,8 @@ def audit():
     username = request.args.get("user", "").strip()[:64] or None
     user_id = request.args.get("user_id", type=int)
     if username and user_id is None:  # no such user: nothing matches (0 is no one's id)
-        user_id = db.session.scalar(select(User.id).where(User.username == username)) or 0
+        user = user_named(db.session, username)  # any case, as at sign-in
+        user_id = user.id if user else 0
     before_id = request.args.get("before_id", type=int)
     rows = list_audit(db.session, PAGE + 1, user_id=user_id, before_id=before_id, **filters)
     names = usernames(r.user_id for r in rows)
