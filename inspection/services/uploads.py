@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 from core.errors import PayloadTooLarge, ValidationFailed
 from core.jobs import Job, enqueue
 from core.messages import N_
+from inspection.imports.archive import check_expansion
 from inspection.imports.importer import ImportOptions, import_batches
-from inspection.imports.reader import FileRefused
+from inspection.imports.reader import FileRefused, is_xlsx
 from inspection.jobs import IMPORT_JOB
 
 OVER_LIMIT = N_("the file is over the %(limit)s-byte limit")
@@ -35,6 +36,13 @@ def import_or_queue(session: Session, content: bytes, filename: str, atomic: boo
     """The row-by-row import report, or the queued job for a large file."""
     if len(content) > limits.max_bytes:
         raise PayloadTooLarge(OVER_LIMIT(limit=f"{limits.max_bytes:,}"), {"file": [FILE_TOO_LARGE]})
+    if is_xlsx(content, filename):
+        # Before the file is read here or queued: a workbook that unpacks a thousandfold would
+        # hold a web thread or the worker for minutes and gigabytes.
+        try:
+            check_expansion(content)
+        except FileRefused as refused:
+            raise ValidationFailed.on("file", refused.message) from None
     if len(content) > limits.async_bytes:
         return enqueue(session, IMPORT_JOB, {"filename": filename, "atomic": atomic},
                        content, user_id)
