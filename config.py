@@ -42,6 +42,9 @@ class Config:
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 10
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    # Reverse proxies in front that set X-Forwarded-For and X-Forwarded-Proto (1: nginx before
+    # gunicorn). 0 believes neither header: the connection's address is the client's.
+    TRUSTED_PROXY_HOPS = 0
     RATELIMIT_STORAGE_URI = "memory://"  # per process; point it at Redis for several hosts
     WTF_CSRF_CHECK_DEFAULT = False  # checked on every web form, not on the token-based /api
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

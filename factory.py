@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, Config
 
@@ -23,6 +24,12 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops:
+        # Behind a proxy every request comes from its address: the sign-in rate limit would
+        # count everyone's attempts together and the audit trail name the proxy. Only as many
+        # forwarded entries as there are proxies are believed (the rest a client can write).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

@@ -5,6 +5,7 @@ import io
 import zipfile
 
 from inspection.imports.archive import MAX_EXPANSION
+from tests.web_helpers import fresh_limits  # noqa: F401  (each test starts with fresh rate limits)
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -75,3 +76,47 @@ def test_an_ordinary_workbook_still_imports(client, make_user):
     accepted = _upload(client, headers, _workbook(ROWS, padding_strings=10))
     assert accepted.status_code == 200, accepted.json
     assert accepted.json["accepted"] == 1
+
+
+def test_behind_a_proxy_one_client_s_failed_sign_ins_do_not_lock_out_everyone(app, database_url, db_session,
+                                                                             make_user, tmp_path):
+    # gunicorn binds 127.0.0.1 and TLS ends at a proxy in front, so every request came from the
+    # proxy's address: the sign-in limit (10 a minute, 50 an hour) counted the whole province's
+    # sign-ins together, ten wrong passwords from anyone locked everybody out, and the audit
+    # trail recorded the proxy as every user's address.
+    from factory import create_app
+    from tests.web_helpers import PASSWORD, csrf_token
+
+    proxied = create_app("testing", {"DATABASE_URL": database_url, "TRUSTED_PROXY_HOPS": 1})
+    proxied.instance_path = str(tmp_path)
+    proxied.test_client_class = type(app.test_client())
+
+    def client_at(address: str):
+        client = proxied.test_client()
+        client.environ_base.update(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=address)
+        return client
+
+    user, _ = make_user("inspector", region="330106")
+    attacker = client_at("203.0.113.9")
+    for _ in range(10):
+        attacker.post("/login", data={"username": user.username, "password": "wrong",
+                                      "csrf_token": csrf_token(attacker)})
+    assert attacker.post("/login", data={"username": user.username, "password": PASSWORD,
+                                         "csrf_token": csrf_token(attacker)}).status_code == 429
+    colleague = client_at("198.51.100.7")
+    assert colleague.post("/login", data={"username": user.username, "password": PASSWORD,
+                                          "csrf_token": csrf_token(colleague)}).status_code == 302
+    trail = colleague.get(f"/api/audit?entity=user&entity_id={user.id}", headers=make_user("admin")[1]).json
+    assert {(r["action"], r["address"]) for r in trail if r["action"].startswith("login")} == {
+        ("login_failed", "203.0.113.9"), ("login", "198.51.100.7")}
+
+
+def test_without_a_proxy_a_forwarded_for_header_is_not_believed(client, make_user):
+    from tests.web_helpers import sign_in
+
+    user, _ = make_user("inspector", region="330106")
+    client.environ_base.update(REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert sign_in(client, user.username).status_code == 302
+    _, admin_headers = make_user("admin")
+    trail = client.get(f"/api/audit?entity=user&entity_id={user.id}", headers=admin_headers).json
+    assert [r["address"] for r in trail if r["action"] == "login"] == ["192.0.2.1"]
