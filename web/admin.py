@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from core.audit import list_audit
 from core.auth.models import ROLES
-from core.auth.services import create_user, get_user, list_users, update_user, user_named
+from core.auth.services import create_user, get_user, list_users, reset_password, update_user, user_named
 from core.extensions import db
 from core.clock import local_today
 from core.reference.floors import list_floors, set_floor
@@ -65,8 +65,26 @@ def user(user_id: int):
         if done is not None:
             flash(_("User %(name)s updated.", name=account.username), "info")
             return redirect(url_for(".users"))
-    return render_template("admin/user.html", account=account, form=form, problems=problems), \
-        422 if form.errors or problems else 200
+    return render_template("admin/user.html", account=account, form=form, problems=problems,
+                           reset_form=EmptyForm()), 422 if form.errors or problems else 200
+
+
+@bp.post("/users/<int(min=1, max=2147483647):user_id>/password")
+@page_requires("administer")
+def user_password(user_id: int):
+    """Reset a user's password to a temporary one, shown on this answer only (never flashed: the
+    session cookie is signed, not encrypted)."""
+    account = get_user(db.session, user_id)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for(".user", user_id=user_id))
+    temporary = reset_password(db.session, user_id, g.user.id)
+    form = UserEditForm(data={"roles": sorted(account.roles), "region": account.region_code,
+                              "active": account.active})
+    form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
+    response = make_response(render_template("admin/user.html", account=account, form=form, problems=[],
+                                              reset_form=EmptyForm(), temporary=temporary))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/floors", methods=["GET", "POST"])

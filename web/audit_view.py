@@ -25,6 +25,7 @@ ACTIONS = {
     "create": _l("created"), "amend": _l("amended"), "void": _l("voided"), "import": _l("imported a file"),
     "update": _l("changed"), "deactivate": _l("deactivated"), "login": _l("signed in"),
     "login_failed": _l("failed sign-in"), "logout": _l("signed out"), "change_password": _l("changed password"),
+    "reset_password": _l("reset the password"),
     "issue_token": _l("issued an API token"), "revoke_tokens": _l("revoked API tokens"),
     "acknowledge": _l("acknowledged"), "escalate": _l("escalated"), "dismiss": _l("dismissed"),
     "record": _l("recorded disposal steps"), "close": _l("closed"), "apply": _l("applied for a retest"),

@@ -54,6 +54,22 @@ def _page_to_return_to(target: str | None) -> str:
                 url_for("web.home"))
 
 
+# What a user signed in with a temporary password (an administrator's reset) may open.
+_WHILE_TEMPORARY = {"web.password", "web.logout", "web.language", "web.static", "static"}
+
+
+@bp.before_app_request
+def _new_password_first():
+    """A temporary password opens only the change-password page: whoever read it out or copied
+    it to its user could use it too."""
+    if request.path.startswith("/api/") or "login_at" not in session:
+        return None  # the API goes by tokens; no session, nobody signed in
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in _WHILE_TEMPORARY):
+        return redirect(url_for("web.password"))
+    return None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
@@ -113,7 +129,7 @@ def password():
             login_user(current_user)  # the session id names the new password
             flash(_("Password changed"), "info")
             return redirect(url_for("web.home"))
-    return render_template("password.html", form=form)
+    return render_template("password.html", form=form, temporary=current_user.must_change_password)
 
 
 @bp.post("/language")

@@ -1,4 +1,4 @@
-"""`flask users ...`: operators create users and issue or revoke API tokens."""
+"""`flask users ...`: operators create users, reset passwords and issue or revoke API tokens."""
 from __future__ import annotations
 
 import sys
@@ -6,7 +6,7 @@ import sys
 import click
 
 from core.auth.models import ROLES
-from core.auth.services import create_user, issue_token, revoke_tokens
+from core.auth.services import create_user, issue_token, reset_password, revoke_tokens, user_named
 from core.errors import DomainError
 from core.extensions import db
 
@@ -57,3 +57,17 @@ def revoke(username: str) -> None:
     except DomainError as error:
         _fail(error)
     click.echo(f"revoked {count} token(s) of {username}")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+def reset(username: str) -> None:
+    """Print a temporary password for USERNAME alone on the last line; the user must choose a new
+    one at the next sign-in (an administrator locked out of the pages gets back in this way)."""
+    user = user_named(db.session, username)
+    if user is None:
+        click.echo(f"error: no user '{username}'", err=True)
+        sys.exit(1)
+    value = reset_password(db.session, user.id, actor_id=None)
+    click.echo(f"temporary password for {user.username} (shown once; to be changed at sign-in):")
+    click.echo(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, UTCDateTime, utcnow
@@ -20,6 +20,8 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by an administrator's reset: the temporary password only opens the change-password page.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     role_rows: Mapped[list["UserRole"]] = relationship(

@@ -20,6 +20,8 @@ class UserSchema(Schema):
     roles = fields.Function(lambda u: sorted(u.roles))
     region = fields.String(attribute="region_code")
     active = fields.Boolean()
+    must_change_password = fields.Boolean(metadata={
+        "description": "true after an administrator's reset, until the user chooses a new password"})
     created_at = fields.DateTime()
 
 
@@ -52,6 +54,11 @@ class TokenRequestSchema(Schema):
 
 class TokenSchema(Schema):
     token = fields.String(metadata={"description": "Shown once; only its SHA-256 digest is stored"})
+
+
+class TemporaryPasswordSchema(Schema):
+    password = fields.String(metadata={
+        "description": "Shown once; the user signs in with it and must then choose a new one"})
 
 
 class RevokedSchema(Schema):

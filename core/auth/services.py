@@ -29,6 +29,7 @@ NO_USER = N_("no user %(id)s")
 NO_USERNAME = N_("no user '%(username)s'")
 OWN_ADMIN = N_("you cannot remove your own administrator role or disable yourself")
 WRONG_PASSWORD = N_("the current password is wrong")
+SAME_PASSWORD = N_("the new password must differ from the current one")
 BAD_EXPIRY = N_("expiry must be 1 to 3650 days")
 
 _hasher = PasswordHasher()
@@ -126,9 +127,29 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise ValidationFailed.on("current_password", WRONG_PASSWORD)
     if len(new) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed.on("new_password", SHORT_PASSWORD(length=MIN_PASSWORD_LENGTH))
+    if new == current:  # above all after a reset: the temporary password was seen by someone else
+        raise ValidationFailed.on("new_password", SAME_PASSWORD)
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     audit(session, user.id, "change_password", "user", user.id)
     session.commit()
+
+
+# No 0/O or 1/l/I: the temporary password is read out or copied by hand to its user.
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def reset_password(session: Session, user_id: int, actor_id: int | None) -> str:
+    """Give a user who cannot sign in a temporary password and return it (it is not stored, only
+    its hash). Its user must choose a new one before any page opens; the old password and every
+    signed-in session of the user stop working (a session names its password)."""
+    user = get_user(session, user_id)
+    temporary = "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(12))
+    user.password_hash = hash_password(temporary)
+    user.must_change_password = True
+    audit(session, actor_id, "reset_password", "user", user.id)
+    session.commit()
+    return temporary
 
 
 def user_named(session: Session, username: str) -> User | None:

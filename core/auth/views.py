@@ -8,8 +8,9 @@ from sqlalchemy import select
 from core.auth import services
 from core.auth.models import User
 from core.auth.permissions import require
-from core.auth.schemas import (PasswordChangeSchema, RevokedSchema, TokenRequestSchema, TokenSchema,
-                               UserCreateSchema, UserSchema, UserUpdateSchema)
+from core.auth.schemas import (PasswordChangeSchema, RevokedSchema, TemporaryPasswordSchema,
+                               TokenRequestSchema, TokenSchema, UserCreateSchema, UserSchema,
+                               UserUpdateSchema)
 from core.extensions import Blueprint, db
 
 blp = Blueprint("users", __name__, url_prefix="/api", description="Accounts")
@@ -21,7 +22,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def get(self):
         """Show the calling user."""
-        return g.user
+        return services.get_user(db.session, g.user.id)  # the whole account, not the token's snapshot
 
 
 @blp.route("/me/password")
@@ -65,6 +66,15 @@ class UserResource(MethodView):
     def patch(self, data, user_id: int):
         """Change a user's roles or region, or disable or re-enable the account."""
         return services.update_user(db.session, user_id, data, g.user.id)
+
+
+@blp.route(f"/users/{ID}/password")
+class UserPassword(MethodView):
+    @require("administer")
+    @blp.response(201, TemporaryPasswordSchema)
+    def post(self, user_id: int):
+        """Reset a user's password to a temporary one (shown once) that must be changed at sign-in."""
+        return {"password": services.reset_password(db.session, user_id, g.user.id)}
 
 
 @blp.route(f"/users/{ID}/tokens")
