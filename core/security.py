@@ -17,6 +17,9 @@ def register_security_headers(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+        # Pages and answers hold enforcement records: a shared office computer's browser must not
+        # keep them for the next person (its back button after sign-out, its disk cache). Static
+        # files say their own caching (Flask's send_file, the chart library).
+        if "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         return response

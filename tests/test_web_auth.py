@@ -158,6 +158,16 @@ def test_security_headers(client, db_session):
     assert client.get("/api/docs/init.js").status_code == 200
 
 
+def test_pages_and_downloads_are_not_kept_by_the_browser_but_static_files_are(client, make_user, db_session):
+    make_user("supervisor", username="qian")
+    sign_in(client, "qian")
+    for path in ("/", "/batches", "/reports/attainment", "/reports/attainment?year=2025&format=xlsx", "/login"):
+        r = client.get(path)
+        assert r.status_code in (200, 302) and r.headers["Cache-Control"] == "no-store", path
+    static = client.get("/web-static/app.css")
+    assert static.status_code == 200 and "no-store" not in static.headers["Cache-Control"]
+
+
 def test_errors_never_carry_a_stack_trace(app, client, admin, monkeypatch):
     _, h = admin
     import inspection.services.stats as stats

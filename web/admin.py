@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g, make_response, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from core.audit import list_audit
@@ -81,10 +81,8 @@ def user_password(user_id: int):
     form = UserEditForm(data={"roles": sorted(account.roles), "region": account.region_code,
                               "active": account.active})
     form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
-    response = make_response(render_template("admin/user.html", account=account, form=form, problems=[],
-                                              reset_form=EmptyForm(), temporary=temporary))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render_template("admin/user.html", account=account, form=form, problems=[],
+                           reset_form=EmptyForm(), temporary=temporary)
 
 
 @bp.route("/floors", methods=["GET", "POST"])
