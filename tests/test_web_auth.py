@@ -190,3 +190,28 @@ def test_the_sign_in_prompt_is_in_the_pages_language(client, db_session):
     client.post("/language", data={"lang": "en", "csrf_token": token, "next": "/login"})
     page = client.get("/", follow_redirects=True).data.decode()
     assert "Please sign in to see this page." in page
+
+
+def test_an_unknown_name_costs_the_same_password_check_as_a_known_one(client, make_user, db_session, monkeypatch):
+    # How long a wrong sign-in takes must not tell an outsider which usernames exist: argon2 is
+    # the whole cost of a sign-in, so every attempt runs it once.
+    import core.auth.services as services
+
+    checks = []
+    real = services._hasher
+
+    class Counting:
+        hash = real.hash
+
+        def verify(self, hashed, password):
+            checks.append(hashed)
+            return real.verify(hashed, password)
+
+    monkeypatch.setattr(services, "_hasher", Counting())
+    user, _ = make_user("inspector", username="sun")
+    assert sign_in(client, "no-such-user").status_code == 401
+    assert sign_in(client, "sun", "wrong password").status_code == 401
+    user.active = False
+    db_session.commit()
+    assert sign_in(client, "sun").status_code == 401  # the right password of a disabled account
+    assert len(checks) == 3 and checks[0] != checks[1] == checks[2] == user.password_hash

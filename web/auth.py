@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from core.audit import audit
-from core.auth.services import change_password, user_named, verify_password
+from core.auth.services import authenticate, change_password
 from core.errors import DomainError
 from core.extensions import db, limiter
 from web.forms import EmptyForm, LoginForm, PasswordForm
@@ -76,8 +76,8 @@ def login():
     """Sign in with username and password."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = user_named(db.session, form.username.data.strip())
-        if user is not None and user.active and verify_password(user, form.password.data):
+        user, accepted = authenticate(db.session, form.username.data.strip(), form.password.data)
+        if accepted:
             language = session.get(COOKIE)
             session.clear()
             if language:

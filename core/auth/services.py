@@ -47,6 +47,23 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
+_NOBODY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # checked when no account answers the name
+
+
+def authenticate(session: Session, username: str, password: str) -> tuple[User | None, bool]:
+    """(the user named, whether the password is theirs and the account active). An unknown name
+    costs the same password check as a known one: how long a wrong sign-in takes must not tell
+    an outsider which usernames exist."""
+    user = user_named(session, username)
+    if user is None:
+        try:
+            _hasher.verify(_NOBODY_HASH, password)
+        except VerifyMismatchError:
+            pass
+        return None, False
+    return user, verify_password(user, password) and bool(user.active)
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
