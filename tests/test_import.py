@@ -375,16 +375,16 @@ def test_the_rejected_count_is_rows_not_problems(client, admin, db_session):
 
 
 def test_every_problem_of_a_row_is_reported_in_one_pass(client, admin, db_session):
-    """The reviewer's row: a slashed date, a category name for its code and 不合格 without a
+    """The reviewer's row: a day-first date, a category name for its code and 不合格 without a
     reason. Each is reported, once, and a column the parser faulted is not faulted again."""
     _, h = admin
-    row = f"P-1,2025/11/25,饼干,330106,不合格,{VALID_CODE},,,"
+    row = f"P-1,25/11/2025,饼干,330106,不合格,{VALID_CODE},,,"
     r = upload(client, h, rows_csv(row, GOOD[0]))
     assert r.json["accepted"] == 1 and r.json["rejected_rows"] == 1
     assert [(e["column"], e["reason"].split(";")[0].split(":")[0]) for e in r.json["rejected"]] == [
         ("category", "unknown category code '饼干'"),
         ("result", "a failed batch needs a failing test item or a fail_reason"),
-        ("sampled_on", "'2025/11/25' is not a date in YYYY-MM-DD form")]
+        ("sampled_on", "'25/11/2025' is not a date in YYYY-MM-DD form")]
     # Missing required cells and a bad result: the parser's words only, not the rules' echo of them.
     r = upload(client, h, rows_csv(f",,food.dairy,330106,maybe,{VALID_CODE},,,"))
     assert [(e["column"], e["reason"]) for e in r.json["rejected"]] == [
@@ -394,8 +394,8 @@ def test_every_problem_of_a_row_is_reported_in_one_pass(client, admin, db_sessio
 
 def test_a_bad_row_outside_the_importers_region_says_so_too(client, make_user, db_session):
     _, h = make_user("inspector", region="330100")
-    r = upload(client, h, rows_csv(f"S-1,2025/04/01,food.dairy,330203,pass,{VALID_CODE},,,",
-                                   f"S-2,2025/04/01,food.dairy,999999,pass,{VALID_CODE},,,"))
+    r = upload(client, h, rows_csv(f"S-1,01/04/2025,food.dairy,330203,pass,{VALID_CODE},,,",
+                                   f"S-2,01/04/2025,food.dairy,999999,pass,{VALID_CODE},,,"))
     assert [(e["row"], e["column"]) for e in r.json["rejected"]] == [
         (2, "region"), (2, "sampled_on"), (3, "region"), (3, "sampled_on")]
     assert r.json["rejected"][0]["reason"] == "region 330203 is outside your region 330100"

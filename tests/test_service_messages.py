@@ -112,11 +112,11 @@ def test_import_rejections_read_in_chinese(client, signed_in):
     signed_in("inspector", region="330100")
     content = IMPORT_HEADER + (f"R1,2025-03-01,{MILK},330106,pass\n"
                                f"R2,2025-03-01,no.such,330106,pass\n"
-                               f"R3,2025/03/01,{MILK},330106,maybe\n"
+                               f"R3,03/01/2025,{MILK},330106,maybe\n"
                                f"R4,2025-03-01,{MILK},330203,pass\n")  # Ningbo: outside Hangzhou
     page = _upload(client, content).data.decode()
     assert _reasons(page) == ["未知的类别代码“no.such”（类别代码见导入页面的代码列表，或 GET /api/categories）", "结果须为“合格”或“不合格”（pass 或 fail），实际为“maybe”",
-                              "“2025/03/01”不是 YYYY-MM-DD 格式的日期", "地区 330203 不在您的辖区 330100 内"]
+                              "“03/01/2025”不是 YYYY-MM-DD 格式的日期", "地区 330203 不在您的辖区 330100 内"]
 
 
 def test_a_queued_imports_stored_report_reads_in_chinese(app, client, signed_in, db_session):

@@ -27,7 +27,7 @@ from core.messages import N_
 from core.reference.trees import Trees
 from inspection.aggregates import Key, binder, spread
 from inspection.credit_code import region_of
-from inspection.imports.columns import HEADER_ALIASES, canonical_header
+from inspection.imports.columns import HEADER_ALIASES, canonical_header, is_header_row
 from inspection.imports.reader import FileRefused, read_table
 from inspection.imports.rows import COLUMNS, FIELD_TO_COLUMN, REQUIRED, parse_row
 from inspection.models import Batch
@@ -40,6 +40,8 @@ MISSING_COLUMNS = N_("missing required column(s): %(missing)s")
 REPEATED_COLUMNS = N_("column(s) given twice: %(repeated)s")
 TOO_MANY_ROWS = N_("the file has more than %(max_rows)s rows; split it")
 TOO_MANY_CELLS = N_("row has %(cells)s cells but the header has %(width)s columns")
+UNHEADED_VALUE = N_("column %(column)s has no header but this row has a value in it; "
+                    "give the column a header or empty it")
 _month = lru_cache(maxsize=4096)(month_of)
 
 # A row that passed every check on its own, as
@@ -69,6 +71,16 @@ class Limits:
     today: date
 
 
+def column_letter(index: int) -> str:
+    """A 0-based column index as the spreadsheet names the column (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def check_header(header: list[str]) -> None:
     """Refuse a header naming a column twice, an unknown one, or none of a required one
     (`header` holds column names: Chinese headers already mapped by `canonical_header`)."""
@@ -89,9 +101,12 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
     Values come converted for `dialect`'s driver, as the importer inserts them.
     """
     bind = row_binder(dialect, Batch.__table__, CONTENT_COLUMNS)
-    written, rows = read_table(content, limits.filename)
+    written, header_row, rows = read_table(content, limits.filename, is_header_row)
     header = canonical_header(written)
-    check_header(header)
+    # Columns without a header (column A left empty as a margin, a spacer between two) are
+    # allowed while they stay empty: a value there belongs to no column, so its row is rejected.
+    unheaded = [i for i, h in enumerate(header) if not h]
+    check_header([h for h in header if h])
     width = len(header)
     scope_subtree = trees.regions.subtree(limits.scope) if limits.scope else None
     today, max_rows = limits.today, limits.max_rows
@@ -103,7 +118,7 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
     failed: Counter = Counter()
     index = -1
     for index, cells in enumerate(rows):
-        row_no = index + 2  # row 1 is the header
+        row_no = index + header_row + 1  # as the spreadsheet numbers it (title rows above the header)
         if index >= max_rows:
             raise FileRefused(TOO_MANY_ROWS(max_rows=f"{max_rows:,}"))
         if index and not index % CHUNK_ROWS:
@@ -114,6 +129,10 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
             continue  # blank line
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             rejected.append((row_no, "", TOO_MANY_CELLS(cells=len(cells), width=width)))
+            continue
+        if unheaded and any(cells[i].strip() for i in unheaded if i < len(cells)):
+            first = next(i for i in unheaded if i < len(cells) and cells[i].strip())
+            rejected.append((row_no, "", UNHEADED_VALUE(column=column_letter(first))))
             continue
         data, problems = parse_row(dict(zip(header, cells)))
         broken = check_batch(data, trees, today)
@@ -137,7 +156,7 @@ def parse_file(content: bytes, limits: Limits, trees: Trees, dialect: Dialect) -
     bind_series = binder(dialect)
     aggregate = spread(trees, list(counted), list(counted.values()), [failed[key] for key in counted])
     # The headers as the file wrote them, so a report can name a column as its sender knows it.
-    yield index + 1, rejected, passed, [bind_series(row) for row in aggregate], dict(zip(header, written))
+    yield index + 1, rejected, passed, [bind_series(row) for row in aggregate], {h: w for h, w in zip(header, written) if h}
 
 
 _CONTENT_KEYS = (*BATCH_FIELDS, "sample_no", "category", "region")

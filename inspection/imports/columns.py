@@ -3,7 +3,7 @@ and a template (the header and one example row) to start a file from.
 
 The import page shows this table and offers the template; the parser maps the Chinese
 headers to the column names. The aliases are a fixed table, one exact header per column
-(after trimming), so a header either means one column or refuses the file: guessing at
+(whitespace aside), so a header either means one column or refuses the file: guessing at
 near misses could put a value in the wrong column without anyone noticing.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from inspection.imports.rows import COLUMNS, REQUIRED
 from inspection.services.rules import TEXT_LIMITS
 
 TEXT = N_("text, up to %(limit)s characters")
-DATE = N_("date as YYYY-MM-DD (in XLSX also a date cell)")
+DATE = N_("date as YYYY-MM-DD, or year first as 2026/11/3, 2026.11.3 or 2026年11月3日 (in XLSX also a date cell)")
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,22 @@ HEADER_ALIASES: dict[str, str] = {c.header_zh: c.name for c in FILE_COLUMNS}
 _EXAMPLE_ZH = {"pass": "合格", "distribution": "流通"}
 
 
+# Headers are matched without their whitespace: Excel wraps a long header onto two lines
+# (抽样单 / 编号), Chinese headers are spaced out to align (抽样 日期), and no two headers
+# differ by spacing alone. Anything else must match exactly.
+_KNOWN = {**{name: name for name in COLUMNS}, **HEADER_ALIASES}
+
+
 def canonical_header(header: list[str]) -> list[str]:
-    """The header with the Chinese column headers replaced by the column names."""
-    return [HEADER_ALIASES.get(h, h) for h in header]
+    """The header with the column names and Chinese headers, spaced as they may be, replaced by
+    the column names; other headers are left as written (to be refused by name)."""
+    return [_KNOWN.get("".join(h.split()), h) for h in header]
+
+
+def is_header_row(cells: list[str]) -> bool:
+    """Whether a row is the header: it names at least one column. Rows above it (a title, the
+    reporting unit) name none."""
+    return any("".join(h.split()) in _KNOWN for h in cells)
 
 
 def template(chinese: bool) -> tuple[list[str], list[str | date]]:

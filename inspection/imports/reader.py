@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
-from typing import Iterator
+from typing import Callable, Iterator
 
 from core.messages import N_, Message
 
@@ -22,6 +22,12 @@ EMPTY = N_("the file is empty")
 NOT_XLSX = N_("the file is named .xlsx but is not an XLSX workbook")
 NO_HEADER = N_("the file has no header row")
 CSV_UNPARSABLE = N_("the CSV cannot be parsed: %(error)s")
+SHEETS_WITH_HEADER = N_("the workbook has several sheets with a header row (%(sheets)s); "
+                        "keep the batches on one sheet or hide the others")
+# Rows above the header a file may have: a title (often merged across the columns), the
+# reporting unit, a blank line. They are looked through for the header row, never read as data.
+TITLE_ROWS = 10
+IsHeader = Callable[[list[str]], bool]  # whether a row of normalised cells is the header row
 
 
 class FileRefused(Exception):
@@ -58,7 +64,9 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+def _xlsx_rows(content: bytes, is_header: IsHeader) -> Iterator[list[str]]:
+    """The rows of the one visible sheet that has a header row (or of the first visible sheet
+    when none has: its first row is then refused as a header)."""
     from openpyxl import load_workbook  # imported lazily: only XLSX uploads need it
 
     # A damaged workbook makes openpyxl raise almost anything (zlib, XML, zip, index and type
@@ -68,46 +76,84 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
     except Exception as exc:
         raise FileRefused(XLSX_UNREADABLE(error=exc.__class__.__name__)) from None
     try:
-        if not book.worksheets:
+        # A hidden sheet is out of the inspector's sight (an old month, a code list): reading
+        # it would store rows nobody looked at.
+        sheets = [s for s in book.worksheets if s.sheet_state == "visible"]
+        if not sheets:
             raise FileRefused(NO_WORKSHEET)
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except Exception as exc:
-                raise FileRefused(XLSX_UNREADABLE(error=exc.__class__.__name__)) from None
-            yield [_cell(v) for v in row]
+        try:
+            # From row 1 whatever the sheet's recorded dimension: row numbers are Excel's.
+            opened = [(sheet, _cells(sheet.iter_rows(min_row=1, values_only=True)))
+                      for sheet in sheets]
+            found = [(sheet, rows, head) for sheet, rows in opened
+                     for head, is_found in [_header_rows(rows, is_header)] if is_found]
+            if len(found) > 1:
+                raise FileRefused(SHEETS_WITH_HEADER(sheets=", ".join(s.title for s, _, _ in found)))
+            if found:
+                _, rows, head = found[0]
+                yield from head  # the caller finds the header again, after the same title rows
+            else:  # no header anywhere: the first sheet from its first row, to be refused
+                rows = _cells(sheets[0].iter_rows(min_row=1, values_only=True))
+            yield from rows
+        except FileRefused:
+            raise
+        except Exception as exc:
+            raise FileRefused(XLSX_UNREADABLE(error=exc.__class__.__name__)) from None
     finally:
         book.close()
+
+
+def _cells(rows: Iterator[tuple]) -> Iterator[list[str]]:
+    return ([_cell(v) for v in row] for row in rows)
+
+
+def _header_rows(rows: Iterator[list[str]], is_header: IsHeader) -> tuple[list[list[str]], bool]:
+    """The rows read from `rows` up to and including the header row, and whether it was found
+    among the first rows."""
+    head: list[list[str]] = []
+    for cells in rows:
+        head.append(cells)
+        if is_header(normalised_header(cells)):
+            return head, True
+        if len(head) > TITLE_ROWS:
+            break
+    return head, False
+
+
+def normalised_header(cells: list[str]) -> list[str]:
+    header = [h.strip().lower() for h in cells]
+    while header and not header[-1]:
+        header.pop()  # trailing empty columns left by spreadsheet programs
+    return header
 
 
 def is_xlsx(content: bytes, filename: str) -> bool:
     return content.startswith(b"PK\x03\x04") or filename.lower().endswith(".xlsx")
 
 
-def read_table(content: bytes, filename: str) -> tuple[list[str], Iterator[list[str]]]:
-    """Return the normalised header and an iterator over the data rows."""
+def read_table(content: bytes, filename: str,
+               is_header: IsHeader) -> tuple[list[str], int, Iterator[list[str]]]:
+    """Return the normalised header, its row number (1-based, as a spreadsheet shows it) and an
+    iterator over the rows after it.
+
+    The header is the first row `is_header` accepts among the first rows (title rows above it
+    are skipped). When there is none, the first row is returned as the header, for the caller
+    to refuse with what it holds.
+    """
     if not content.strip():
         raise FileRefused(EMPTY)
     if is_xlsx(content, filename):
         if not content.startswith(b"PK\x03\x04"):
             raise FileRefused(NOT_XLSX)
-        rows = _xlsx_rows(content)
+        rows = _guarded(_xlsx_rows(content, is_header))
     else:
-        text = decode_csv(content)
-        rows = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(rows)
-    except StopIteration:
-        raise FileRefused(NO_HEADER) from None
-    except csv.Error as exc:
-        raise FileRefused(CSV_UNPARSABLE(error=exc)) from None
-    header = [h.strip().lower() for h in header]
-    while header and not header[-1]:
-        header.pop()  # trailing empty columns left by spreadsheet programs
-    return header, _guarded(rows)
+        rows = _guarded(csv.reader(io.StringIO(decode_csv(content), newline="")))
+    head, found = _header_rows(rows, is_header)
+    if not head:
+        raise FileRefused(NO_HEADER)
+    if not found:
+        return normalised_header(head[0]), 1, rows
+    return normalised_header(head[-1]), len(head), rows
 
 
 def _guarded(rows: Iterator[list[str]]) -> Iterator[list[str]]:

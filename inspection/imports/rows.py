@@ -27,6 +27,13 @@ COLUMN_REQUIRED = N_("%(field)s is required")
 BAD_RESULT = N_("result must be 'pass' or 'fail', got '%(text)s'")
 BAD_STAGE = N_("unknown stage '%(text)s'; use production, distribution, catering or online")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Year first, as Excel/WPS on a Chinese system write and show dates: 2026/11/3, 2026.11.03,
+# 2026-11-3, 2026年11月3日, optionally with a midnight time (a date cell saved as text). Only
+# a four-digit year first reads one way: 3/11/2026 may be March or November and is refused.
+_YEAR_FIRST = re.compile(r"^(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|年(\d{1,2})月(\d{1,2})日)"
+                         r"(?: 0?0:00(?::00)?)?$")
+# Full-width ASCII (an input method's full-width mode: ２０２６, ９１３３) is the same characters.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _ITEM_SPLIT = re.compile(r"[;；]")
 _TEXT_COLUMNS = ("product", "brand", "specification", "lot", "sampling_agency", "laboratory",
                  "report_no", "fail_reason")
@@ -39,8 +46,21 @@ def _iso_date(text: str) -> date | None:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            pass
-    return None
+            return None
+    match = _YEAR_FIRST.match(text.translate(_FULL_WIDTH))
+    if match is None:
+        return None
+    year, _, *month_day = match.groups()
+    month, day = [int(n) for n in month_day if n is not None]
+    try:
+        return date(int(year), month, day)
+    except ValueError:
+        return None
+
+
+def _spaced(words: dict[str, str], text: str) -> str | None:
+    """The value of a word spaced out to align in a column (不 合 格, 合  格)."""
+    return words.get("".join(text.split()).lower())
 
 
 def _date(text: str, column: str, problems: list) -> date | None:
@@ -68,23 +88,28 @@ def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, st
     result = get("result", "")
     conclusion = RESULTS.get(result.lower())
     if result and conclusion is None:
+        conclusion = _spaced(RESULTS, result)
+    if result and conclusion is None:
         problems.append(("result", BAD_RESULT(text=result[:40])))
     stage_text = get("stage")
-    stage = STAGE_WORDS.get(stage_text.lower()) if stage_text else None
+    stage = STAGE_WORDS.get(stage_text.lower()) or _spaced(STAGE_WORDS, stage_text) if stage_text else None
     if stage_text and stage is None:
         problems.append(("stage", BAD_STAGE(text=stage_text[:40])))
     failed_items = get("failed_items")
     items = [{"item": name.strip(), "verdict": "fail"}
              for name in _ITEM_SPLIT.split(failed_items) if name.strip()] if failed_items else []
-    code = get("enterprise_credit_code", "").upper() or None
+    code, category, region = get("enterprise_credit_code", ""), get("category", ""), get("region", "")
+    if not (code.isascii() and category.isascii() and region.isascii()):  # full-width: the same code
+        code, category, region = (v.translate(_FULL_WIDTH) for v in (code, category, region))
+    code = code.upper() or None
     name = get("enterprise_name") or None
     data: dict[str, Any] = {
         "sample_no": get("sample_no", ""),
         "sampled_on": _date(get("sampled_on"), "sampled_on", problems),
         "reported_on": _date(get("reported_on"), "reported_on", problems),
         "production_date": _date(get("production_date"), "production_date", problems),
-        "category": get("category", ""),
-        "region": get("region", ""),
+        "category": category,
+        "region": region,
         "conclusion": conclusion,
         "stage": stage,
         "enterprise_credit_code": code,
