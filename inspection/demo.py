@@ -30,11 +30,14 @@ from inspection.models import Batch, ImportRun
 
 DEMO_FILE = "demo.csv"
 DEMO_USERS = [  # the inspector's region is Xihu district, Hangzhou
-    {"username": "admin", "password": "admin-demo-2026", "roles": ["admin"], "region": "330000"},
-    {"username": "supervisor", "password": "supervisor-demo-2026", "roles": ["supervisor"],
+    {"username": "admin", "full_name": "陈立", "password": "admin-demo-2026", "roles": ["admin"],
      "region": "330000"},
-    {"username": "inspector", "password": "inspector-demo-2026", "roles": ["inspector"], "region": "330106"},
-    {"username": "agency", "password": "agency-demo-2026", "roles": ["agency"], "region": "330100"},
+    {"username": "supervisor", "full_name": "王敏", "password": "supervisor-demo-2026",
+     "roles": ["supervisor"], "region": "330000"},
+    {"username": "inspector", "full_name": "李强", "password": "inspector-demo-2026", "roles": ["inspector"],
+     "region": "330106"},
+    {"username": "agency", "full_name": "张华", "password": "agency-demo-2026", "roles": ["agency"],
+     "region": "330100"},
 ]
 # Series planted to slide toward or under their floor, so early warnings have something to find.
 # The slide covers the last `start_offset` months (end month included), linear from start_rate
@@ -364,7 +367,8 @@ def _ensure_users(session: Session) -> str:
     created = []
     for u in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == u["username"])) is None:
-            create_user(session, u["username"], u["password"], u["roles"], u["region"])
+            create_user(session, u["username"], u["password"], u["roles"], u["region"],
+                        full_name=u["full_name"])
             created.append(u["username"])
     if not created:
         return "demo users: all present"

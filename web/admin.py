@@ -38,7 +38,8 @@ def users():
     problems: list[str] = []
     if form.validate_on_submit():
         done, problems = run_service(form, lambda: create_user(
-            db.session, form.username.data, form.password.data, form.roles.data, form.region.data, actor_id=g.user.id))
+            db.session, form.username.data, form.password.data, form.roles.data, form.region.data, actor_id=g.user.id,
+            full_name=form.full_name.data))
         if done is not None:
             flash(_("User %(name)s created.", name=done.username), "info")
             return redirect(url_for(".users"))
@@ -50,17 +51,25 @@ def users():
         422 if form.errors or problems else 200
 
 
+def _edit_form(account, submitted: bool) -> UserEditForm:
+    """The account's form: as submitted, or filled from the account."""
+    form = UserEditForm() if submitted else UserEditForm(data={
+        "full_name": account.full_name, "roles": sorted(account.roles), "region": account.region_code,
+        "active": account.active})
+    form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
+    return form
+
+
 @bp.route("/users/<int(min=1, max=2147483647):user_id>", methods=["GET", "POST"])
 @page_requires("administer")
 def user(user_id: int):
-    """Change a user's roles, region or active flag (accounts are disabled, never deleted)."""
+    """Change a user's full name, roles, region or active flag (accounts are disabled, never deleted)."""
     account = get_user(db.session, user_id)
-    form = UserEditForm(data={"roles": sorted(account.roles), "region": account.region_code,
-                              "active": account.active}) if request.method == "GET" else UserEditForm()
-    form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
+    form = _edit_form(account, submitted=request.method == "POST")
     problems: list[str] = []
     if form.validate_on_submit():
-        changes = {"roles": form.roles.data, "region": form.region.data, "active": bool(form.active.data)}
+        changes = {"full_name": form.full_name.data, "roles": form.roles.data, "region": form.region.data,
+                   "active": bool(form.active.data)}
         done, problems = run_service(form, lambda: update_user(db.session, user_id, changes, g.user.id))
         if done is not None:
             flash(_("User %(name)s updated.", name=account.username), "info")
@@ -78,10 +87,7 @@ def user_password(user_id: int):
     if not EmptyForm().validate_on_submit():
         return redirect(url_for(".user", user_id=user_id))
     temporary = reset_password(db.session, user_id, g.user.id)
-    form = UserEditForm(data={"roles": sorted(account.roles), "region": account.region_code,
-                              "active": account.active})
-    form.roles.choices, form.region.choices = _role_choices(), region_choices(None)
-    return render_template("admin/user.html", account=account, form=form, problems=[],
+    return render_template("admin/user.html", account=account, form=_edit_form(account, submitted=False), problems=[],
                            reset_form=EmptyForm(), temporary=temporary)
 
 

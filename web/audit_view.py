@@ -62,7 +62,7 @@ FIELDS = {
     "stage": _l("Stage"), "sampling_agency": _l("Sampling agency"), "laboratory": _l("Laboratory"),
     "report_no": _l("Report number"), "conclusion": _l("Conclusion"), "fail_reason": _l("Reason for failing"),
     "items": _l("Test items"), "version": _l("Version"), "voided": _l("Voided"), "reason": _l("Reason"),
-    "username": _l("Username"), "roles": _l("Roles"), "active": _l("Active"), "status": _l("Status"),
+    "username": _l("Username"), "full_name": _l("Full name"), "roles": _l("Roles"), "active": _l("Active"), "status": _l("Status"),
     "level": _l("Level"), "note": _l("Note"), "dismissed_until": _l("Dismissed until"),
     "blacklisted": _l("Blacklisted"), "rule": _l("Rule"), "title": _l("Title"), "kind": _l("Kind"),
     "quantity_concerned": _l("Quantity concerned"), "quantity_recovered": _l("Quantity recovered"),

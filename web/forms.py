@@ -139,12 +139,14 @@ class AlertActionForm(FlaskForm):
 
 class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=64)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(REQUIRED), Length(min=8, max=256)])
     roles = SelectMultipleField(_l("Roles"), validators=[DataRequired(REQUIRED)])
     region = SelectField(_l("Region"), validators=[DataRequired(REQUIRED)])
 
 
 class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=64)])
     roles = SelectMultipleField(_l("Roles"), validators=[DataRequired(REQUIRED)])
     region = SelectField(_l("Region"), validators=[DataRequired(REQUIRED)])
     active = BooleanField(_l("Active"))

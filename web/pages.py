@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from wtforms import FieldList
 
-from core.auth.models import User
+from core.auth.models import User, display_name
 from core.errors import DomainError, PreconditionFailed
 from core.extensions import db
 from web.i18n import translate
@@ -90,9 +90,10 @@ def run_service(form, action: Callable[[], Any], stale: str | None = None) -> tu
 
 
 def usernames(ids) -> dict[int, str]:
-    """Who is who in a history (revisions, alert events): user id -> username, in one query."""
+    """Who is who in a history (revisions, alert events, the audit log): user id -> the full name
+    with the username (the username alone when no name is kept), in one query."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {row.id: row.username for row in db.session.execute(select(User.id, User.username)
-                                                                  .where(User.id.in_(wanted)))}
+    return {row.id: display_name(row.username, row.full_name) for row in db.session.execute(
+        select(User.id, User.username, User.full_name).where(User.id.in_(wanted)))}

@@ -24,12 +24,13 @@ def _fail(error: DomainError) -> None:
               help="Role; repeat for several.")
 @click.option("--region", required=True, help="Home region code (GB/T 2260), e.g. 330100.")
 @click.option("--password", help="Prompted for (hidden, twice) when left out.")
-def create(username: str, roles: tuple[str, ...], region: str, password: str | None) -> None:
+@click.option("--name", "full_name", help="The person's full name, as records name them.")
+def create(username: str, roles: tuple[str, ...], region: str, password: str | None, full_name: str | None) -> None:
     """Create a user; an existing username exits 1."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(db.session, username, password, list(roles), region)
+        user = create_user(db.session, username, password, list(roles), region, full_name=full_name)
     except DomainError as error:
         _fail(error)
     click.echo(f"created user {user.username} ({', '.join(sorted(user.roles))}; region {user.region_code})")

@@ -12,11 +12,17 @@ from core.models import Base, UTCDateTime, utcnow
 ROLES = ("inspector", "supervisor", "agency", "admin")
 
 
+def display_name(username: str, full_name: str | None) -> str:
+    return f"{full_name} ({username})" if full_name else username
+
+
 class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(64))  # as records name the officer
+
     password_hash: Mapped[str] = mapped_column(String(255))
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -30,6 +36,11 @@ class User(UserMixin, Base):
     @property
     def roles(self) -> set[str]:
         return {r.role for r in self.role_rows}
+
+    @property
+    def display_name(self) -> str:
+        """How pages name the user: the full name with the login name, or the login name alone."""
+        return display_name(self.username, self.full_name)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

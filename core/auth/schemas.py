@@ -17,6 +17,7 @@ Region = lambda **kw: fields.String(validate=validate.Length(equal=6),  # noqa: 
 class UserSchema(Schema):
     id = fields.Integer()
     username = fields.String()
+    full_name = fields.String(allow_none=True)
     roles = fields.Function(lambda u: sorted(u.roles))
     region = fields.String(attribute="region_code")
     active = fields.Boolean()
@@ -32,9 +33,15 @@ class UserCreateSchema(Schema):
                              metadata={"example": "correct horse battery"})
     roles = Roles(required=True)
     region = Region(required=True)
+    full_name = fields.String(allow_none=True, validate=validate.Length(max=64),
+                              metadata={"description": "The person's name as records name them; blank or null: none",
+                                        "example": "王强"})
 
 
 class UserUpdateSchema(Schema):
+    full_name = fields.String(allow_none=True, validate=validate.Length(max=64),
+                              metadata={"description": "The person's name as records name them; blank or null: none",
+                                        "example": "王强"})
     roles = Roles()
     region = Region()
     active = JsonBoolean(metadata={"description": "false disables the account (its tokens stop working); "

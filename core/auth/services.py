@@ -22,6 +22,7 @@ ROLE_REQUIRED = N_("at least one role is required")
 UNKNOWN_ROLES = N_("unknown role(s) %(unknown)s; choose from %(roles)s")
 UNKNOWN_REGION = N_("unknown region code '%(code)s'")
 BAD_USERNAME = N_("username must be 1 to 64 characters")
+BAD_FULL_NAME = N_("the full name must be at most 64 characters")
 USER_EXISTS = N_("user '%(username)s' already exists")
 USERNAME_TAKEN = N_("the name is taken: user '%(username)s' exists (names differ by more than upper and lower case)")
 SHORT_PASSWORD = N_("password must be at least %(length)s characters")
@@ -69,8 +70,16 @@ def token_digest(token: str) -> str:
 
 
 def user_summary(user: User) -> dict:
-    return {"username": user.username, "roles": sorted(user.roles), "region": user.region_code,
-            "active": user.active}
+    return {"username": user.username, "full_name": user.full_name, "roles": sorted(user.roles),
+            "region": user.region_code, "active": user.active}
+
+
+def _full_name(value: str | None) -> str | None:
+    """Spaces around it dropped; blank is no name (the username stands for the user)."""
+    value = (value or "").strip() or None
+    if value is not None and len(value) > 64:
+        raise ValidationFailed.on("full_name", BAD_FULL_NAME)
+    return value
 
 
 def _check_roles_region(session: Session, roles: list[str], region_code: str) -> None:
@@ -84,7 +93,7 @@ def _check_roles_region(session: Session, roles: list[str], region_code: str) ->
 
 
 def create_user(session: Session, username: str, password: str, roles: list[str],
-                region_code: str, actor_id: int | None = None) -> User:
+                region_code: str, actor_id: int | None = None, full_name: str | None = None) -> User:
     """Create a user; refuse a taken username, an unknown role or region, a short password."""
     username = username.strip()
     if not username or len(username) > 64:
@@ -97,8 +106,8 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
         raise Conflict(USER_EXISTS(username=taken), {"username": [USERNAME_TAKEN(username=taken)]})
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed.on("password", SHORT_PASSWORD(length=MIN_PASSWORD_LENGTH))
-    user = User(username=username, password_hash=hash_password(password), region_code=region_code,
-                role_rows=[UserRole(role=r) for r in sorted(set(roles))])
+    user = User(username=username, full_name=_full_name(full_name), password_hash=hash_password(password),
+                region_code=region_code, role_rows=[UserRole(role=r) for r in sorted(set(roles))])
     session.add(user)
     session.flush()
     audit(session, actor_id, "create", "user", user.id, after=user_summary(user))
@@ -119,7 +128,7 @@ def list_users(session: Session, limit: int = 50, offset: int = 0) -> list[User]
 
 
 def update_user(session: Session, user_id: int, changes: dict, actor_id: int) -> User:
-    """Change a user's roles, home region or active flag (disable rather than delete)."""
+    """Change a user's full name, roles, home region or active flag (disable rather than delete)."""
     user = get_user(session, user_id)
     before = user_summary(user)
     roles = changes.get("roles", sorted(user.roles))
@@ -130,6 +139,8 @@ def update_user(session: Session, user_id: int, changes: dict, actor_id: int) ->
     if set(roles) != user.roles:
         user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     user.region_code = region
+    if "full_name" in changes:
+        user.full_name = _full_name(changes["full_name"])
     if "active" in changes:
         user.active = changes["active"]
     session.flush()

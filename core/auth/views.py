@@ -49,7 +49,7 @@ class Users(MethodView):
     def post(self, data):
         """Create a user with roles and a home region."""
         return services.create_user(db.session, data["username"], data["password"], data["roles"],
-                                    data["region"], actor_id=g.user.id)
+                                    data["region"], actor_id=g.user.id, full_name=data.get("full_name"))
 
 
 @blp.route(f"/users/{ID}")
@@ -64,7 +64,7 @@ class UserResource(MethodView):
     @blp.arguments(UserUpdateSchema, required=False)  # no body: nothing changes (as with {})
     @blp.response(200, UserSchema)
     def patch(self, data, user_id: int):
-        """Change a user's roles or region, or disable or re-enable the account."""
+        """Change a user's full name, roles or region, or disable or re-enable the account."""
         return services.update_user(db.session, user_id, data, g.user.id)
 
 
