@@ -154,3 +154,21 @@ def test_the_page_reads_a_titled_workbook_and_reports_by_excel_row_and_header(cl
     assert 'class="accepted">1<' in page, page
     assert "<tr><td>4</td><td>抽样日期</td><td>“3/11/2026”不是 YYYY-MM-DD 格式的日期</td></tr>" in page
     assert n(db_session) == 1
+
+
+def test_numbers_a_spreadsheet_has_cut_are_rejected_not_stored_with_invented_digits(client, admin, db_session):
+    _, h = admin
+    # Excel's CSV of a 12-digit sample number typed into a General cell, and of a lot number
+    content = (",".join(ZH_HEADER + ["生产批号"]) + "\r\n"
+               + ",".join(row("1.23457E+11") + [""]) + "\r\n"
+               + ",".join(row("S-2") + ["2.02611E+13"]) + "\r\n"
+               + ",".join(row("26E0001") + ["1E5"]) + "\r\n").encode("gbk")
+    r = upload(client, h, content)
+    assert [(x["row"], x["column"]) for x in r.json["rejected"]] == [(2, "sample_no"), (3, "lot")]
+    assert "scientific notation" in r.json["rejected"][0]["reason"]
+    # In a workbook: an 18-digit number is held as a float of 15 significant digits
+    r = upload(client, h, workbook(("Sheet1", [ZH_HEADER, row(123456789012345678.0), row(123456789012345),
+                                                row(999999999999999.0)])), name="n.xlsx")
+    assert [(x["row"], x["column"], x["reason"][:22]) for x in r.json["rejected"]] == [
+        (2, "sample_no", "'1.23456789012346E+17'")]
+    assert set(stored(db_session)) == {"26E0001", "123456789012345", "999999999999999"}

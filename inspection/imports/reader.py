@@ -60,7 +60,10 @@ def _cell(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        # A spreadsheet keeps 15 significant digits: a longer number typed into a cell (a sample or
+        # report number) has already lost its last ones. Written as the spreadsheet shows it, so
+        # the row is rejected (rows.NUMBER_CUT) instead of stored with invented digits.
+        return str(int(value)) if abs(value) < 1e15 else f"{value:.15G}"
     return str(value)
 
 

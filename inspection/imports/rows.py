@@ -25,6 +25,8 @@ NOT_A_DATE = N_("'%(text)s' is not a date in YYYY-MM-DD form")
 NUL_CHARACTER = N_("contains a NUL character")
 COLUMN_REQUIRED = N_("%(field)s is required")
 BAD_RESULT = N_("result must be 'pass' or 'fail', got '%(text)s'")
+NUMBER_CUT = N_("'%(text)s' is a number the spreadsheet shows in scientific notation, and its last digits "
+                "are lost: format the column as text and type the number again")
 BAD_STAGE = N_("unknown stage '%(text)s'; use production, distribution, catering or online")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Year first, as Excel/WPS on a Chinese system write and show dates: 2026/11/3, 2026.11.03,
@@ -35,6 +37,12 @@ _YEAR_FIRST = re.compile(r"^(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|年(\d{1,2})�
 # Full-width ASCII (an input method's full-width mode: ２０２６, ９１３３) is the same characters.
 _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _ITEM_SPLIT = re.compile(r"[;；]")
+# A number the spreadsheet wrote in scientific notation (Excel's CSV of a 12-digit cell:
+# 1.23457E+11): its last digits are gone, so it cannot identify a sample, lot or report.
+# One digit before the point and a signed exponent, as spreadsheets write it: a code such as
+# 26E0001 is not one.
+_SCIENTIFIC = re.compile(r"^-?\d(?:\.\d+)?E[+-]\d{2,}$", re.IGNORECASE)
+_IDENTIFIERS = ("sample_no", "lot", "report_no", "enterprise_credit_code")
 _TEXT_COLUMNS = ("product", "brand", "specification", "lot", "sampling_agency", "laboratory",
                  "report_no", "fail_reason")
 
@@ -85,6 +93,10 @@ def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, st
     for column in REQUIRED:
         if not get(column):
             problems.append((column, COLUMN_REQUIRED(field=column)))
+    for column in _IDENTIFIERS:
+        value = get(column)
+        if value and ("E" in value or "e" in value) and _SCIENTIFIC.match(value):
+            problems.append((column, NUMBER_CUT(text=value[:40])))
     result = get("result", "")
     conclusion = RESULTS.get(result.lower())
     if result and conclusion is None:
