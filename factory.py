@@ -121,6 +121,7 @@ def register_metrics(app: Flask) -> None:
 
 
 def register_jobs(app: Flask) -> None:
+    from core.auth.jobs import register as register_auth_jobs
     from followup.jobs import register as register_followup_jobs
     from inspection.jobs import register as register_inspection_jobs
     from warning.jobs import register as register_warning_jobs
@@ -128,3 +129,4 @@ def register_jobs(app: Flask) -> None:
     register_inspection_jobs()
     register_warning_jobs()
     register_followup_jobs()
+    register_auth_jobs()

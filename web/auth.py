@@ -5,14 +5,14 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from core.audit import audit
-from core.auth.services import authenticate, change_password
+from core.auth.services import authenticate, change_password, end_web_sessions, start_web_session
 from core.errors import DomainError
 from core.extensions import db, limiter
 from web.forms import EmptyForm, LoginForm, PasswordForm
@@ -78,11 +78,15 @@ def login():
     if form.validate_on_submit():
         user, accepted = authenticate(db.session, form.username.data.strip(), form.password.data)
         if accepted:
+            previous = g.get("web_session")
+            if previous is not None:  # signing in over a session: the cookie it had is done with
+                end_web_sessions(db.session, previous.user_id, "replaced", only=previous.id)
             language = session.get(COOKIE)
             session.clear()
             if language:
                 session[COOKIE] = language  # the language chosen on the sign-in page stays
             login_user(user)
+            session["sid"] = start_web_session(db.session, user.id)
             session["login_at"] = session["seen_at"] = time.time()
             audit(db.session, user.id, "login", "user", user.id)
             db.session.commit()
@@ -100,6 +104,8 @@ def login():
 def logout():
     """Sign out."""
     if EmptyForm().validate_on_submit():
+        # Ended on the server: a copy of the cookie (a shared computer, a proxy log) finds it so.
+        end_web_sessions(db.session, current_user.id, "signed_out", only=g.web_session.id)
         audit(db.session, current_user.id, "logout", "user", current_user.id)
         db.session.commit()
         logout_user()
@@ -121,7 +127,8 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            change_password(db.session, current_user, form.current_password.data, form.new_password.data)
+            change_password(db.session, current_user, form.current_password.data, form.new_password.data,
+                            keep_web_session=g.web_session.id)
         except DomainError as error:
             for field, messages in error.errors.items():
                 getattr(form, field).errors = [translate(m) for m in messages]

@@ -1,12 +1,16 @@
-"""`flask users ...`: operators create users, reset passwords and issue or revoke API tokens."""
+"""`flask users ...`: operators create users, reset passwords, issue or revoke API tokens and clear
+out finished web sessions."""
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
+from flask import current_app
 
 from core.auth.models import ROLES
-from core.auth.services import create_user, issue_token, reset_password, revoke_tokens, user_named
+from core.auth.services import (create_user, issue_token, prune_web_sessions, reset_password, revoke_tokens,
+                                user_named)
 from core.errors import DomainError
 from core.extensions import db
 
@@ -72,3 +76,17 @@ def reset(username: str) -> None:
     value = reset_password(db.session, user.id, actor_id=None)
     click.echo(f"temporary password for {user.username} (shown once; to be changed at sign-in):")
     click.echo(value)
+
+
+def scheduled_prune_sessions() -> int:
+    """Delete the web sessions no cookie can use any more (run nightly by `flask worker`)."""
+    config = current_app.config
+    return prune_web_sessions(db.session, timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+                              timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]))
+
+
+@users_cli.command("prune-sessions")
+def prune_sessions() -> None:
+    """Delete the records of web sessions that are over (signed out, ended, idle or past the
+    absolute limit); also run nightly by `flask worker`. Sign-ins and sign-outs stay in the audit log."""
+    click.echo(f"deleted {scheduled_prune_sessions()} finished web session(s)")

@@ -76,3 +76,25 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class WebSession(Base):
+    """A browser signed in to the pages. Its cookie carries a random id; only the id's SHA-256
+    digest is kept here. The cookie is signed but lives on the client, so nothing in it can be
+    taken back: signing out, an idle limit, a disabled account or a new password end this row,
+    and a copy of the cookie made before then finds it ended."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Moved on at most once a minute (core.auth.sessions): the idle limit is measured from here,
+    # so a copied cookie cannot keep itself alive by refreshing its own timestamp.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # signed_out, idle, expired, disabled, password_changed, password_reset
+    ended_reason: Mapped[str | None] = mapped_column(String(16))
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,4 +1,4 @@
-"""Account use cases: create users, issue, check and revoke API tokens."""
+"""Account use cases: create users, issue, check and revoke API tokens, start and end web sessions."""
 from __future__ import annotations
 
 import hashlib
@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.audit import audit
-from core.auth.models import ROLES, ApiToken, User, UserRole
+from core.auth.models import ROLES, ApiToken, User, UserRole, WebSession
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.messages import N_
 from core.models import utcnow
@@ -142,6 +142,9 @@ def update_user(session: Session, user_id: int, changes: dict, actor_id: int) ->
     if "full_name" in changes:
         user.full_name = _full_name(changes["full_name"])
     if "active" in changes:
+        if user.active and not changes["active"]:
+            # Ended, not merely refused while disabled: re-enabling must not revive them.
+            end_web_sessions(session, user.id, "disabled")
         user.active = changes["active"]
     session.flush()
     audit(session, actor_id, "update", "user", user.id, before, user_summary(user))
@@ -149,8 +152,10 @@ def update_user(session: Session, user_id: int, changes: dict, actor_id: int) ->
     return user
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
-    """Change one's own password; the current one must be given."""
+def change_password(session: Session, user: User, current: str, new: str,
+                    keep_web_session: int | None = None) -> None:
+    """Change one's own password; the current one must be given. Every web session of the user
+    ends but `keep_web_session` (the browser the change was made in, if any)."""
     if not verify_password(user, current):
         raise ValidationFailed.on("current_password", WRONG_PASSWORD)
     if len(new) < MIN_PASSWORD_LENGTH:
@@ -159,6 +164,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise ValidationFailed.on("new_password", SAME_PASSWORD)
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    end_web_sessions(session, user.id, "password_changed", keep=keep_web_session)
     audit(session, user.id, "change_password", "user", user.id)
     session.commit()
 
@@ -175,6 +181,7 @@ def reset_password(session: Session, user_id: int, actor_id: int | None) -> str:
     temporary = "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(12))
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
+    end_web_sessions(session, user.id, "password_reset")
     audit(session, actor_id, "reset_password", "user", user.id)
     session.commit()
     return temporary
@@ -263,3 +270,57 @@ def revoke_tokens(session: Session, username: str, actor_id: int | None = None) 
     audit(session, actor_id, "revoke_tokens", "user", user.id, after={"revoked": [r.id for r in rows]})
     session.commit()
     return len(rows)
+
+
+def start_web_session(session: Session, user_id: int) -> str:
+    """Record a browser's sign-in (committed by the caller with its audit record) and return the
+    random id its cookie carries; only the id's digest is kept."""
+    token = secrets.token_urlsafe(32)  # 256 bits
+    now = utcnow()
+    session.add(WebSession(digest=token_digest(token), user_id=user_id, created_at=now, last_seen_at=now))
+    return token
+
+
+def web_session_named(session: Session, token: str | None) -> WebSession | None:
+    """The web session whose cookie carries `token` (ended or not), with its user; None if none."""
+    if not token:
+        return None
+    return session.scalar(select(WebSession).where(WebSession.digest == token_digest(token)))
+
+
+def web_session_ending(row: WebSession, idle: timedelta, absolute: timedelta) -> str | None:
+    """Why `row` can no longer be used ('ended' if it already was), or None while it can."""
+    now = utcnow()
+    if row.ended_at is not None:
+        return "ended"
+    if now - row.created_at > absolute:
+        return "expired"
+    if now - row.last_seen_at > idle:
+        return "idle"
+    return None
+
+
+def end_web_sessions(session: Session, user_id: int, reason: str, keep: int | None = None,
+                     only: int | None = None) -> int:
+    """End the user's open web sessions (all, all but `keep`, or `only` that one) in the caller's
+    transaction; return how many. Their cookies stop working at once."""
+    statement = (update(WebSession)
+                 .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+                 .values(ended_at=utcnow(), ended_reason=reason)
+                 .execution_options(synchronize_session=False))
+    if keep is not None:
+        statement = statement.where(WebSession.id != keep)
+    if only is not None:
+        statement = statement.where(WebSession.id == only)
+    return session.execute(statement).rowcount
+
+
+def prune_web_sessions(session: Session, idle: timedelta, absolute: timedelta) -> int:
+    """Delete the web sessions that can no longer be used (ended, idle or past the absolute
+    limit) and return how many. Who signed in and out when stays in the audit log."""
+    now = utcnow()
+    deleted = session.execute(delete(WebSession).where(or_(
+        WebSession.ended_at.is_not(None), WebSession.created_at < now - absolute,
+        WebSession.last_seen_at < now - idle))).rowcount
+    session.commit()
+    return deleted
