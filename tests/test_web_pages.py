@@ -108,6 +108,29 @@ def test_record_a_batch_through_the_form(client, signed_in, db_session):
     assert "W0000001" in shown and "2025年3月10日" in shown  # date formatted for zh-CN
 
 
+def test_record_a_similar_batch_fills_what_a_sampling_round_shares(client, signed_in, db_session):
+    signed_in("inspector", region="330100")
+    first = _record(client, lot="20250301A", report_no="R-1", **{
+        "items-0-unit": "g/100g", "items-0-limit": "≥2.9", "items-0-standard": "GB 25190"})
+    assert 'id="record-like" href="/batches/new?like=%d"' % first in client.get(f"/batches/{first}").data.decode()
+    page = client.get(f"/batches/new?like={first}").data.decode()
+    assert 'id="like-note"' in page and "W0000001" in page
+    value = lambda name: re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)  # noqa: E731
+    for name, expected in (("product", "纯牛奶"), ("enterprise_credit_code", VALID_CODE), ("items-0-item", "蛋白质"),
+                           ("items-0-unit", "g/100g"), ("items-0-standard", "GB 25190")):
+        assert f'value="{expected}"' in value(name), name
+    for name in ("sample_no", "sampled_on", "lot", "report_no", "items-0-value"):
+        assert "value=" not in value(name) or 'value=""' in value(name), name  # the inspector's to enter
+    # Saved with its own sample number and dates, it is a batch of its own
+    token = csrf_token(client, "/batches/new")
+    second = client.post("/batches/new", data=_batch_form(token, sample_no="W0000002", **{
+        "items-0-unit": "g/100g", "items-0-limit": "≥2.9", "items-0-standard": "GB 25190"}))
+    assert second.status_code == 302
+    # A batch outside the user's region cannot be copied (nor its existence learnt)
+    signed_in("inspector", region="330200")
+    assert client.get(f"/batches/new?like={first}").status_code == 404
+
+
 def test_form_messages_sit_next_to_their_fields(client, signed_in, db_session):
     signed_in("inspector")
     token = csrf_token(client, "/batches/new")

@@ -72,8 +72,11 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @page_requires("record")
 def new():
-    """Record a batch with its test items."""
-    form = BatchForm()
+    """Record a batch with its test items; `?like=<id>` fills the form from a batch the user may see."""
+    like = None
+    if request.method == "GET" and request.args.get("like", "").isdigit():
+        like = service.get_batch(db.session, int(request.args["like"]), user_scope())
+    form = BatchForm(data=_like_data(like)) if like else BatchForm()
     _choose(form)
     problems: list[str] = []
     existing = None
@@ -89,8 +92,23 @@ def new():
             form.sample_no.errors = [_("This sample number is already recorded; to correct that batch, "
                                        "amend it instead of recording it again.")]
             existing = service.batch_by_sample_no(db.session, form.sample_no.data.strip(), user_scope())
-    return render_template("batches/form.html", form=form, problems=problems, batch=None, existing=existing), \
-        422 if form.errors or problems else 200
+    return render_template("batches/form.html", form=form, problems=problems, batch=None, existing=existing,
+                           like=like), 422 if form.errors or problems else 200
+
+
+# What the next batch of a sampling round shares with the last: the product, where and from whom
+# it was sampled, who sampled and tested it, and which items were tested against what. Its own
+# sample number, dates, lot, report and every result are left for the inspector to enter.
+_LIKE_FIELDS = ("category", "region", "stage", "product", "brand", "specification", "enterprise_credit_code",
+                "enterprise_name", "sampling_agency", "laboratory")
+_LIKE_ITEM_FIELDS = ("item", "unit", "limit", "standard")
+
+
+def _like_data(batch) -> dict:
+    data = _form_data(batch)
+    kept = {f: data[f] for f in _LIKE_FIELDS}
+    kept["items"] = [{f: i.get(f) for f in _LIKE_ITEM_FIELDS} for i in data["items"]]
+    return kept
 
 
 @bp.get("/<int(min=1, max=2147483647):batch_id>")
