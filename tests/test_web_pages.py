@@ -842,3 +842,35 @@ def test_a_new_worker_compresses_plotly_before_its_first_chart(app):
     plotly_gzipped.cache_clear()
     warm_up(app)  # gunicorn's post_worker_init
     assert plotly_gzipped.cache_info().currsize == 1
+
+
+def test_the_landing_page_says_what_needs_attention_in_the_users_region(client, make_user, db_session):
+    from tests.followup_data import record_failed
+
+    _, admin_h = make_user("admin")
+    record_failed(client, admin_h, reported=local_today() - timedelta(days=200))  # Xihu: disposal overdue
+    record_failed(client, admin_h, reported=local_today() - timedelta(days=400), region="330203")  # Ningbo
+    this_month = local_today().replace(day=1).isoformat()
+    assert client.post("/api/batches", headers=admin_h,
+                       json=batch_payload(sampled_on=this_month, reported_on=this_month)).status_code == 201
+    seed_alert(db_session, MILK, "330106", "red")
+    seed_alert(db_session, MILK, "330102", "orange")
+    seed_alert(db_session, MILK, "330105", "yellow", status="dismissed")  # no longer handled
+    seed_alert(db_session, MILK, "330203", "yellow")
+
+    def attention(roles, region):
+        user, _ = make_user(*roles, region=region)
+        assert sign_in(client, user.username).status_code == 302
+        page = client.get("/").data.decode()
+        return {m.group(1): re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m.group(2))).strip()
+                for m in re.finditer(r'<li id="attention-(\w+)">(.*?)</li>', page, re.S)}
+
+    hangzhou = attention(("supervisor", "agency"), "330100")
+    assert "红色 1 · 橙色 1 · 黄色 0 · 蓝色 0" in hangzhou["alerts"] and "最近一次扫描截至 2025年6月" in hangzhou["alerts"]
+    assert hangzhou["disposals"] == "不合格批次核查处置: 已逾期 1 · 即将到期 0" and hangzhou["cases"].endswith("0")
+    assert re.search(r"\d{4}年\d{1,2}月 1 批（不合格 0 批）", hangzhou["batches"])  # this month's batch
+    ningbo = attention(("supervisor",), "330200")
+    assert "红色 0 · 橙色 0 · 黄色 1" in ningbo["alerts"] and "已逾期 1" in ningbo["disposals"]
+    assert re.search(r"\d{4}年\d{1,2}月 0 批（不合格 0 批）", ningbo["batches"])
+    # An inspector has no follow-up pages: no follow-up figures either
+    assert set(attention(("inspector",), "330106")) == {"batches", "alerts"}

@@ -20,7 +20,7 @@ from core.reference.trees import load_trees
 from inspection.models import SeriesMonth
 from inspection.services.rules import UNKNOWN_CATEGORY, known_region
 from warning.engine.levels import LEVELS
-from warning.models import Alert, AlertEvent, Assessment, Scan
+from warning.models import ACTIVE_STATUSES, Alert, AlertEvent, Assessment, Scan
 from warning.notify.outbox import notify_escalation
 
 # action -> (statuses it may start from, status it leads to, event recorded)
@@ -211,3 +211,19 @@ def series_history(session: Session, category: str, region: str, scope: str | No
     latest = assessment_history(session, category, region, limit=1)
     return {"category": category, "region": region, "months": months,
             "assessment": latest[0] if latest else None}
+
+
+def active_by_level(session: Session, scope: str | None) -> dict[str, int]:
+    """Alerts still being handled (open, acknowledged, escalated) in the caller's region subtree,
+    counted by level."""
+    stmt = (select(Alert.level, func.count()).where(Alert.status.in_(ACTIVE_STATUSES))
+            .group_by(Alert.level))
+    if scope:
+        stmt = stmt.where(Alert.region_code.in_(list(load_trees(session).regions.subtree(scope))))
+    return {level: int(n) for level, n in session.execute(stmt)}
+
+
+def latest_scan(session: Session) -> Scan | None:
+    """The newest finished scan that kept the alerts (backfills only assess the past)."""
+    return session.scalar(select(Scan).where(Scan.status == "done", Scan.backfill.is_(False))
+                          .order_by(Scan.id.desc()).limit(1))

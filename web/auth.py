@@ -15,8 +15,10 @@ from core.audit import audit
 from core.auth.services import authenticate, change_password, end_web_sessions, start_web_session
 from core.errors import DomainError
 from core.extensions import db, limiter
+from web.attention import attention
 from web.forms import EmptyForm, LoginForm, PasswordForm
 from web.i18n import COOKIE, LANGUAGES, translate
+from web.supervision import LEVEL_LABELS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -116,8 +118,9 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
-    """The landing page after sign-in."""
-    return render_template("home.html")
+    """The landing page after sign-in: what needs the user's attention, then every page they may open."""
+    g.user = current_user._get_current_object()  # the region the counts are scoped to
+    return render_template("home.html", attention=attention(), level_labels=LEVEL_LABELS)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

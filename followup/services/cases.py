@@ -211,6 +211,12 @@ def list_cases(session: Session, flt: CaseFilter, scope: str | None, limit: int 
     return rows[offset:offset + limit]
 
 
+def count_overdue_unfinished(session: Session, scope: str | None) -> int:
+    """Cases in the caller's region still open (not closed or cancelled) and past a deadline."""
+    return sum(1 for c in list_cases(session, CaseFilter(overdue=True), scope, limit=10**9)
+               if c.status not in FINISHED)
+
+
 def is_overdue(case: Case) -> bool:
     return start_overdue(case) or complete_overdue(case)
 

@@ -136,6 +136,12 @@ def summary_by_region(session: Session, region: str | None, scope: str | None,
     return list(counts.values())
 
 
+def pressing(session: Session, scope: str | None, today: date | None = None) -> dict[str, int]:
+    """Failed batches in the caller's region whose disposal is overdue, and those due soon."""
+    return {state: len(list_disposals(session, state, scope=scope, limit=10**9, today=today))
+            for state in ("overdue", "due")}
+
+
 def get_disposal(session: Session, batch_id: int, scope: str | None, today: date | None = None) -> DisposalRow:
     settings = load_settings()
     batch = failed_batch(session, batch_id, scope)

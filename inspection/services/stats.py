@@ -182,3 +182,14 @@ def _totals(local_only: bool, dialect: str):
 
 RATE_COLUMNS = ("category", "region", "period", "batches", "failed", "pass_rate", "ci_low",
                 "ci_high", "floor", "gap", "meets_floor")
+
+
+def month_totals(session: Session, region: str | None, month: str) -> tuple[int, int]:
+    """(batches, failed) of all products sampled in `region`'s subtree (None: the province) in
+    `month`, from the aggregate (a landing page's figure, cheap at any size)."""
+    row = session.execute(select(func.coalesce(func.sum(SeriesMonth.batches), 0),
+                                 func.coalesce(func.sum(SeriesMonth.failed), 0))
+                          .where(SeriesMonth.category_code == ALL_PRODUCTS,
+                                 SeriesMonth.region_code == (region or PROVINCE),
+                                 SeriesMonth.month == month)).one()
+    return int(row[0]), int(row[1])
