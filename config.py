@@ -57,6 +57,9 @@ class Config:
     # Files from this size on (about 4,000 rows) are parsed in a forked child process on the
     # second core while the import writes; below it, forking costs more than it saves. -1 = never.
     IMPORT_PARALLEL_BYTES = 1_000_000
+    # Batch list downloads (GET /api/batches/export, the list page's links): more matching
+    # batches than this are refused (422), never cut short; the file is built in memory.
+    BATCH_EXPORT_MAX_ROWS = 50_000
     # Request bodies beyond this are refused by Werkzeug before any parsing.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024 + 64 * 1024
 

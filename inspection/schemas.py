@@ -182,6 +182,16 @@ class BatchListArgs(Schema):
                            metadata={"description": "The next_cursor of the previous page"})
 
 
+class BatchExportArgs(BatchListArgs):
+    """The list's filters (use it with exclude=EXPORT_EXCLUDES: the export has no pages and
+    keeps the list's order) and the file's format."""
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")), metadata={
+        "description": "csv (UTF-8 with BOM) or xlsx", "example": "csv"})
+
+
+EXPORT_EXCLUDES = ("sort", "limit", "cursor")
+
+
 class RevisionSchema(Schema):
     id = fields.Integer()
     version = fields.Integer()

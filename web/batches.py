@@ -1,4 +1,4 @@
-"""Inspector pages: record, list and search, show, amend and void batches; import files."""
+"""Inspector pages: record, list, search and download, show, amend and void batches; import files."""
 from __future__ import annotations
 
 from datetime import date
@@ -13,6 +13,7 @@ from core.jobs import Job, job_for
 from inspection.imports.columns import FILE_COLUMNS, template
 from inspection.models import CONCLUSIONS, STAGES
 from inspection.services import batches as service
+from inspection.services.batch_export import export_batches
 from inspection.services.queries import BatchFilter, list_batches
 from inspection.services.uploads import UploadLimits, import_or_queue
 from web.access import page_requires, user_scope
@@ -66,7 +67,29 @@ def index():
         categories=category_choices(blank=_("All categories")),
         regions=region_choices(user_scope(), blank=_("All regions")),
         next_url=url_for(".index", cursor=next_cursor, **kept) if next_cursor else None,
-        first_url=url_for(".index", **kept) if request.args.get("cursor") else None)
+        first_url=url_for(".index", **kept) if request.args.get("cursor") else None,
+        downloads={fmt: url_for(".export", format=fmt, **kept) for fmt in ("csv", "xlsx")})
+
+
+@bp.get("/export")
+@page_requires("read")
+def export():
+    """The list's batches under its filters as a file in the import's columns (`?format=csv|xlsx`):
+    Chinese headers and words on a Chinese page, as the import template. A refused export (too many
+    batches, a bad filter) is said on the list page."""
+    flt, _args, problems = _filter_from_args()
+    kept = {k: v for k, v in request.args.items() if k not in ("cursor", "format") and v}
+    if problems:  # a date not understood: the list says which; a file without that limit is not what was asked
+        flash(_("Nothing was downloaded: correct the filters first."), "error")
+        return redirect(url_for(".index", **kept))
+    fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    try:
+        made = export_batches(db.session, flt, user_scope(), current_app.config["BATCH_EXPORT_MAX_ROWS"],
+                              chinese=not is_english())
+        return download(made.header, made.rows, fmt, "batches")
+    except DomainError as error:
+        flash(_("Nothing was downloaded: %(reason)s", reason=translate(error.message)), "error")
+        return redirect(url_for(".index", **kept))
 
 
 @bp.route("/new", methods=["GET", "POST"])

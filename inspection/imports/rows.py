@@ -6,6 +6,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from core.export import FORMULA_STARTS
 from core.messages import N_
 
 REQUIRED = ("sample_no", "sampled_on", "category", "region", "result")
@@ -80,14 +81,26 @@ def _date(text: str, column: str, problems: list) -> date | None:
     return value
 
 
+def _unescape(cells: dict[str, str]) -> None:
+    """Drop the apostrophe an export puts before text a spreadsheet would take for a formula
+    (core.export.safe_cell: '-, '=, '+, '@): it marks the cell as text, as typing it does in
+    Excel, and is not part of the value, so an exported batch imports back unchanged."""
+    for column, value in cells.items():
+        if value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+            cells[column] = value[1:]
+
+
 def parse_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Return the batch input for a row and the (column, reason) problems found parsing it."""
     problems: list[tuple[str, str]] = []
-    if "\x00" in "".join(cells.values()):  # PostgreSQL cannot store it; refuse the row, not the file
+    joined = "".join(cells.values())
+    if "\x00" in joined:  # PostgreSQL cannot store it; refuse the row, not the file
         for column, value in cells.items():
             if "\x00" in value:
                 problems.append((column, NUL_CHARACTER))
                 cells[column] = value.replace("\x00", "")
+    if "'" in joined:
+        _unescape(cells)
     text = {column: value.strip() for column, value in cells.items()}
     get = text.get
     for column in REQUIRED:

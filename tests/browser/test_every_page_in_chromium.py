@@ -22,7 +22,8 @@ from warning.notify.services import create_subscription, create_webhook
 
 PAGE_BLUEPRINTS = ("web", "batch_pages", "supervision", "reports", "admin", "followup_pages", "subscription_pages")
 NOT_PAGES = {"batch_pages.job_progress",  # JSON polled by the job page
-             "batch_pages.import_template"}  # a file download
+             "batch_pages.import_template",  # a file download
+             "batch_pages.export"}  # a file download (or back to the list with a message)
 QUERIES = {"supervision.series": f"?category={MILK}&region=330106",
            "supervision.dashboard": "?period=year&at=2025&category=food.dairy"}
 TABLET = (768, 1024)
