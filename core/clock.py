@@ -7,6 +7,13 @@ from zoneinfo import ZoneInfo
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def month_zh(month: str | None) -> str:
+    """'2024-06' as the Chinese pages write a month (2024年6月); anything else as it is."""
+    if month and len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit():
+        return f"{month[:4]}年{int(month[5:])}月"
+    return month or ""
+
+
 def local_today() -> date:
     return datetime.now(LOCAL_TZ).date()
 

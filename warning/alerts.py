@@ -187,13 +187,6 @@ def latest_model_summary(session: Session) -> dict | None:
     return model if model.get("positive_share") is not None else None
 
 
-def alert_assessment(session: Session, alert: Alert) -> Assessment | None:
-    """The assessment an alert's figures come from: its series in the alert's last scan."""
-    return session.scalar(select(Assessment).where(
-        Assessment.category_code == alert.category_code, Assessment.region_code == alert.region_code,
-        Assessment.scan_id == alert.last_scan_id))
-
-
 def series_history(session: Session, category: str, region: str, scope: str | None) -> dict:
     """Monthly batches, pass rate and floor of one series, and its latest assessment."""
     trees = load_trees(session)

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from core.metrics import age_seconds
 from warning.engine.levels import LEVELS
-from warning.models import Alert, Scan
+from warning.alerts import active_by_level
+from warning.models import Scan
 from warning.notify.models import OutboxMessage
 
-OPEN = ("open", "acknowledged", "escalated")  # alerts someone still has to deal with
 WAITING = ("pending", "sending", "failed")  # notices not delivered (sent ones are only history)
 
 
@@ -22,8 +22,7 @@ def warning_families(session: Session):
                             value=age_seconds(last) if last else float("inf"))
     running = session.scalar(select(func.count()).select_from(Scan).where(Scan.status == "running"))
     yield GaugeMetricFamily("warning_scans_running", "Scans running now (one at most: the lease)", value=running)
-    by_level = dict(session.execute(select(Alert.level, func.count()).where(Alert.status.in_(OPEN))
-                                    .group_by(Alert.level)).all())
+    by_level = active_by_level(session, None)  # alerts someone still has to deal with
     alerts = GaugeMetricFamily("warning_alerts_open", "Alerts not dismissed or resolved, by level", labels=["level"])
     for level in LEVELS[1:]:
         alerts.add_metric([level], by_level.get(level, 0))

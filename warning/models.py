@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.models import Base, UTCDateTime, utcnow
 
@@ -131,3 +131,10 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def alert_assessment(session: Session, alert: Alert) -> Assessment | None:
+    """The assessment an alert's figures come from: its series in the alert's last scan."""
+    return session.scalar(select(Assessment).where(
+        Assessment.category_code == alert.category_code, Assessment.region_code == alert.region_code,
+        Assessment.scan_id == alert.last_scan_id))

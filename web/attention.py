@@ -12,7 +12,7 @@ from followup.services.cases import count_overdue_unfinished
 from followup.services.disposals import pressing
 from inspection.services.stats import month_totals
 from warning.alerts import active_by_level, latest_scan
-from web.access import can, user_scope
+from web.access import can
 
 
 @dataclass
@@ -27,8 +27,9 @@ class Attention:
     links: dict | None = None
 
 
-def attention() -> Attention:
-    scope = user_scope()
+def attention(scope: str | None) -> Attention:
+    """What needs attention in the region subtree `scope` (None: the province), for the signed-in
+    user's permissions."""
     this_month = month_of(local_today())
     last_month = shift_month(this_month, -1)
     out = Attention(this_month, last_month,

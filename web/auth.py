@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from core.audit import audit
+from core.auth.permissions import scope_of
 from core.auth.services import authenticate, change_password, end_web_sessions, start_web_session
 from core.errors import DomainError
 from core.extensions import db, limiter
@@ -119,8 +120,7 @@ def logout():
 @login_required
 def home():
     """The landing page after sign-in: what needs the user's attention, then every page they may open."""
-    g.user = current_user._get_current_object()  # the region the counts are scoped to
-    return render_template("home.html", attention=attention(), level_labels=LEVEL_LABELS)
+    return render_template("home.html", attention=attention(scope_of(current_user)), level_labels=LEVEL_LABELS)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -16,9 +16,10 @@ from core.reference.trees import PROVINCE, load_trees
 from core.replica import statistics_session
 from followup.services.cases import CaseFilter, list_cases
 from inspection.services.stats import RateQuery, pass_rates, wilson
-from warning.alerts import (ALERT_SORTS, TRANSITIONS, AlertFilter, act_on_alert, alert_assessment, get_alert,
-                            latest_model_summary, list_alerts, series_history)
+from warning.alerts import (ALERT_SORTS, TRANSITIONS, AlertFilter, act_on_alert, get_alert, latest_model_summary,
+                            list_alerts, series_history)
 from warning.engine.levels import LEVELS
+from warning.models import alert_assessment
 from warning.scan import last_complete_month
 from warning.track_record import track_record
 from web.access import page_requires, user_scope

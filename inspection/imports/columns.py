@@ -91,10 +91,14 @@ def is_header_row(cells: list[str]) -> bool:
     return any("".join(h.split()) in _KNOWN for h in cells)
 
 
+def headers(chinese: bool) -> list[str]:
+    """The import file's header row: its Chinese headers, or its column names."""
+    return [c.header_zh if chinese else c.name for c in FILE_COLUMNS]
+
+
 def template(chinese: bool) -> tuple[list[str], list[str | date]]:
     """The template's header and example row, with Chinese headers and words or English ones."""
     if chinese:
-        return ([c.header_zh for c in FILE_COLUMNS],
-                [_EXAMPLE_ZH.get(c.example, c.example) if isinstance(c.example, str) else c.example
-                 for c in FILE_COLUMNS])
-    return [c.name for c in FILE_COLUMNS], [c.example for c in FILE_COLUMNS]
+        return (headers(True), [_EXAMPLE_ZH.get(c.example, c.example) if isinstance(c.example, str) else c.example
+                                for c in FILE_COLUMNS])
+    return headers(False), [c.example for c in FILE_COLUMNS]

@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
 from core.messages import N_
-from inspection.imports.columns import FILE_COLUMNS
+from inspection.imports.columns import headers
 from inspection.imports.rows import COLUMNS, RESULTS, STAGE_WORDS
 from inspection.models import Batch
-from inspection.services.queries import FROM_AFTER_TO, BatchFilter, filtered, list_batches
+from inspection.services.queries import BatchFilter, check_dates, filtered, list_batches
 
-MAX_ROWS = 50_000  # the BATCH_EXPORT_MAX_ROWS setting's default
 PAGE_ROWS = 1000  # batches read per keyset page
 TOO_MANY = N_("more than %(limit)s batches match these filters, and an export holds at most %(limit)s: "
               "narrow the sampling dates or the region")
@@ -80,11 +79,6 @@ class BatchExport:
     rows: Iterator[list[Any]]  # read lazily, page by page, as the file is written
 
 
-def header(chinese: bool) -> list[str]:
-    """The import file's column names, or its Chinese headers."""
-    return [c.header_zh for c in FILE_COLUMNS] if chinese else list(COLUMNS)
-
-
 def export_row(batch: Batch, chinese: bool = False) -> list[Any]:
     """One batch as a file row, in the import columns' order (None: an empty cell)."""
     row = {name: cell(batch) for name, cell in _CELLS.items()}
@@ -94,18 +88,17 @@ def export_row(batch: Batch, chinese: bool = False) -> list[Any]:
     return list(row.values())
 
 
-def export_batches(session: Session, f: BatchFilter, scope_region: str | None = None,
-                   max_rows: int = MAX_ROWS, chinese: bool = False) -> BatchExport:
+def export_batches(session: Session, f: BatchFilter, scope_region: str | None,
+                   max_rows: int, chinese: bool = False) -> BatchExport:
     """The batches the list shows for `f` within `scope_region`, as import-file rows.
 
     Raises ValidationFailed (422) for a filter the list refuses, or when more than `max_rows`
     batches match; this is decided here, before any row is read. The rows are read when
     iterated (within the request: they need the session)."""
-    if f.sampled_from and f.sampled_to and f.sampled_from > f.sampled_to:
-        raise ValidationFailed.on("sampled_from", FROM_AFTER_TO)
+    check_dates(f)  # before the count, which runs ahead of the list
     if _matching(session, f, scope_region, max_rows + 1) > max_rows:
         raise _too_many(max_rows)
-    return BatchExport(header(chinese), _rows(session, f, scope_region, max_rows, chinese))
+    return BatchExport(headers(chinese), _rows(session, f, scope_region, max_rows, chinese))
 
 
 def _matching(session: Session, f: BatchFilter, scope_region: str | None, at_most: int) -> int:

@@ -160,6 +160,12 @@ def sampled_between(f: BatchFilter, entity=Batch) -> list:
     return span
 
 
+def check_dates(f: BatchFilter) -> None:
+    """Refuse a filter whose sampling dates run backwards (an empty answer would hide the slip)."""
+    if f.sampled_from and f.sampled_to and f.sampled_from > f.sampled_to:
+        raise ValidationFailed.on("sampled_from", FROM_AFTER_TO)
+
+
 def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", limit: int = 50,
                  cursor: str | None = None, scope_region: str | None = None) -> tuple[list[Batch], str | None]:
     """One page of batches and the cursor of the next page (None at the end)."""
@@ -167,8 +173,7 @@ def list_batches(session: Session, f: BatchFilter, sort: str = "-sampled_on", li
     key = sort.lstrip("-")
     if key not in SORTS:
         raise ValidationFailed.on("sort", BAD_SORT(sorts=list(SORTS)))
-    if f.sampled_from and f.sampled_to and f.sampled_from > f.sampled_to:
-        raise ValidationFailed.on("sampled_from", FROM_AFTER_TO)
+    check_dates(f)
     column = SORTS[key]
     words = (f.search or "").strip()
     unsearched = replace(f, search=None)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.clock import month_zh
+
 
 def _month_after(label, h: int) -> str:
     if isinstance(label, str) and len(label) >= 7:
@@ -10,13 +12,6 @@ def _month_after(label, h: int) -> str:
         k = y * 12 + (m - 1) + h
         return f"{k // 12:04d}-{k % 12 + 1:02d}"
     return f"month {int(label) + h}"
-
-
-def _zh(month: str) -> str:
-    """'2025-09' as Chinese pages write a month (2025年9月); other labels as they are."""
-    if len(month) == 7 and month[4] == "-":
-        return f"{month[:4]}年{int(month[5:])}月"
-    return month
 
 
 def reasons(rate3, n3, slope_pts, prob, floor, last_month, horizon: int, level, lang="en",
@@ -33,8 +28,8 @@ def reasons(rate3, n3, slope_pts, prob, floor, last_month, horizon: int, level, 
     first, last = _month_after(last_month, -2), _month_after(last_month, 0)
     ahead = f"{_month_after(last_month, 1)}" + ("" if horizon == 1 else f" to {_month_after(last_month, horizon)}")
     if lang == "zh":  # the months as the Chinese pages' tables write them
-        first, last = _zh(first), _zh(last)
-        ahead = _zh(_month_after(last_month, 1)) + ("" if horizon == 1 else f"至{_zh(_month_after(last_month, horizon))}")
+        first, last = month_zh(first), month_zh(last)
+        ahead = month_zh(_month_after(last_month, 1)) + ("" if horizon == 1 else f"至{month_zh(_month_after(last_month, horizon))}")
     own_p = np.ones(len(level)) if own_p is None else own_p
     out = []
     for r, n, s, p, fl, lv, op in zip(rate3, n3, slope_pts, prob, floor, level, own_p):

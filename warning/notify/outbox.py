@@ -22,7 +22,7 @@ from core.models import utcnow
 from core.reference.models import ALL_PRODUCTS
 from core.reference.trees import Trees, load_trees
 from warning.engine.levels import RANK
-from warning.models import Alert, AlertEvent, AlertGroup, Assessment, Scan
+from warning.models import Alert, AlertEvent, AlertGroup, Assessment, Scan, alert_assessment
 from warning.notify.models import OutboxMessage, Subscription, Webhook
 from warning.notify.words import level_zh
 
@@ -229,10 +229,8 @@ def notify_escalation(session: Session, alert: Alert, user: User, note: str | No
     alert.group_id = group.id
     scan = session.get(Scan, alert.last_scan_id)
     as_of = scan.as_of if scan is not None else None
-    assessment = session.scalar(select(Assessment).where(
-        Assessment.scan_id == alert.last_scan_id, Assessment.category_code == alert.category_code,
-        Assessment.region_code == alert.region_code))
-    described = [{**_describe(trees, alert, "escalated_by_user", assessment), "group_id": group.id}]
+    described = [{**_describe(trees, alert, "escalated_by_user", alert_assessment(session, alert)),
+                  "group_id": group.id}]
     others = [f for f in _filters(session) if f.user_id != user.id]
     actor = {"id": user.id, "username": user.username, "region": user.region_code,
              "region_name": _region_full_name(trees, user.region_code)}

@@ -1,6 +1,8 @@
 """The words notices use for codes: levels, actions and months as the Chinese pages write them."""
 from __future__ import annotations
 
+from core.clock import month_zh
+
 LEVEL_ZH = {"none": "无", "blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 ACTION_ZH = {"raised": "新预警", "escalated": "预警升级", "escalated_by_user": "人工上报"}
 SCHEMA_VERSION = 1  # of the webhook JSON (README, "Alerts and notifications"); raised on a breaking change
@@ -8,13 +10,6 @@ SCHEMA_VERSION = 1  # of the webhook JSON (README, "Alerts and notifications"); 
 
 def level_zh(level: str | None) -> str:
     return LEVEL_ZH.get(level or "", level or "")
-
-
-def month_zh(month: str | None) -> str:
-    """'2024-06' as the pages write a month (2024年6月); anything else as it is."""
-    if month and len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit():
-        return f"{month[:4]}年{int(month[5:])}月"
-    return month or ""
 
 
 def span_zh(span: dict | None) -> str:
